@@ -1,0 +1,327 @@
+"""The command layer: parse options, call one core function, hand the result to a renderer.
+
+Errors from anywhere (``B12Error`` and Typer's own usage errors) become one
+line on stderr and an exit code in exactly one place: ``B12Group.main``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Callable, List, Optional
+
+import typer
+from typer.core import TyperGroup
+
+from b12cli import __version__
+from b12cli.errors import B12Error, ExitCode, UsageError
+from b12cli.kb import KnowledgeBase
+from b12cli.values import show
+
+FORMATS = ("table", "json", "csv")
+
+
+def _fail_line(message: str) -> None:
+    text = " ".join(str(message).split())  # one line, whatever the message held
+    sys.stderr.write(f"b12: error: {text}\n")
+
+
+def _silence_stdout() -> None:
+    """After a closed pipe: point stdout at /dev/null so the final flush cannot fail."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+class B12Group(TyperGroup):
+    """Runs the app and maps every failure to a one-line error and an exit code."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # noqa: ANN001
+        args = list(sys.argv[1:] if args is None else args)
+        code = self._run(args or ["--help"], prog_name or "b12", complete_var, **extra)
+        if standalone_mode:
+            sys.exit(int(code))
+        return int(code)
+
+    def _run(self, args, prog_name, complete_var, **extra) -> int:  # noqa: ANN001
+        try:
+            rv = super().main(args=args, prog_name=prog_name, complete_var=complete_var, standalone_mode=False,
+                              **extra)
+            sys.stdout.flush()
+            return rv if isinstance(rv, int) else ExitCode.OK
+        except B12Error as exc:
+            _fail_line(str(exc))
+            return exc.exit_code
+        except BrokenPipeError:
+            _silence_stdout()
+            return ExitCode.OK
+        except KeyboardInterrupt:
+            _fail_line("interrupted")
+            return 130
+        except Exception as exc:  # Typer's bundled Click errors carry exit_code and format_message
+            if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
+                _fail_line(f"{exc.format_message()} (see 'b12 --help')")
+                return ExitCode.USAGE
+            if type(exc).__name__ == "Abort":
+                _fail_line("aborted")
+                return ExitCode.USAGE
+            _fail_line(f"internal error: {type(exc).__name__}: {exc}")
+            return ExitCode.KNOWLEDGE_BASE
+
+
+app = typer.Typer(
+    cls=B12Group,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
+    help="b12: an offline reference and lab-value interpreter for vitamin B12. Every fact cites its source.",
+    epilog="Exit codes: 0 answered, 1 knowledge-base error, 2 invalid input, 3 --check found something, "
+    "4 batch rows invalid.",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"b12 {__version__}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+) -> None:
+    """b12: vitamin B12 intakes, foods, medicines and lab results, with sources."""
+
+
+def _format(value: str, allowed: tuple[str, ...] = FORMATS) -> str:
+    fmt = value.strip().casefold()
+    if fmt not in allowed:
+        raise UsageError(f"--format {show(value)} is not accepted; expected one of {', '.join(allowed)}")
+    return fmt
+
+
+def _emit(fmt: str, document: Callable[[], dict], table: Callable[[], None], csv_header: list[str]) -> None:
+    from b12cli import render
+
+    if fmt == "table":
+        table()
+    elif fmt == "csv":
+        sys.stdout.write(render.csv_for(document(), csv_header))
+    else:
+        sys.stdout.write(render.dumps(document()) + "\n")
+
+
+FORMAT_HELP = "Output: table, json or csv."
+FormatOpt = typer.Option("table", "--format", "-f", help=FORMAT_HELP, metavar="FORMAT")
+
+
+@app.command()
+def rda(
+    age: Optional[str] = typer.Option(None, "--age", help="Age in years (decimals allowed, 0-125).", metavar="YEARS"),
+    months: Optional[str] = typer.Option(None, "--months", help="Age in completed months (0 or more).", metavar="N"),
+    pregnant: bool = typer.Option(False, "--pregnant", help="Show the pregnancy row."),
+    breastfeeding: bool = typer.Option(False, "--breastfeeding", help="Show the breastfeeding row."),
+    fmt: str = FormatOpt,
+) -> None:
+    """Recommended daily B12 intake (mcg/day) by life stage.
+
+    Example: b12 rda --age 70
+    """
+    from b12cli import rda as core
+    from b12cli.values import parse_age, parse_months
+
+    fmt = _format(fmt)
+    if age is not None and months is not None:
+        raise UsageError("--age and --months cannot be combined; give one")
+    when = parse_age(age) if age is not None else parse_months(months) if months is not None else None
+    result = core.recommend(KnowledgeBase().intakes, when, pregnant, breastfeeding)
+    from b12cli import render
+
+    _emit(fmt, lambda: render.rda_json(result), lambda: _tables().rda(result), render.CSV_HEADERS["rda"])
+
+
+def _tables():
+    from b12cli import tables
+
+    return tables
+
+
+@app.command()
+def foods(
+    vegan: bool = typer.Option(False, "--vegan", help="Only foods suitable for vegans."),
+    vegetarian: bool = typer.Option(False, "--vegetarian", help="Only foods suitable for vegetarians."),
+    fortified: bool = typer.Option(False, "--fortified", help="Only fortified foods."),
+    search: Optional[str] = typer.Option(None, "--search", help="Words to find in name, category or notes.",
+                                         metavar="TEXT"),
+    min_mcg: Optional[str] = typer.Option(None, "--min-mcg", help="At least this many mcg per serving.",
+                                          metavar="N"),
+    sort: str = typer.Option("mcg", "--sort", help="mcg (largest first), per100g or name (A-Z).", metavar="KEY"),
+    limit: Optional[str] = typer.Option(None, "--limit", help="Show at most N foods (N >= 1).", metavar="N"),
+    include_zero: bool = typer.Option(False, "--include-zero", help="Also list foods with no B12."),
+    age: Optional[str] = typer.Option(None, "--age", help="Add servings needed for this age's intake.",
+                                      metavar="YEARS"),
+    fmt: str = FormatOpt,
+) -> None:
+    """Foods that supply B12, per serving and per 100 g, with %DV (Daily Value 2.4 mcg).
+
+    Example: b12 foods --vegan
+    """
+    from b12cli import foods as core
+    from b12cli import render
+    from b12cli.rda import OLDER_ADULT_MONTHS, stage_for
+    from b12cli.values import parse_age, parse_non_negative, parse_positive_int
+
+    fmt = _format(fmt)
+    kb = KnowledgeBase()
+    when = parse_age(age) if age is not None else None
+    query = core.FoodQuery(
+        vegan=vegan, vegetarian=vegetarian, fortified=fortified, search=search,
+        min_mcg=parse_non_negative(min_mcg, "--min-mcg") if min_mcg is not None else None,
+        sort=sort.strip().casefold(), limit=parse_positive_int(limit, "--limit") if limit is not None else None,
+        include_zero=include_zero, rda_mcg=stage_for(kb.intakes, when.months).mcg_per_day if when else None,
+        older_adult=bool(when and when.months >= OLDER_ADULT_MONTHS),
+    )
+    result = core.select(kb.foods, query)
+    _emit(fmt, lambda: render.foods_json(result), lambda: _tables().foods(result), render.CSV_HEADERS["foods"])
+
+
+@app.command()
+def meds(
+    names: Optional[List[str]] = typer.Argument(None, help="Generic or brand names to look up.", metavar="NAME..."),
+    check: bool = typer.Option(False, "--check", help="Exit 3 when any name is a listed medicine."),
+    fmt: str = FormatOpt,
+) -> None:
+    """Medicines that can lower B12; look up generic or brand names.
+
+    Example: b12 meds omeprazole Pepcid
+    """
+    from b12cli import meds as core
+    from b12cli import render
+
+    fmt = _format(fmt)
+    result = core.lookup(KnowledgeBase().medications, list(names or []))
+    header = render.CSV_HEADERS["meds-list" if result.results is None else "meds-lookup"]
+    _emit(fmt, lambda: render.meds_json(result), lambda: _tables().meds(result), header)
+    if check and result.any_match:
+        raise typer.Exit(ExitCode.CHECK_FAILED)
+
+
+@app.command()
+def labs(
+    b12: Optional[str] = typer.Option(None, "--b12", help="Serum (total) B12 value.", metavar="V"),
+    b12_unit: Optional[str] = typer.Option(None, "--b12-unit", help="pg/mL (default), ng/L or pmol/L.",
+                                           metavar="UNIT"),
+    holotc: Optional[str] = typer.Option(None, "--holotc", help="Active B12 (holoTC) in pmol/L.", metavar="V"),
+    mma: Optional[str] = typer.Option(None, "--mma", help="Methylmalonic acid value.", metavar="V"),
+    mma_unit: Optional[str] = typer.Option(None, "--mma-unit", help="umol/L (default) or nmol/L.", metavar="UNIT"),
+    hcy: Optional[str] = typer.Option(None, "--hcy", help="Homocysteine in umol/L.", metavar="V"),
+    age: Optional[str] = typer.Option(None, "--age", help="Age in years (needed for cB12).", metavar="YEARS"),
+    scheme: str = typer.Option("documents", "--scheme", help="Threshold scheme: documents or nice.",
+                               metavar="NAME"),
+    ref: Optional[List[str]] = typer.Option(None, "--ref", help="Your laboratory's range, e.g. b12=200-900 "
+                                            "(repeatable; in that marker's unit).", metavar="MARKER=LOW-HIGH"),
+    check: bool = typer.Option(False, "--check", help="Exit 3 unless deficiency is unlikely and all are normal."),
+    pregnant: bool = typer.Option(False, "--pregnant", help="Add the note on B12 in pregnancy."),
+    input_file: Optional[str] = typer.Option(None, "--input", "-i", help="CSV file of results ('-' for stdin).",
+                                             metavar="FILE"),
+    fmt: Optional[str] = typer.Option(None, "--format", "-f", help="table, json or csv; jsonl or csv with --input.",
+                                      metavar="FORMAT"),
+) -> None:
+    """Interpret B12, holoTC, MMA and homocysteine results, alone and together.
+
+    Example: b12 labs --b12 180 --mma 0.5
+
+    Batch: b12 labs --input results.csv --format jsonl
+    """
+    from b12cli import labs as core
+
+    units = core.read_units({"b12": b12_unit, "mma": mma_unit})
+    raw = {"b12": b12, "holotc": holotc, "mma": mma, "hcy": hcy}
+    if input_file is not None:
+        from b12cli import batch
+
+        given = [f"--{m}" for m, v in raw.items() if v is not None]
+        if given:
+            raise UsageError(f"{', '.join(given)} cannot be combined with --input; put values in the file")
+        if age is not None:
+            raise UsageError("--age cannot be combined with --input; use an age column in the file")
+        options = batch.BatchOptions(scheme, list(ref or []), units, pregnant, check)
+        raise typer.Exit(batch.run(KnowledgeBase().thresholds, input_file, _format(fmt or "jsonl", ("jsonl", "csv")),
+                                   options))
+    fmt = _format(fmt or "table", FORMATS + ("jsonl",))
+    query = core.LabQuery(core.read_markers(raw, units), core.read_age(age), scheme,
+                          core.read_refs(list(ref or []), units), pregnant)
+    if not query.markers:
+        raise UsageError("no marker given; expected at least one of --b12, --holotc, --mma, --hcy (or --input FILE)")
+    result = core.interpret(KnowledgeBase().thresholds, query)
+    _emit_labs(fmt, result)
+    if check and result.abnormal:
+        raise typer.Exit(ExitCode.CHECK_FAILED)
+
+
+def _emit_labs(fmt: str, result) -> None:  # noqa: ANN001
+    from b12cli import render
+
+    if fmt == "jsonl":
+        import json
+
+        sys.stdout.write(json.dumps(render.labs_json(result), ensure_ascii=False, allow_nan=False) + "\n")
+        return
+    document = render.labs_json(result)
+    rows = {"items": [dict(m, verdict=document["verdict"]) for m in document["markers"]]}
+    _emit(fmt, lambda: document if fmt == "json" else rows, lambda: _tables().labs(result),
+          render.CSV_HEADERS["labs"] + ["verdict"])
+
+
+@app.command()
+def about(
+    topic: Optional[str] = typer.Argument(None, help="A topic id, e.g. symptoms.", metavar="TOPIC"),
+    fmt: str = FormatOpt,
+) -> None:
+    """What the documents teach, topic by topic, each point with its sources.
+
+    Example: b12 about symptoms
+    """
+    from b12cli import about as core
+    from b12cli import render
+
+    fmt = _format(fmt)
+    result = core.about(KnowledgeBase().topics, topic)
+    header = render.CSV_HEADERS["about-list" if result.topic is None else "about-topic"]
+    _emit(fmt, lambda: render.about_json(result), lambda: _tables().about(result), header)
+
+
+@app.command()
+def search(
+    words: List[str] = typer.Argument(..., help="Words to find (all must appear).", metavar="TEXT..."),
+    fmt: str = FormatOpt,
+) -> None:
+    """Search topics, foods and medicines; says where each match was found.
+
+    Example: b12 search tingling
+    """
+    from b12cli import render
+    from b12cli import search as core
+
+    fmt = _format(fmt)
+    result = core.search(KnowledgeBase(), " ".join(words))
+    _emit(fmt, lambda: render.search_json(result), lambda: _tables().search(result), render.CSV_HEADERS["search"])
+
+
+@app.command()
+def sources(fmt: str = FormatOpt) -> None:
+    """Every source the knowledge base cites.
+
+    Example: b12 sources --format json
+    """
+    from b12cli import render
+
+    fmt = _format(fmt)
+    items = list(KnowledgeBase().sources.values())
+    _emit(fmt, lambda: render.sources_json(items), lambda: _tables().sources(items), render.CSV_HEADERS["sources"])
+
+
+def main() -> None:
+    app()

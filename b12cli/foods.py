@@ -1,0 +1,101 @@
+"""`b12 foods`: food sources of B12, filtered and sorted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from b12cli.errors import UsageError
+from b12cli.kb import Food, Foods
+from b12cli.values import round_sig
+
+SORTS = ("mcg", "per100g", "name")
+
+
+@dataclass(frozen=True, slots=True)
+class FoodItem:
+    food: Food
+    percent_dv: float
+    servings_for_rda: float | None  # only when an age was given; None for a food with no B12
+
+
+@dataclass(frozen=True, slots=True)
+class FoodQuery:
+    vegan: bool = False
+    vegetarian: bool = False
+    fortified: bool = False
+    search: str | None = None
+    min_mcg: float | None = None
+    sort: str = "mcg"
+    limit: int | None = None
+    include_zero: bool = False
+    rda_mcg: float | None = None  # the life stage's intake when --age was given
+    older_adult: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FoodsResult:
+    query: FoodQuery
+    daily_value_mcg: float
+    with_servings: bool
+    items: tuple[FoodItem, ...]
+    notes: tuple[str, ...]
+
+
+def words_match(words: list[str], *texts: str) -> bool:
+    """True when every word appears somewhere in the texts (case-insensitive)."""
+    haystack = " ".join(texts).casefold()
+    return all(word in haystack for word in words)
+
+
+def _keep(food: Food, q: FoodQuery, words: list[str]) -> bool:
+    return (
+        (q.include_zero or food.mcg_per_serving > 0)
+        and (not q.vegan or food.vegan)
+        and (not q.vegetarian or food.vegetarian)
+        and (not q.fortified or food.fortified)
+        and (q.min_mcg is None or food.mcg_per_serving >= q.min_mcg)
+        and (not words or words_match(words, food.name, food.category, *food.notes))
+    )
+
+
+def _sort_key(sort: str):
+    if sort == "name":
+        return lambda f: f.name.casefold()
+    if sort == "per100g":
+        return lambda f: (f.mcg_per_100g is None, -(f.mcg_per_100g or 0.0), f.name.casefold())
+    return lambda f: (-f.mcg_per_serving, f.name.casefold())
+
+
+def select(foods: Foods, q: FoodQuery) -> FoodsResult:
+    if q.sort not in SORTS:
+        raise UsageError(f"--sort {q.sort!r} is not accepted; expected one of {', '.join(SORTS)}")
+    words = q.search.casefold().split() if q.search is not None else []
+    if q.search is not None and not words:
+        raise UsageError("--search '' is empty; expected one or more words to look for")
+    chosen = sorted((f for f in foods.foods if _keep(f, q, words)), key=_sort_key(q.sort))
+    if q.limit is not None:
+        chosen = chosen[: q.limit]
+    items = tuple(
+        FoodItem(
+            f,
+            round_sig(f.mcg_per_serving / foods.daily_value_mcg * 100),
+            round_sig(q.rda_mcg / f.mcg_per_serving) if q.rda_mcg is not None and f.mcg_per_serving > 0 else None,
+        )
+        for f in chosen
+    )
+    return FoodsResult(q, foods.daily_value_mcg, q.rda_mcg is not None, items, _notes(foods, q))
+
+
+def _notes(foods: Foods, q: FoodQuery) -> tuple[str, ...]:
+    msg = foods.messages
+    notes = [f"%DV is worked out against a Daily Value of {foods.daily_value_mcg:g} mcg "
+             f"(sources: {', '.join(foods.daily_value_sources)})"]
+    if q.vegan or q.vegetarian:
+        notes.append(msg["vegan-supplement"].cited())
+    if q.vegan or q.fortified:
+        notes.append(msg["check-labels"].cited())
+    if q.older_adult:
+        notes.append(msg["older-adults"].cited())
+    if not q.include_zero:
+        notes.append("Foods with no B12 are hidden; add --include-zero to list them.")
+    return tuple(notes)

@@ -1,0 +1,63 @@
+"""`b12 search`: every word, anywhere in the topics, foods and medications."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from b12cli.errors import UsageError
+from b12cli.foods import words_match
+from b12cli.kb import KnowledgeBase
+from b12cli.values import show
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    kind: str  # topic | food | medication
+    id: str
+    title: str
+    where: str  # e.g. "topic 'symptoms', point 3"
+    text: str
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    query: str
+    hits: tuple[Hit, ...]
+
+
+def _topic_hits(kb: KnowledgeBase, words: list[str]):
+    for topic in kb.topics:
+        if words_match(words, topic.title, topic.summary, *topic.aliases):
+            yield Hit("topic", topic.id, topic.title, f"topic '{topic.id}', title and summary", topic.summary, ())
+        for n, point in enumerate(topic.points, start=1):
+            if words_match(words, point.text):
+                yield Hit("topic", topic.id, topic.title, f"topic '{topic.id}', point {n}", point.text, point.sources)
+
+
+def _food_hits(kb: KnowledgeBase, words: list[str]):
+    for food in kb.foods.foods:
+        summary = f"{food.mcg_per_serving:g} mcg per {food.serving}"
+        if words_match(words, food.name, food.category):
+            yield Hit("food", food.id, food.name, f"food '{food.id}', name", summary, food.sources)
+        for n, note in enumerate(food.notes, start=1):
+            if words_match(words, note):
+                yield Hit("food", food.id, food.name, f"food '{food.id}', note {n}", note, food.sources)
+
+
+def _medication_hits(kb: KnowledgeBase, words: list[str]):
+    for cls in kb.medications.classes:
+        names = ", ".join((*cls.generic_names, *cls.brand_names))
+        fields = (("name", f"{cls.name}: {names}"), ("effect", cls.effect), ("advice", cls.advice),
+                  *((f"note {n}", note) for n, note in enumerate(cls.notes, start=1)))
+        for where, text in fields:
+            if words_match(words, text):
+                yield Hit("medication", cls.id, cls.name, f"medication '{cls.id}', {where}", text, cls.sources)
+
+
+def search(kb: KnowledgeBase, text: str) -> SearchResult:
+    words = text.casefold().split()
+    if not words:
+        raise UsageError(f"search text {show(text)} is empty; expected one or more words")
+    hits = (*_topic_hits(kb, words), *_food_hits(kb, words), *_medication_hits(kb, words))
+    return SearchResult(text, tuple(hits))

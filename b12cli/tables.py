@@ -1,0 +1,167 @@
+"""Table renderers (Rich). Imported only when --format table is used.
+
+Every cell is a ``Text`` so that bracketed units and user input are never read
+as Rich markup. Data goes to stdout; notes and the disclaimer go to stderr.
+"""
+
+from __future__ import annotations
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from b12cli.about import AboutResult
+from b12cli.foods import FoodsResult
+from b12cli.kb import Source
+from b12cli.labs import LabAssessment
+from b12cli.meds import MedsResult
+from b12cli.rda import RdaResult
+from b12cli.search import SearchResult
+from b12cli.units import fmt
+
+STATUS_STYLE = {"deficient": "bold red", "low": "yellow", "indeterminate": "yellow", "normal": "green",
+                "high": "magenta", "probable_deficiency": "bold red", "possible_deficiency": "red",
+                "adequate": "green", "elevated": "magenta"}
+VERDICT_STYLE = {"deficiency_likely": "bold red", "deficiency_possible": "bold yellow",
+                 "deficiency_unlikely": "bold green"}
+
+
+def consoles() -> tuple[Console, Console]:
+    return Console(highlight=False), Console(stderr=True, highlight=False)
+
+
+def _table(*columns: str, title: str | None = None) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, title=Text(title) if title else None, title_justify="left",
+                  show_edge=False, pad_edge=False)
+    for column in columns:
+        table.add_column(Text(column), overflow="fold")
+    return table
+
+
+def _row(table: Table, *cells: object) -> None:
+    table.add_row(*(c if isinstance(c, Text) else Text("" if c is None else str(c)) for c in cells))
+
+
+def _notes(err: Console, notes: tuple[str, ...] | list[str], disclaimer: str | None = None) -> None:
+    for note in notes:
+        err.print(Text(f"Note: {note}"))
+    if disclaimer:
+        err.print(Text(disclaimer, style="italic"))
+
+
+def _cites(sources: tuple[str, ...]) -> str:
+    return ", ".join(sources)
+
+
+def _bullets(out: Console, title: str, items: list[tuple[str, tuple[str, ...]]]) -> None:
+    """A titled list whose items wrap under their own first line, each with its sources."""
+    if not items:
+        return
+    out.print(Text(f"{title}:", style="bold"))
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
+    for text, cited in items:
+        grid.add_row(Text("-"), Text(f"{text} ({_cites(cited)})" if cited else text))
+    out.print(grid)
+
+
+def rda(r: RdaResult) -> None:
+    out, err = consoles()
+    table = _table("Life stage", "Ages", f"Amount ({r.unit})", "Kind", "Sources")
+    for s in r.items:
+        _row(table, s.life_stage, s.ages, f"{s.mcg_per_day:g} {r.unit}", s.kind, _cites(s.sources))
+    out.print(table)
+    _bullets(out, "Notes on these rows", [(f"{s.life_stage}: {n}", ()) for s in r.items for n in s.notes])
+    _notes(err, r.notes)
+
+
+def foods(r: FoodsResult) -> None:
+    out, err = consoles()
+    columns = ["Food", "Serving", "mcg/serving", "mcg/100 g", "%DV"]
+    columns += ["Servings for RDA"] if r.with_servings else []
+    table = _table(*columns, "Vegan", "Sources")
+    for item in r.items:
+        f = item.food
+        per100 = "unknown" if f.mcg_per_100g is None else f"{f.mcg_per_100g:g} mcg"
+        cells = [f.name, f.serving, f"{f.mcg_per_serving:g} mcg", per100, f"{item.percent_dv:.0f}%"]
+        if r.with_servings:
+            cells.append("none (no B12)" if item.servings_for_rda is None else f"{item.servings_for_rda:.2g}")
+        _row(table, *cells, "yes" if f.vegan else "no", _cites(f.sources))
+    out.print(table)
+    if not r.items:
+        err.print(Text("No food matches these filters."))
+    _notes(err, r.notes)
+
+
+def meds(r: MedsResult) -> None:
+    out, err = consoles()
+    if r.results is None:
+        table = _table("Class", "Generic names", "Brand names", "Effect on B12", "Sources")
+        for c in r.classes:
+            _row(table, c.name, ", ".join(c.generic_names), ", ".join(c.brand_names) or "-", c.effect,
+                 _cites(c.sources))
+    else:
+        table = _table("Name", "Listed as", "Class", "Effect and advice", "Sources")
+        for x in r.results:
+            if x.match:
+                c = x.match.med_class
+                _row(table, x.query, f"{x.match.name} ({x.match.matched_as})", c.name, f"{c.effect} {c.advice}",
+                     _cites(c.sources))
+            else:
+                hint = f" Did you mean: {', '.join(x.suggestions)}?" if x.suggestions else ""
+                _row(table, x.query, Text("not listed", style="dim"), "-", f"{x.note}{hint}", "")
+    out.print(table)
+    _notes(err, r.notes)
+
+
+def labs(a: LabAssessment) -> None:
+    out, err = consoles()
+    table = _table("Marker", "Value", "Canonical", "Band applied", "Status", "Sources",
+                   title=f"Scheme: {a.scheme} ({a.scheme_title})")
+    for m in a.markers:
+        canonical = f"{fmt(m.canonical_value)} {m.canonical_unit}"
+        _row(table, m.marker, f"{fmt(m.value)} {m.unit}", canonical, m.reference,
+             Text(m.status, style=STATUS_STYLE.get(m.status, "")), _cites(m.sources))
+    out.print(table)
+    verdict = Text("Verdict: ")
+    verdict.append(a.verdict, style=VERDICT_STYLE[a.verdict])
+    if a.cb12:
+        verdict.append(f"   cB12 {a.cb12.value:.3f} ({a.cb12.category}; {_cites(a.cb12.sources)})")
+    out.print(verdict)
+    _bullets(out, "Why", [(c.text, c.sources) for c in a.reasons])
+    _bullets(out, "Next steps", [(c.text, c.sources) for c in a.next_steps])
+    _notes(err, a.notes, a.disclaimer)
+
+
+def sources(items: list[Source]) -> None:
+    out, _ = consoles()
+    table = _table("Id", "Title", "Author / publisher", "Year", "Kind", "URL")
+    for s in items:
+        who = "; ".join(x for x in (s.author, s.publisher) if x) or "-"
+        _row(table, s.id, s.title, who, s.year or "-", s.kind, s.url or "-")
+    out.print(table)
+
+
+def about(r: AboutResult) -> None:
+    out, _ = consoles()
+    if r.topic is None:
+        table = _table("Topic", "Title", "What it covers")
+        for t in r.topics:
+            _row(table, t.id, t.title, t.summary)
+        out.print(table)
+        out.print(Text("Show one with: b12 about TOPIC"))
+        return
+    t = r.topic
+    out.print(Text(t.summary, style="italic"))
+    _bullets(out, t.title, [(p.text, p.sources) for p in t.points])
+
+
+def search(r: SearchResult) -> None:
+    out, err = consoles()
+    table = _table("Found in", "Text", "Sources")
+    for h in r.hits:
+        _row(table, h.where, h.text, _cites(h.sources))
+    out.print(table)
+    err.print(Text(f"{len(r.hits)} match{'es' if len(r.hits) != 1 else ''} for {r.query!r}"))

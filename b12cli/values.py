@@ -1,0 +1,82 @@
+"""Parsing what a person types: numbers, ages, ranges. Every failure is a
+one-line ``UsageError`` that names the value and says what is accepted."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+from b12cli.errors import UsageError
+
+# Plain ASCII decimal numbers only: no NaN/inf words, no '1_000', no non-ASCII digits.
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+MAX_AGE_YEARS = 125
+
+
+def show(text: str) -> str:
+    """Quote a user value for an error message, keeping it on one line and short."""
+    text = text.replace("\x00", "\\0")
+    shown = repr(text[:40] + ("..." if len(text) > 40 else ""))
+    return shown
+
+
+def parse_number(text: str, label: str, accepted: str = "a number") -> float:
+    """A finite float from ``text`` or a ``UsageError`` naming ``label``."""
+    stripped = text.strip()
+    if not _NUMBER.fullmatch(stripped):
+        raise UsageError(f"{label} {show(text)} is not a number; expected {accepted}")
+    value = float(stripped)
+    if not math.isfinite(value):
+        raise UsageError(f"{label} {show(text)} is too large; expected {accepted}")
+    return value
+
+
+def exact(text: str) -> Fraction:
+    """The exact value of a string already accepted by ``parse_number``."""
+    return Fraction(text.strip())
+
+
+def round_sig(value: float, digits: int = 12) -> float:
+    """Drop binary floating-point noise (0.6 / 2.4 * 100 -> 25.0, not 25.000000000000004)."""
+    if value == 0 or not math.isfinite(value):
+        return value
+    return float(f"{value:.{digits}g}")
+
+
+@dataclass(frozen=True, slots=True)
+class Age:
+    years: float
+    months: int  # completed months: floor(years x 12)
+
+
+def parse_age(text: str, label: str = "--age") -> Age:
+    accepted = f"an age in years from 0 to {MAX_AGE_YEARS} (decimals allowed, e.g. 0.5)"
+    value = parse_number(text, label, accepted)
+    if value < 0 or value > MAX_AGE_YEARS:
+        raise UsageError(f"{label} {show(text)} is out of range; expected {accepted}")
+    return Age(value, math.floor(exact(text) * 12))
+
+
+def parse_months(text: str, label: str = "--months") -> Age:
+    accepted = f"a number of months from 0 to {MAX_AGE_YEARS * 12}"
+    value = parse_number(text, label, accepted)
+    if value < 0 or value > MAX_AGE_YEARS * 12:
+        raise UsageError(f"{label} {show(text)} is out of range; expected {accepted}")
+    months = exact(text)
+    return Age(float(months / 12), math.floor(months))
+
+
+def parse_positive_int(text: str, label: str) -> int:
+    stripped = text.strip()
+    if not re.fullmatch(r"\+?\d+", stripped, re.ASCII) or int(stripped) < 1:
+        raise UsageError(f"{label} {show(text)} is not accepted; expected a whole number of 1 or more")
+    return int(stripped)
+
+
+def parse_non_negative(text: str, label: str) -> float:
+    value = parse_number(text, label, "a number of 0 or more")
+    if value < 0:
+        raise UsageError(f"{label} {show(text)} is negative; expected a number of 0 or more")
+    return value

@@ -1,0 +1,70 @@
+"""Shared fixtures: an isolated cache, a CLI runner with stdout and stderr apart,
+colour off and a pinned width for golden output."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from b12cli.cli import app
+from b12cli.kb import KnowledgeBase, bundled_data_dir
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = REPO / "data"
+SEEDS = REPO.parent / "shared" / "seeds"
+WIDTH = 100
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch, tmp_path_factory):
+    """Every test gets a private compiled-cache folder, no colour and a fixed width."""
+    monkeypatch.setenv("B12_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.delenv("B12_DATA_DIR", raising=False)
+    monkeypatch.delenv("B12_NO_CACHE", raising=False)
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", str(WIDTH))
+    monkeypatch.setenv("TERM", "dumb")
+
+
+@dataclass
+class Run:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> dict:
+        return json.loads(self.stdout)
+
+
+def _invoke(args: list[str], input: str | bytes | None = None, env: dict | None = None) -> Run:
+    result = CliRunner().invoke(app, args, input=input, env=env, catch_exceptions=False)
+    return Run(int(result.exit_code), result.stdout, result.stderr)
+
+
+@pytest.fixture
+def b12():
+    """Run b12 in-process: b12("labs", "--b12", "180") -> Run."""
+
+    def run(*args: str, input: str | bytes | None = None, env: dict | None = None) -> Run:
+        return _invoke(list(args), input=input, env=env)
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def kb() -> KnowledgeBase:
+    return KnowledgeBase(bundled_data_dir())
+
+
+@pytest.fixture
+def kb_copy(tmp_path, monkeypatch) -> Path:
+    """A writable copy of the knowledge base, selected with B12_DATA_DIR."""
+    target = tmp_path / "kb"
+    shutil.copytree(DATA, target)
+    monkeypatch.setenv("B12_DATA_DIR", str(target))
+    return target

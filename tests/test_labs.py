@@ -1,0 +1,343 @@
+"""`b12 labs`: every band edge in both schemes, unit conversions, verdict rules, --ref, cB12, errors."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from b12cli import labs
+from b12cli.units import from_canonical, to_canonical
+
+LAB_KEYS = {"schema", "scheme", "age", "markers", "verdict", "reasons", "next_steps", "cb12", "notes", "disclaimer"}
+MARKER_KEYS = {"marker", "value", "unit", "canonical_value", "canonical_unit", "status", "reference", "sources"}
+
+
+def run(b12, *args):
+    result = b12("labs", "--format", "json", *args)
+    assert result.exit_code == 0, result.stderr
+    return result.json()
+
+
+def status(b12, *args) -> str:
+    (marker,) = run(b12, *args)["markers"]
+    return marker["status"]
+
+
+def test_acceptance_example(b12):
+    document = run(b12, "--b12", "180", "--mma", "0.5")
+    assert set(document) == LAB_KEYS and document["schema"] == "b12.labs/1"
+    b12_marker, mma_marker = document["markers"]
+    assert all(set(m) == MARKER_KEYS for m in document["markers"])
+    assert (b12_marker["status"], mma_marker["status"]) == ("low", "high")
+    assert "doc-reverse" in b12_marker["sources"] and "doc-reverse" in mma_marker["sources"]
+    assert document["verdict"] == "deficiency_likely"
+    assert document["cb12"] is None and document["scheme"] == "documents" and document["age"] is None
+    for item in document["reasons"] + document["next_steps"]:
+        assert set(item) == {"text", "sources"} and item["sources"]
+    assert any("B12" in r["text"] and "MMA" in r["text"] for r in document["reasons"])
+    assert any("kidney" in s["text"] for s in document["next_steps"])
+    assert document["disclaimer"]
+
+
+# ------------------------------------------------------------ band edges, documents scheme
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("10", "deficient"), ("149.9", "deficient"), ("150", "low"), ("199.9", "low"), ("200", "normal"),
+     ("914", "normal"), ("914.01", "high"), ("915", "high"), ("100000", "high")],
+)
+def test_b12_documents_bands(b12, value, expected):
+    assert status(b12, "--b12", value) == expected
+
+
+@pytest.mark.parametrize(("value", "expected"), [("0.01", "normal"), ("0.4", "normal"), ("0.41", "high")])
+def test_mma_documents_bands(b12, value, expected):
+    assert status(b12, "--mma", value) == expected
+
+
+@pytest.mark.parametrize(("value", "expected"), [("1", "normal"), ("15", "normal"), ("15.1", "high")])
+def test_hcy_documents_bands(b12, value, expected):
+    assert status(b12, "--hcy", value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("24", "deficient"), ("24.99", "deficient"), ("25", "indeterminate"), ("70", "indeterminate"),
+     ("70.01", "normal"), ("71", "normal")],
+)
+@pytest.mark.parametrize("scheme", ["documents", "nice"])
+def test_holotc_bands_in_both_schemes(b12, value, expected, scheme):
+    assert status(b12, "--holotc", value, "--scheme", scheme) == expected
+
+
+# ------------------------------------------------------------ band edges, NICE scheme
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("179", "deficient"), ("179.99", "deficient"), ("180", "indeterminate"), ("350", "indeterminate"),
+     ("350.01", "normal"), ("351", "normal"), ("2000", "normal")],
+)
+def test_b12_nice_bands(b12, value, expected):
+    assert status(b12, "--b12", value, "--scheme", "nice") == expected
+
+
+@pytest.mark.parametrize(("args", "expected"), [(["--mma", "0.4"], "normal"), (["--mma", "0.41"], "high"),
+                                                 (["--hcy", "15"], "normal"), (["--hcy", "15.1"], "high")])
+def test_nice_functional_markers_use_documents_figures_with_a_note(b12, args, expected):
+    document = run(b12, *args, "--scheme", "nice")
+    assert document["markers"][0]["status"] == expected
+    assert any("NICE NG239 gives no" in n for n in document["notes"])
+
+
+def test_homocysteine_unit_disagreement_is_noted(b12):
+    notes = run(b12, "--hcy", "12")["notes"]
+    assert any("nmol/L" in n and "umol/L" in n for n in notes)
+
+
+# ------------------------------------------------------------ units
+
+@pytest.mark.parametrize(
+    ("value", "unit", "canonical", "expected"),
+    [("110.66", "pmol/L", 149.988564, "deficient"), ("110.67", "pmol/L", 150.002118, "low"),
+     ("147.5", "pmol/L", 199.9215, "low"), ("147.6", "pmol/L", 200.05704, "normal"),
+     ("150", "ng/L", 150.0, "low"), ("149.9", "ng/L", 149.9, "deficient"), ("200", "NG/L", 200.0, "normal"),
+     ("674", "pmol/L", 913.5396, "normal"), ("675", "pmol/L", 914.895, "high")],
+)
+def test_b12_unit_boundaries(b12, value, unit, canonical, expected):
+    (marker,) = run(b12, "--b12", value, "--b12-unit", unit)["markers"]
+    assert marker["canonical_value"] == pytest.approx(canonical)
+    assert marker["canonical_unit"] == "pg/mL" and marker["status"] == expected
+    assert marker["value"] == float(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected", "canonical"),
+    [("400", "normal", 0.4), ("410", "high", 0.41), ("10", "normal", 0.01), ("500000", "high", 500.0)],
+)
+def test_mma_in_nmol(b12, value, expected, canonical):
+    (marker,) = run(b12, "--mma", value, "--mma-unit", "nmol/L")["markers"]
+    assert (marker["status"], marker["canonical_value"], marker["unit"]) == (expected, canonical, "nmol/L")
+
+
+@pytest.mark.parametrize("spelling", ["umol/L", "µmol/L", "μmol/L", "UMOL/L", " umol/l "])
+def test_micro_spellings_are_accepted(b12, spelling):
+    (marker,) = run(b12, "--mma", "0.3", "--mma-unit", spelling)["markers"]
+    assert marker["unit"] == "umol/L"
+
+
+@pytest.mark.parametrize(
+    ("marker", "value", "unit", "canonical"),
+    [("b12", 100.0, "pmol/L", 135.54), ("b12", 135.54, "pg/mL", 135.54), ("b12", 180.0, "ng/L", 180.0),
+     ("mma", 271.0, "nmol/L", 0.271), ("mma", 0.271, "umol/L", 0.271), ("holotc", 50.0, "pmol/L", 50.0),
+     ("hcy", 12.5, "umol/L", 12.5)],
+)
+def test_conversions_both_ways(marker, value, unit, canonical):
+    assert to_canonical(marker, value, unit) == pytest.approx(canonical)
+    assert from_canonical(marker, canonical, unit) == pytest.approx(value)
+
+
+def test_pmol_factor_is_the_molar_mass():
+    assert to_canonical("b12", 1.0, "pmol/L") == 1.3554
+    assert from_canonical("b12", 1.3554, "pmol/L") == 1.0
+
+
+# ------------------------------------------------------------ verdict rules
+
+@pytest.mark.parametrize(
+    ("args", "verdict", "rule"),
+    [
+        (["--b12", "140"], "deficiency_likely", 1),
+        (["--holotc", "20"], "deficiency_likely", 1),
+        (["--b12", "140", "--mma", "0.2"], "deficiency_likely", 1),
+        (["--b12", "180", "--mma", "0.5"], "deficiency_likely", 2),
+        (["--holotc", "40", "--hcy", "20"], "deficiency_likely", 2),
+        (["--b12", "180"], "deficiency_possible", 3),
+        (["--holotc", "50", "--mma", "0.3"], "deficiency_possible", 3),
+        (["--b12", "500", "--mma", "0.6"], "deficiency_possible", 4),
+        (["--mma", "0.6", "--hcy", "20"], "deficiency_possible", 4),
+        (["--hcy", "20"], "deficiency_possible", 5),
+        (["--b12", "500", "--hcy", "20"], "deficiency_possible", 5),
+        (["--b12", "500", "--mma", "0.2", "--hcy", "10", "--holotc", "90"], "deficiency_unlikely", 6),
+        (["--b12", "1200"], "deficiency_unlikely", 6),
+    ],
+)
+def test_verdict_rules(b12, args, verdict, rule):
+    document = run(b12, *args)
+    assert document["verdict"] == verdict
+    statuses = {m["marker"]: m["status"] for m in document["markers"]}
+    assert labs.rule_verdict(statuses) == (verdict, rule)
+
+
+def test_mma_alone_explains_kidney_and_age(b12):
+    document = run(b12, "--mma", "0.6")
+    assert any("kidney" in r["text"] and "age" in r["text"] for r in document["reasons"])
+    assert any("kidney function" in s["text"] for s in document["next_steps"])
+
+
+def test_hcy_alone_explains_folate_and_b6(b12):
+    document = run(b12, "--hcy", "22")
+    assert any("folate" in r["text"] and "B6" in r["text"] for r in document["reasons"])
+    assert any("folate" in s["text"] for s in document["next_steps"])
+
+
+def test_indeterminate_names_the_test_that_settles_it(b12):
+    document = run(b12, "--b12", "250", "--scheme", "nice")
+    assert document["verdict"] == "deficiency_possible"
+    assert any("MMA test" in s["text"] for s in document["next_steps"])
+
+
+def test_high_b12_adds_a_reason_and_step_but_keeps_the_verdict(b12):
+    document = run(b12, "--b12", "1200")
+    assert document["verdict"] == "deficiency_unlikely"
+    assert any("supplements" in r["text"].casefold() for r in document["reasons"])
+    assert any("no B12 supplements or injections" in s["text"] for s in document["next_steps"])
+    assert b12("labs", "--b12", "1200", "--check").exit_code == 3
+
+
+def test_pregnancy_and_under_18_notes(b12):
+    assert any("pregnancy" in n for n in run(b12, "--b12", "300", "--pregnant")["notes"])
+    assert any("adults" in n for n in run(b12, "--b12", "300", "--age", "17.9")["notes"])
+    assert not any("set for adults" in n for n in run(b12, "--b12", "300", "--age", "18")["notes"])
+
+
+# ------------------------------------------------------------ --ref
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("140", "deficient"), ("150", "low"), ("210", "low"), ("220", "normal"), ("900", "normal"), ("901", "high")],
+)
+def test_ref_replaces_bands_but_not_deficient(b12, value, expected):
+    (marker,) = run(b12, "--b12", value, "--ref", "b12=220-900")["markers"]
+    assert marker["status"] == expected
+    assert "your own laboratory range 220–900 pg/mL" in marker["reference"]
+    assert marker["sources"]
+
+
+def test_ref_is_in_the_markers_unit(b12):
+    (marker,) = run(b12, "--mma", "300", "--mma-unit", "nmol/L", "--ref", "MMA=70-250")["markers"]
+    assert marker["status"] == "high" and "70–250 nmol/L" in marker["reference"]
+    (marker,) = run(b12, "--b12", "150", "--b12-unit", "pmol/L", "--ref", "b12=145-600")["markers"]
+    assert marker["status"] == "normal"
+
+
+@pytest.mark.parametrize(
+    "ref",
+    ["b12=900-200", "b12=200-200", "b12", "b12=abc-300", "folate=1-2", "b12=0-100", "b12=200-nan",
+     "b12=1-2,b12=3-4"],
+)
+def test_bad_ref_exits_2(b12, ref):
+    result = b12("labs", "--b12", "300", "--ref", ref)
+    assert result.exit_code == 2 and result.stderr.startswith("b12: error: --ref")
+
+
+def test_ref_given_twice_is_refused(b12):
+    result = b12("labs", "--b12", "300", "--ref", "b12=200-900", "--ref", "B12=100-800")
+    assert result.exit_code == 2 and "twice" in result.stderr
+
+
+# ------------------------------------------------------------ cB12
+
+def cb12_formula(holotc, b12_pmol, mma, hcy, age):
+    return math.log10((holotc * b12_pmol) / (mma * hcy)) - 3.79 / (1 + (age / 230) ** 2.6)
+
+
+@pytest.mark.parametrize(
+    ("holotc", "b12_pmol", "mma", "hcy", "age", "value", "category"),
+    [
+        (70, 350, 0.20, 10, 40, 0.338, "adequate"),  # reference file, case A
+        (70, 350, 0.20, 10, 70, 0.463, "adequate"),  # case B
+        (30, 180, 0.50, 15, 70, -0.768, "low"),  # case C
+        (15, 100, 1.50, 30, 60, -2.155, "possible_deficiency"),  # case D
+        (10, 80, 3.0, 60, 50, None, "probable_deficiency"),
+        (150, 900, 0.1, 5, 30, None, "elevated"),
+    ],
+)
+def test_cb12_against_the_published_formula(b12, holotc, b12_pmol, mma, hcy, age, value, category):
+    document = run(b12, "--holotc", str(holotc), "--b12", str(b12_pmol), "--b12-unit", "pmol/L", "--mma", str(mma),
+                   "--hcy", str(hcy), "--age", str(age))
+    expected = cb12_formula(holotc, b12_pmol, mma, hcy, age)
+    assert document["cb12"]["value"] == round(expected, 3)
+    if value is not None:
+        assert document["cb12"]["value"] == value
+    assert document["cb12"]["category"] == category
+    assert document["cb12"]["sources"] == ["fedosov-2015", "viapath-cb12"]
+
+
+def test_cb12_uses_pmol_even_when_b12_is_given_in_pg_ml(b12):
+    document = run(b12, "--holotc", "70", "--b12", str(350 * 1.3554), "--mma", "0.2", "--hcy", "10", "--age", "40")
+    assert document["cb12"]["value"] == 0.338
+
+
+@pytest.mark.parametrize(
+    ("raw", "category"),
+    [(-2.5001, "probable_deficiency"), (-2.5, "possible_deficiency"), (-1.5001, "possible_deficiency"),
+     (-1.5, "low"), (-0.5001, "low"), (-0.5, "adequate"), (1.5, "adequate"), (1.5001, "elevated")],
+)
+def test_cb12_category_edges(kb, raw, category):
+    assert kb.thresholds.cb12_bands.band_for(raw).status == category
+
+
+def test_cb12_needs_all_four_markers_an_age_and_adulthood(b12):
+    four = ["--holotc", "70", "--b12", "350", "--b12-unit", "pmol/L", "--mma", "0.2", "--hcy", "10"]
+    assert run(b12, *four)["cb12"] is None
+    assert any("--age" in n for n in run(b12, *four)["notes"])
+    assert run(b12, *four, "--age", "17")["cb12"] is None
+    assert run(b12, *four, "--age", "18")["cb12"] is not None
+    assert run(b12, *four[:6], "--age", "40")["cb12"] is None
+
+
+def test_cb12_worse_verdict_wins_and_disagreement_is_named(b12):
+    # Every single marker is in range, but the combined indicator is low.
+    document = run(b12, "--holotc", "71", "--b12", "200", "--mma", "0.4", "--hcy", "15", "--age", "40")
+    assert {m["status"] for m in document["markers"]} == {"normal"}
+    assert document["cb12"]["category"] == "low"
+    assert document["verdict"] == "deficiency_possible"
+    assert any("single markers" in r["text"] and "cB12" in r["text"] for r in document["reasons"])
+
+
+# ------------------------------------------------------------ --check and errors
+
+def test_check(b12):
+    assert b12("labs", "--b12", "500", "--check").exit_code == 0
+    assert b12("labs", "--b12", "180", "--check").exit_code == 3
+    assert b12("labs", "--b12", "500", "--hcy", "16", "--check").exit_code == 3
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--b12", "abc"], "'abc'"), (["--b12", "nan"], "'nan'"), (["--b12", "inf"], "'inf'"),
+        (["--b12", "-inf"], "'-inf'"), (["--b12", "0"], "above zero"), (["--b12", "-5"], "above zero"),
+        (["--b12", "9"], "plausible"), (["--b12", "100001"], "plausible"), (["--b12", "1e309"], "'1e309'"),
+        (["--holotc", "0.5"], "plausible"), (["--hcy", "501"], "plausible"), (["--mma", "0.009"], "plausible"),
+        (["--mma", "10"], "nmol/L"), (["--mma", "350"], "nmol/L"), (["--b12", "300", "--b12-unit", "mg/dL"], "mg/dL"),
+        (["--mma", "0.3", "--mma-unit", "mmol/L"], "mmol/L"), (["--b12", "300", "--scheme", "bsh"], "'bsh'"),
+        (["--b12", "300", "--age", "130"], "'130'"), (["--b12", "300", "--age", "-1"], "'-1'"), ([], "no marker"),
+        (["--b12", ""], "''"), (["--b12", "٣٠٠"], "not a number"), (["--b12", "1_000"], "'1_000'"),
+    ],
+)
+def test_invalid_input_exits_2_naming_the_value(b12, args, needle):
+    result = b12("labs", *args)
+    assert result.exit_code == 2, result.stdout
+    assert result.stdout == ""
+    assert result.stderr.startswith("b12: error: ") and result.stderr.count("\n") == 1
+    assert needle in result.stderr
+
+
+def test_mma_of_ten_is_accepted_with_an_explicit_unit(b12):
+    (marker,) = run(b12, "--mma", "10", "--mma-unit", "umol/L")["markers"]
+    assert marker["status"] == "high"
+
+
+def test_table_shows_units_sources_verdict_and_puts_disclaimer_on_stderr(b12):
+    result = b12("labs", "--b12", "180", "--mma", "0.5")
+    assert result.exit_code == 0
+    for text in ("180 pg/mL", "0.5 umol/L", "low", "high", "doc-reverse", "deficiency_likely", "Why", "Next steps"):
+        assert text in result.stdout
+    assert "not a diagnosis" in result.stderr and "not a diagnosis" not in result.stdout
+
+
+def test_csv_single_query_has_a_row_per_marker(b12):
+    lines = b12("labs", "--b12", "180", "--mma", "0.5", "--format", "csv").stdout.splitlines()
+    assert lines[0].split(",")[:2] == ["marker", "value"] and len(lines) == 3
