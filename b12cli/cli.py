@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Callable, List, Optional
+from typing import Callable, List
 
 import typer
 from typer.core import TyperGroup
@@ -119,8 +119,8 @@ FormatOpt = typer.Option("table", "--format", "-f", help=FORMAT_HELP, metavar="F
 
 @app.command()
 def rda(
-    age: Optional[str] = typer.Option(None, "--age", help="Age in years (decimals allowed, 0-125).", metavar="YEARS"),
-    months: Optional[str] = typer.Option(None, "--months", help="Age in completed months (0 or more).", metavar="N"),
+    age: str | None = typer.Option(None, "--age", help="Age in years (decimals allowed, 0-125).", metavar="YEARS"),
+    months: str | None = typer.Option(None, "--months", help="Age in completed months (0 or more).", metavar="N"),
     pregnant: bool = typer.Option(False, "--pregnant", help="Show the pregnancy row."),
     breastfeeding: bool = typer.Option(False, "--breastfeeding", help="Show the breastfeeding row."),
     fmt: str = FormatOpt,
@@ -153,14 +153,14 @@ def foods(
     vegan: bool = typer.Option(False, "--vegan", help="Only foods suitable for vegans."),
     vegetarian: bool = typer.Option(False, "--vegetarian", help="Only foods suitable for vegetarians."),
     fortified: bool = typer.Option(False, "--fortified", help="Only fortified foods."),
-    search: Optional[str] = typer.Option(None, "--search", help="Words to find in name, category or notes.",
+    search: str | None = typer.Option(None, "--search", help="Words to find in name, category or notes.",
                                          metavar="TEXT"),
-    min_mcg: Optional[str] = typer.Option(None, "--min-mcg", help="At least this many mcg per serving.",
+    min_mcg: str | None = typer.Option(None, "--min-mcg", help="At least this many mcg per serving.",
                                           metavar="N"),
     sort: str = typer.Option("mcg", "--sort", help="mcg (largest first), per100g or name (A-Z).", metavar="KEY"),
-    limit: Optional[str] = typer.Option(None, "--limit", help="Show at most N foods (N >= 1).", metavar="N"),
+    limit: str | None = typer.Option(None, "--limit", help="Show at most N foods (N >= 1).", metavar="N"),
     include_zero: bool = typer.Option(False, "--include-zero", help="Also list foods with no B12."),
-    age: Optional[str] = typer.Option(None, "--age", help="Add servings needed for this age's intake.",
+    age: str | None = typer.Option(None, "--age", help="Add servings needed for this age's intake.",
                                       metavar="YEARS"),
     fmt: str = FormatOpt,
 ) -> None:
@@ -189,7 +189,7 @@ def foods(
 
 @app.command()
 def meds(
-    names: Optional[List[str]] = typer.Argument(None, help="Generic or brand names to look up.", metavar="NAME..."),
+    names: List[str] | None = typer.Argument(None, help="Generic or brand names to look up.", metavar="NAME..."),
     check: bool = typer.Option(False, "--check", help="Exit 3 when any name is a listed medicine."),
     fmt: str = FormatOpt,
 ) -> None:
@@ -210,23 +210,23 @@ def meds(
 
 @app.command()
 def labs(
-    b12: Optional[str] = typer.Option(None, "--b12", help="Serum (total) B12 value.", metavar="V"),
-    b12_unit: Optional[str] = typer.Option(None, "--b12-unit", help="pg/mL (default), ng/L or pmol/L.",
+    b12: str | None = typer.Option(None, "--b12", help="Serum (total) B12 value.", metavar="V"),
+    b12_unit: str | None = typer.Option(None, "--b12-unit", help="pg/mL (default), ng/L or pmol/L.",
                                            metavar="UNIT"),
-    holotc: Optional[str] = typer.Option(None, "--holotc", help="Active B12 (holoTC) in pmol/L.", metavar="V"),
-    mma: Optional[str] = typer.Option(None, "--mma", help="Methylmalonic acid value.", metavar="V"),
-    mma_unit: Optional[str] = typer.Option(None, "--mma-unit", help="umol/L (default) or nmol/L.", metavar="UNIT"),
-    hcy: Optional[str] = typer.Option(None, "--hcy", help="Homocysteine in umol/L.", metavar="V"),
-    age: Optional[str] = typer.Option(None, "--age", help="Age in years (needed for cB12).", metavar="YEARS"),
+    holotc: str | None = typer.Option(None, "--holotc", help="Active B12 (holoTC) in pmol/L.", metavar="V"),
+    mma: str | None = typer.Option(None, "--mma", help="Methylmalonic acid value.", metavar="V"),
+    mma_unit: str | None = typer.Option(None, "--mma-unit", help="umol/L (default) or nmol/L.", metavar="UNIT"),
+    hcy: str | None = typer.Option(None, "--hcy", help="Homocysteine in umol/L.", metavar="V"),
+    age: str | None = typer.Option(None, "--age", help="Age in years (needed for cB12).", metavar="YEARS"),
     scheme: str = typer.Option("documents", "--scheme", help="Threshold scheme: documents or nice.",
                                metavar="NAME"),
-    ref: Optional[List[str]] = typer.Option(None, "--ref", help="Your laboratory's range, e.g. b12=200-900 "
+    ref: List[str] | None = typer.Option(None, "--ref", help="Your laboratory's range, e.g. b12=200-900 "
                                             "(repeatable; in that marker's unit).", metavar="MARKER=LOW-HIGH"),
     check: bool = typer.Option(False, "--check", help="Exit 3 unless deficiency is unlikely and all are normal."),
     pregnant: bool = typer.Option(False, "--pregnant", help="Add the note on B12 in pregnancy."),
-    input_file: Optional[str] = typer.Option(None, "--input", "-i", help="CSV file of results ('-' for stdin).",
+    input_file: str | None = typer.Option(None, "--input", "-i", help="CSV file of results ('-' for stdin).",
                                              metavar="FILE"),
-    fmt: Optional[str] = typer.Option(None, "--format", "-f", help="table, json or csv; jsonl or csv with --input.",
+    fmt: str | None = typer.Option(None, "--format", "-f", help="table, json or csv; jsonl or csv with --input.",
                                       metavar="FORMAT"),
 ) -> None:
     """Interpret B12, holoTC, MMA and homocysteine results, alone and together.
@@ -277,7 +277,7 @@ def _emit_labs(fmt: str, result) -> None:  # noqa: ANN001
 
 @app.command()
 def about(
-    topic: Optional[str] = typer.Argument(None, help="A topic id, e.g. symptoms.", metavar="TOPIC"),
+    topic: str | None = typer.Argument(None, help="A topic id, e.g. symptoms.", metavar="TOPIC"),
     fmt: str = FormatOpt,
 ) -> None:
     """What the documents teach, topic by topic, each point with its sources.

@@ -251,7 +251,8 @@ def _check_intakes(data: dict) -> None:
     for i, row in general:
         path = f"life_stages[{i}]"
         if row["min_months"] != expected:
-            raise S.ShapeError(f"{path}.min_months", f"expected {expected} so that the ages join up, got {row['min_months']}")
+            raise S.ShapeError(f"{path}.min_months",
+                               f"expected {expected} so that the ages join up, got {row['min_months']}")
         if row["max_months"] is None:
             expected = None
             continue

@@ -97,7 +97,7 @@ def list_of(spec: Spec, min_len: int = 0) -> Spec:
         if not isinstance(value, list):
             raise ShapeError(path, f"expected a list, got {describe(value)}")
         if len(value) < min_len:
-            raise ShapeError(path, f"expected at least {min_len} entr{'y' if min_len == 1 else 'ies'}, got {len(value)}")
+            raise ShapeError(path, f"expected at least {min_len} entries, got {len(value)}")
         return [spec(item, f"{path}[{i}]") for i, item in enumerate(value)]
 
     return check

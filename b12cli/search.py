@@ -28,8 +28,9 @@ class SearchResult:
 
 def _topic_hits(kb: KnowledgeBase, words: list[str]):
     for topic in kb.topics:
-        if words_match(words, topic.title, topic.summary, *topic.aliases):
-            yield Hit("topic", topic.id, topic.title, f"topic '{topic.id}', title and summary", topic.summary, ())
+        heading = f"{topic.title}: {topic.summary}"
+        if words_match(words, heading):
+            yield Hit("topic", topic.id, topic.title, f"topic '{topic.id}', title and summary", heading, ())
         for n, point in enumerate(topic.points, start=1):
             if words_match(words, point.text):
                 yield Hit("topic", topic.id, topic.title, f"topic '{topic.id}', point {n}", point.text, point.sources)

@@ -103,17 +103,28 @@ def meds(r: MedsResult) -> None:
             _row(table, c.name, ", ".join(c.generic_names), ", ".join(c.brand_names) or "-", c.effect,
                  _cites(c.sources))
     else:
-        table = _table("Name", "Listed as", "Class", "Effect and advice", "Sources")
-        for x in r.results:
-            if x.match:
-                c = x.match.med_class
-                _row(table, x.query, f"{x.match.name} ({x.match.matched_as})", c.name, f"{c.effect} {c.advice}",
-                     _cites(c.sources))
-            else:
-                hint = f" Did you mean: {', '.join(x.suggestions)}?" if x.suggestions else ""
-                _row(table, x.query, Text("not listed", style="dim"), "-", f"{x.note}{hint}", "")
+        _lookup(out, r)
+        return _notes(err, r.notes)
     out.print(table)
     _notes(err, r.notes)
+
+
+def _lookup(out: Console, r: MedsResult) -> None:
+    table = _table("Name", "Result", "Class", "Sources")
+    details: dict[str, tuple[str, tuple[str, ...]]] = {}
+    for x in r.results:
+        if x.match:
+            c = x.match.med_class
+            _row(table, x.query, f"listed: {x.match.name} ({x.match.matched_as})", c.name, _cites(c.sources))
+            details[c.id] = (f"{c.name}: {c.effect} {c.advice}", c.sources)
+        else:
+            hint = f"; did you mean {', '.join(x.suggestions)}?" if x.suggestions else ""
+            _row(table, x.query, Text(f"not listed{hint}"), "-", "")
+    out.print(table)
+    _bullets(out, "What the listed classes do", list(details.values()))
+    unlisted = next((x.note for x in r.results if x.match is None), None)
+    if unlisted:
+        out.print(Text(f"Not listed: {unlisted}"))
 
 
 def labs(a: LabAssessment) -> None:

@@ -4,11 +4,13 @@ colour off and a pinned width for golden output."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from typer.testing import CliRunner
 
 from b12cli.cli import app
@@ -68,3 +70,12 @@ def kb_copy(tmp_path, monkeypatch) -> Path:
     shutil.copytree(DATA, target)
     monkeypatch.setenv("B12_DATA_DIR", str(target))
     return target
+
+
+# Hypothesis: a fixed seed and a bounded budget in CI; `HYPOTHESIS_PROFILE=long` for 10,000 examples.
+settings.register_profile("ci", derandomize=True, deadline=None, max_examples=150,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("dev", deadline=None, max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("long", deadline=None, max_examples=10_000,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))

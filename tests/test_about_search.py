@@ -1,0 +1,107 @@
+"""`b12 about` and `b12 search`: the whole reference, cited and searchable."""
+
+from __future__ import annotations
+
+import pytest
+
+REQUIRED_TOPICS = {"what-is-b12", "symptoms", "causes", "risk-groups", "diagnosis", "treatment", "supplements",
+                   "recovery", "prevention", "safety", "absorption"}
+
+
+def topic_text(b12, name: str) -> str:
+    result = b12("about", name, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    document = result.json()
+    assert document["schema"] == "b12.about/1" and document["id"]
+    assert all(point["sources"] for point in document["items"])
+    return " ".join(point["text"] for point in document["items"]).casefold()
+
+
+def test_topics_are_listed(b12):
+    document = b12("about", "--format", "json").json()
+    ids = {t["id"] for t in document["items"]}
+    assert REQUIRED_TOPICS <= ids and len(ids) >= 11
+    assert "symptoms" in b12("about").stdout
+
+
+def test_symptoms(b12):
+    text = topic_text(b12, "symptoms")
+    for word in ("fatigue", "tingling", "numbness", "memory", "pale", "balance", "depression"):
+        assert word in text
+
+
+def test_recovery_gives_the_documents_timescales(b12):
+    text = topic_text(b12, "recovery")
+    assert "weeks" in text and "6 months" in text and "nerve" in text
+
+
+def test_supplements_names_the_four_forms_and_doses(b12):
+    text = topic_text(b12, "supplements")
+    for form in ("cyanocobalamin", "methylcobalamin", "hydroxocobalamin", "adenosylcobalamin"):
+        assert form in text
+    assert "1000" in text.replace(",", "") and "mcg" in text
+
+
+def test_safety_says_no_upper_limit(b12):
+    assert "no upper limit" in topic_text(b12, "safety")
+
+
+def test_causes_records_the_disagreement(b12):
+    text = topic_text(b12, "causes")
+    assert "intrinsic factor" in text and "pernicious" in text
+    assert "doc-two-causes" in b12("about", "causes", "--format", "json").stdout
+
+
+@pytest.mark.parametrize("name", ["SYMPTOMS", "Symptoms of deficiency", "signs"])
+def test_topic_lookup_by_title_or_alias(b12, name):
+    assert b12("about", name).exit_code == 0
+
+
+def test_unknown_topic_exits_2_with_nearest_names(b12):
+    result = b12("about", "symptms")
+    assert result.exit_code == 2 and "symptoms" in result.stderr
+    assert result.stderr.startswith("b12: error:")
+    assert b12("about", "zzzz").exit_code == 2
+
+
+def test_topic_table_shows_points_with_sources(b12):
+    result = b12("about", "safety")
+    assert result.exit_code == 0 and "doc-reverse" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("query", "kinds"),
+    [("tingling", {"topic"}), ("metformin", {"topic", "medication"}), ("yeast", {"topic", "food"})],
+)
+def test_search_finds_hits_and_says_where(b12, query, kinds):
+    document = b12("search", query, "--format", "json").json()
+    assert document["schema"] == "b12.search/1" and document["query"] == query
+    assert kinds <= {h["kind"] for h in document["items"]}
+    for hit in document["items"]:
+        assert query in hit["text"].casefold() or query in hit["title"].casefold()
+        assert hit["where"].startswith(hit["kind"])
+
+
+def test_search_needs_every_word_case_insensitive(b12):
+    both = b12("search", "Nerve", "DAMAGE", "--format", "json").json()["items"]
+    assert both and all("nerve" in h["text"].casefold() and "damage" in h["text"].casefold() for h in both)
+
+
+def test_no_hit_is_an_empty_list_exit_0(b12):
+    result = b12("search", "xylophone", "--format", "json")
+    assert result.exit_code == 0 and result.json()["items"] == []
+    assert b12("search", "xylophone", "--format", "csv").stdout.startswith("kind,id,title,where,text,sources")
+
+
+def test_search_csv_has_a_row_per_hit(b12):
+    lines = b12("search", "metformin", "--format", "csv").stdout.splitlines()
+    assert len(lines) == 1 + len(b12("search", "metformin", "--format", "json").json()["items"])
+
+
+def test_sources_command_lists_every_source_with_fields(b12, kb):
+    document = b12("sources", "--format", "json").json()
+    assert document["schema"] == "b12.sources/1"
+    assert [s["id"] for s in document["items"]] == list(kb.sources)
+    for source in document["items"]:
+        assert set(source) == {"id", "title", "author", "publisher", "year", "url", "kind"}
+    assert b12("sources", "--format", "csv").stdout.startswith("id,title,author,publisher,year,url,kind")

@@ -1,0 +1,169 @@
+"""The command line as a contract: exit codes, streams, JSON envelopes, help, golden tables."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from b12cli import __version__
+from tests.conftest import REPO
+
+GOLDEN = Path(__file__).parent / "golden"
+COMMANDS = ["rda", "foods", "meds", "labs", "about", "search", "sources"]
+
+ENVELOPES = {
+    ("rda",): ("b12.rda/1", {"schema", "query", "items", "notes"}),
+    ("foods",): ("b12.foods/1", {"schema", "daily_value_mcg", "items", "notes"}),
+    ("meds",): ("b12.meds/1", {"schema", "items", "notes"}),
+    ("meds", "metformin"): ("b12.meds/1", {"schema", "results", "notes"}),
+    ("labs", "--b12", "300"): ("b12.labs/1", {"schema", "scheme", "age", "markers", "verdict", "reasons",
+                                              "next_steps", "cb12", "notes", "disclaimer"}),
+    ("about",): ("b12.about/1", {"schema", "items", "notes"}),
+    ("about", "safety"): ("b12.about/1", {"schema", "id", "title", "summary", "items", "notes"}),
+    ("search", "liver"): ("b12.search/1", {"schema", "query", "items", "notes"}),
+    ("sources",): ("b12.sources/1", {"schema", "items", "notes"}),
+}
+
+
+@pytest.mark.parametrize(("args", "contract"), ENVELOPES.items(), ids=[" ".join(a) for a in ENVELOPES])
+def test_json_envelope_key_sets(b12, args, contract):
+    schema, keys = contract
+    result = b12(*args, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    document = result.json()
+    assert document["schema"] == schema and set(document) == keys
+    assert isinstance(document["notes"], list)
+    assert "NaN" not in result.stdout and "Infinity" not in result.stdout
+
+
+@pytest.mark.parametrize("args", [["rda"], ["foods"], ["meds"], ["labs", "--b12", "300"], ["about"],
+                                  ["search", "liver"], ["sources"]])
+def test_json_stdout_is_pure_json_and_notes_are_not_on_stderr_in_json_mode(b12, args):
+    result = b12(*args, "--format", "json")
+    json.loads(result.stdout)
+    assert result.stderr == ""
+
+
+def test_output_shape_depends_only_on_format(b12):
+    plain = b12("labs", "--b12", "180", "--format", "json").stdout
+    coloured = b12("labs", "--b12", "180", "--format", "json", env={"NO_COLOR": None, "FORCE_COLOR": "1"}).stdout
+    assert plain == coloured
+
+
+def test_colour_honours_no_color(b12):
+    forced = b12("labs", "--b12", "180", env={"NO_COLOR": None, "FORCE_COLOR": "1", "TERM": "xterm-256color"})
+    assert "\x1b[" in forced.stdout
+    assert "\x1b[" not in b12("labs", "--b12", "180").stdout
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_help_has_an_example(b12, command):
+    result = b12(command, "--help")
+    assert result.exit_code == 0
+    assert f"Example: b12 {command}" in result.stdout
+
+
+def test_units_survive_in_help_and_tables(b12):
+    assert "pg/mL (default), ng/L or pmol/L" in b12("labs", "--help").stdout
+    assert "Amount (mcg/day)" in b12("rda").stdout
+
+
+def test_no_command_prints_help(b12):
+    result = b12()
+    assert result.exit_code == 0 and "Usage" in result.stdout and "labs" in result.stdout
+
+
+def test_version(b12):
+    result = b12("--version")
+    assert result.exit_code == 0 and result.stdout.strip() == f"b12 {__version__}"
+
+
+@pytest.mark.parametrize("args", [["nosuch"], ["labs", "--nope"], ["rda", "--age"], ["search"]])
+def test_usage_errors_are_one_line_exit_2(b12, args):
+    result = b12(*args)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.startswith("b12: error: ") and result.stderr.count("\n") == 1
+
+
+def test_readme_documents_every_command_and_exit_code():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    lines = readme.splitlines()
+    assert "pip install . && b12 labs --b12 180 --mma 0.5" in "\n".join(lines[:15])
+    assert "pip install -e '.[test]' && pytest" in "\n".join(lines[:15])
+    for command in COMMANDS:
+        assert f"b12 {command}" in readme
+    for code in range(5):
+        assert f"| {code} |" in readme
+
+
+# ------------------------------------------------------------------ golden tables
+
+GOLDEN_CASES = {
+    "rda_age_70": ["rda", "--age", "70"],
+    "labs_180_mma_05": ["labs", "--b12", "180", "--mma", "0.5"],
+    "labs_four_markers": ["labs", "--holotc", "30", "--b12", "180", "--b12-unit", "pmol/L", "--mma", "0.5",
+                          "--hcy", "15", "--age", "70"],
+    "meds_lookup": ["meds", "omeprazole", "Pepcid", "aspirin", "omeprazol"],
+    "foods_vegan_top5": ["foods", "--vegan", "--limit", "5"],
+    "about_safety": ["about", "safety"],
+}
+
+
+@pytest.mark.parametrize("name", GOLDEN_CASES)
+def test_golden_table_output(b12, name):
+    result = b12(*GOLDEN_CASES[name])
+    assert result.exit_code == 0
+    text = f"$ b12 {' '.join(GOLDEN_CASES[name])}\n--- stdout\n{result.stdout}--- stderr\n{result.stderr}"
+    path = GOLDEN / f"{name}.txt"
+    if os.environ.get("B12_UPDATE_GOLDEN"):
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8"), f"rerun with B12_UPDATE_GOLDEN=1 if the change to {name} is wanted"
+
+
+# ------------------------------------------------------------------ real processes
+
+
+def _proc(*args: str, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "NO_COLOR": "1", **env}
+    return subprocess.run([sys.executable, "-m", "b12cli", *args], capture_output=True, text=True, input=stdin,
+                          env=environment, cwd=Path("/"), timeout=60)
+
+
+def test_python_m_runs_from_another_folder():
+    done = _proc("labs", "--b12", "180", "--mma", "0.5", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["verdict"] == "deficiency_likely"
+
+
+def test_subprocess_error_is_one_line_without_traceback():
+    done = _proc("labs", "--b12", "NaN")
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith("b12: error: ") and "Traceback" not in done.stderr
+
+
+def test_json_path_imports_neither_rich_nor_yaml_once_compiled(tmp_path):
+    code = ("import sys; from b12cli.cli import app\n"
+            "try: app(['labs','--b12','180','--mma','0.5','--format','json'])\n"
+            "except SystemExit: pass\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'rich','yaml'}), file=sys.stderr)")
+    env = {**os.environ, "B12_CACHE_DIR": str(tmp_path)}
+    for _ in range(2):  # the first run compiles the cache, the second must use it
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0
+    assert done.stderr.strip() == "[]"
+
+
+def test_closed_pipe_ends_quietly():
+    shell = f"{sys.executable} -m b12cli foods --format json --include-zero | head -c 10"
+    done = subprocess.run(["bash", "-o", "pipefail", "-c", shell], capture_output=True, text=True, timeout=60)
+    assert done.stdout == '{\n  "schem'
+    assert "Traceback" not in done.stderr and "Error" not in done.stderr
+    for args in (["sources"], ["labs", "--b12", "180"], ["about", "symptoms"]):
+        shell = f"{sys.executable} -m b12cli {' '.join(args)} | head -n 1"
+        done = subprocess.run(["bash", "-c", shell], capture_output=True, text=True, timeout=60)
+        assert done.stderr.count("Traceback") == 0, done.stderr

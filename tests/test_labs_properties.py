@@ -1,0 +1,66 @@
+"""Invariants of the lab interpreter, checked with hypothesis."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from b12cli import labs
+from b12cli.kb import KnowledgeBase, bundled_data_dir
+from b12cli.units import CANONICAL, FACTORS, PLAUSIBLE, from_canonical, to_canonical
+
+THRESHOLDS = KnowledgeBase(bundled_data_dir()).thresholds
+RANK = labs.SEVERITY
+
+
+def value(marker):
+    low, high = PLAUSIBLE[marker]
+    return st.floats(min_value=low, max_value=high, allow_nan=False, allow_infinity=False)
+
+
+def panel():
+    """Some markers (at least one), an optional adult age, and a scheme."""
+    return st.fixed_dictionaries(
+        {m: st.one_of(st.none(), value(m)) for m in labs.MARKERS}
+    ).filter(lambda d: any(v is not None for v in d.values()))
+
+
+def verdict(values: dict, age: float | None, scheme: str) -> str:
+    markers = {m: labs.MarkerValue(m, v, CANONICAL[m], v)
+               for m, v in values.items() if v is not None}
+    query = labs.LabQuery(markers, age, scheme)
+    return labs.assess(THRESHOLDS, THRESHOLDS.schemes[scheme], query).verdict
+
+
+@given(values=panel(), age=st.one_of(st.none(), st.floats(18, 125)), scheme=st.sampled_from(["documents", "nice"]),
+       factor=st.floats(min_value=0.05, max_value=1.0), marker=st.sampled_from(labs.MARKERS))
+def test_worse_markers_never_improve_the_verdict(values, age, scheme, factor, marker):
+    if values[marker] is None:
+        return
+    before = verdict(values, age, scheme)
+    worse = dict(values)
+    low, high = PLAUSIBLE[marker]
+    if marker in ("b12", "holotc"):  # direct markers: lower is worse
+        worse[marker] = max(low, values[marker] * factor)
+    else:  # functional markers: higher is worse
+        worse[marker] = min(high, values[marker] / factor)
+    assert RANK[verdict(worse, age, scheme)] >= RANK[before]
+
+
+@given(data=st.data())
+def test_unit_round_trip(data):
+    marker = data.draw(st.sampled_from(labs.MARKERS))
+    unit = data.draw(st.sampled_from(list(FACTORS[marker])))
+    x = data.draw(st.floats(min_value=1e-3, max_value=1e6, allow_nan=False))
+    back = from_canonical(marker, to_canonical(marker, x, unit), unit)
+    assert back == pytest.approx(x, rel=1e-10)
+
+
+@given(values=panel(), scheme=st.sampled_from(["documents", "nice"]))
+def test_every_value_gets_exactly_one_status(values, scheme):
+    bands = THRESHOLDS.schemes[scheme].markers
+    for marker, v in values.items():
+        if v is not None:
+            holding = [b for b in bands[marker].bands if b.interval.contains(v)]
+            assert len(holding) == 1
