@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from b12cli.errors import UsageError
 from b12cli.kb import Topic
 from b12cli.values import show
 
 
-@dataclass(frozen=True, slots=True)
-class AboutResult:
+class AboutResult(NamedTuple):
     topics: tuple[Topic, ...]
     topic: Topic | None  # the one asked for, or None for the list
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 _INTERVAL = re.compile(r"^\s*([\[(])\s*([^,\s]+)\s*,\s*([^\]\)\s]+)\s*([\])])\s*$")
 
@@ -18,8 +18,7 @@ class IntervalError(ValueError):
     pass
 
 
-@dataclass(frozen=True, slots=True)
-class Interval:
+class Interval(NamedTuple):
     lower: float  # -inf for an open lower end
     lower_inclusive: bool
     upper: float  # inf for an open upper end

@@ -2,7 +2,8 @@
 
 Streams: one row is read, interpreted and written before the next is read, so
 memory does not grow with the file. A row that cannot be interpreted becomes an
-error record and the rest carry on; nothing is dropped or reordered.
+error record and the rest carry on; nothing is dropped or reordered. Rows are
+interpreted by the same ``labs.Assessor`` as a single query.
 """
 
 from __future__ import annotations
@@ -10,15 +11,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import json.encoder
 import sys
-from collections import Counter
-from dataclasses import dataclass
-from typing import IO, Iterator
+from typing import IO, Callable, Iterator, NamedTuple
 
 from b12cli.errors import ExitCode, UsageError
-from b12cli.kb import Thresholds
-from b12cli.labs import UNLIKELY, VERDICTS, LabQuery, assess, read_age, read_markers, read_refs, read_scheme
-from b12cli.units import CANONICAL, MARKERS, normalize_unit
+from b12cli.kb import MARKER_STATUSES, Thresholds
+from b12cli.labs import UNLIKELY, VERDICTS, Assessor, Core, b12_pmol, read_age, read_refs, read_scheme
+from b12cli.units import CANONICAL, MARKERS, marker_reader, normalize_unit
 
 FIELD_LIMIT = 1 << 20  # a cell over 1 MiB is refused as that row's error
 UNIT_COLUMNS = {"b12_unit": "b12", "mma_unit": "mma"}
@@ -27,8 +27,7 @@ STATUS_COLUMNS = [f"{m}_status" for m in MARKERS] + ["verdict", "cb12", "cb12_ca
 PROGRESS_EVERY = 2048
 
 
-@dataclass(frozen=True, slots=True)
-class BatchOptions:
+class BatchOptions(NamedTuple):
     scheme: str
     refs: list[str]
     units: dict[str, str | None]
@@ -40,36 +39,49 @@ class RowError(Exception):
     pass
 
 
-@dataclass(slots=True)
-class Columns:
-    names: list[str]  # as in the header, made unique for the `input` mapping
-    index: dict[str, int]  # known column (casefolded) -> position
+class Columns(NamedTuple):
+    names: list[str]  # as in the header, made unique so `input` keeps every cell
+    positions: dict[str, int]  # known column (casefolded) -> position
+
+
+class Row(NamedTuple):
+    """What one data row gave: canonical values and the assessment (statuses, verdict, cB12)."""
+
+    canonical: dict[str, float]
+    core: Core
+
+    @property
+    def abnormal(self) -> bool:
+        return self.core.verdict != UNLIKELY or any(s != "normal" for s in self.core.status.values())
 
 
 def _columns(header: list[str]) -> Columns:
-    index: dict[str, int] = {}
+    positions: dict[str, int] = {}
     names: list[str] = []
     for i, raw in enumerate(header):
         key = raw.strip().casefold()
         if key in KNOWN:
-            if key in index:
-                raise UsageError(f"the header has the column {key!r} twice (columns {index[key] + 1} and {i + 1})")
-            index[key] = i
+            if key in positions:
+                raise UsageError(f"the header has the column {key!r} twice (columns {positions[key] + 1} and {i + 1})")
+            positions[key] = i
         name, n = raw, 2
         while name in names:
             name, n = f"{raw}_{n}", n + 1
         names.append(name)
-    if not any(m in index for m in MARKERS):
+    if not any(m in positions for m in MARKERS):
+        shown = ", ".join(header)[:120] or "nothing"
         raise UsageError(f"the header has no marker column; expected at least one of {', '.join(MARKERS)} "
-                         f"(got: {', '.join(h for h in header)[:120] or 'nothing'})")
-    return Columns(names, index)
+                         f"(got: {shown})")
+    return Columns(names, positions)
 
 
 def _open(path: str) -> IO[str]:
+    """Text in C-speed UTF-8 decoding. Bytes that are not UTF-8 become lone surrogates
+    (``surrogateescape``), so the row holding them can be reported instead of crashing the run."""
     if path == "-":
-        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", errors="replace", newline="")
+        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", errors="surrogateescape", newline="")
     try:
-        return open(path, encoding="utf-8-sig", errors="replace", newline="")
+        return open(path, encoding="utf-8-sig", errors="surrogateescape", newline="")
     except FileNotFoundError:
         raise UsageError(f"--input {path!r}: no such file") from None
     except IsADirectoryError:
@@ -78,8 +90,24 @@ def _open(path: str) -> IO[str]:
         raise UsageError(f"--input {path!r} cannot be read ({exc.strerror})") from None
 
 
+def _not_utf8(cells: list[str]) -> bool:
+    """True when a cell holds bytes that were not UTF-8 (cheap for ASCII rows)."""
+    for cell in cells:
+        if not cell.isascii():
+            try:
+                cell.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+    return False
+
+
+def _blank(cells: list[str]) -> bool:
+    """A blank line (csv gives [] or one whitespace cell); a row of empty cells is still a record."""
+    return not cells or (len(cells) == 1 and not cells[0].strip())
+
+
 def _records(reader) -> Iterator[tuple[int, list[str] | None, str | None]]:  # noqa: ANN001
-    """(first line, cells, error) per non-blank record; a record csv cannot parse comes with its error."""
+    """(first line, cells, error) per non-blank record; a record csv cannot read comes with its error."""
     last = reader.line_num
     while True:
         try:
@@ -91,75 +119,97 @@ def _records(reader) -> Iterator[tuple[int, list[str] | None, str | None]]:  # n
             last = reader.line_num
             continue
         start, last = last + 1, reader.line_num
-        if cells and any(c.strip() for c in cells):
+        if _blank(cells):
+            continue
+        if _not_utf8(cells):
+            yield start, [c.encode("utf-8", "replace").decode("utf-8") for c in cells], "row is not valid UTF-8 text"
+        else:
             yield start, cells, None
 
 
 class Interpreter:
-    """Turns one row's cells into the compact record; shared by both output formats."""
+    """One row's cells in, a ``Row`` out; options that apply to every row are read once."""
 
     def __init__(self, thresholds: Thresholds, columns: Columns, options: BatchOptions) -> None:
-        self.thresholds = thresholds
         self.scheme = read_scheme(thresholds, options.scheme)
-        self.refs = read_refs(options.refs, options.units)
+        self.assessor = Assessor(thresholds, self.scheme, read_refs(options.refs, options.units))
         self.units = options.units
-        self.pregnant = options.pregnant
-        self.columns = columns
         self.width = len(columns.names)
+        where = columns.positions
+        self.markers = [(m, where[m]) for m in MARKERS if m in where]
+        self.unit_columns = [(where[c], m) for c, m in UNIT_COLUMNS.items() if c in where]
+        self.age_at = where.get("age")
+        self.readers: dict[tuple[str, str | None], Callable[[str], tuple[float, float]]] = {}
+        self.plan = self._plan(self.units)  # per marker column: (marker, position, reader, unit)
 
-    def cell(self, cells: list[str], key: str) -> str | None:
-        i = self.columns.index.get(key)
-        if i is None or i >= len(cells):
-            return None
-        value = cells[i]
-        return value if value.strip() else None
+    def _plan(self, units: dict[str, str | None]) -> list[tuple[str, int, Callable, str]]:
+        plan = []
+        for marker, i in self.markers:
+            unit = units.get(marker)
+            key = (marker, unit)
+            if key not in self.readers:
+                self.readers[key] = marker_reader(marker, unit, marker)
+            plan.append((marker, i, self.readers[key], unit or CANONICAL[marker]))
+        return plan
 
-    def row(self, cells: list[str]) -> dict:
-        if len(cells) > self.width:
-            raise RowError(f"row has {len(cells)} fields but the header has {self.width}")
-        if any("\ufffd" in c for c in cells):
-            raise RowError("row is not valid UTF-8 text")
-        units = dict(self.units)
-        for column, marker in UNIT_COLUMNS.items():
-            text = self.cell(cells, column)
-            if text is not None:
-                units[marker] = normalize_unit(marker, text, column)
-        raw = {m: self.cell(cells, m) for m in MARKERS}
-        markers = read_markers(raw, units, labels={m: m for m in MARKERS})
-        if not markers:
+    def row(self, cells: list[str]) -> Row:
+        n = len(cells)
+        if n > self.width:
+            raise RowError(f"row has {n} fields but the header has {self.width}")
+        plan = self.plan
+        if self.unit_columns and any(i < n and cells[i].strip() for i, _ in self.unit_columns):
+            units = dict(self.units)
+            for i, marker in self.unit_columns:
+                if i < n and cells[i].strip():
+                    units[marker] = normalize_unit(marker, cells[i], f"{marker}_unit")
+            plan = self._plan(units)
+        canonical: dict[str, float] = {}
+        pmol = None
+        for marker, i, read, unit in plan:
+            if i < n:
+                text = cells[i]
+                if text and not text.isspace():
+                    value, canonical[marker] = read(text)
+                    if marker == "b12":
+                        pmol = b12_pmol(value, unit, canonical[marker])
+        if not canonical:
             raise RowError("no marker value in this row")
-        age = self.cell(cells, "age")
-        query = LabQuery(markers, read_age(age) if age is not None else None, self.scheme.id, self.refs,
-                         self.pregnant)
-        core = assess(self.thresholds, self.scheme, query)
-        return {
-            "markers": [{"marker": m, "canonical_value": markers[m].canonical, "canonical_unit": CANONICAL[m],
-                         "status": core.status[m]} for m in MARKERS if m in markers],
-            "verdict": core.verdict,
-            "cb12": None if core.cb12 is None else {"value": core.cb12.value, "category": core.cb12.category},
-        }
-
-
-def _input(columns: Columns, cells: list[str]) -> dict:
-    names = columns.names
-    out = {name: (cells[i] if i < len(cells) else "") for i, name in enumerate(names)}
-    for j in range(len(names), len(cells)):
-        out[f"_extra_{j + 1}"] = cells[j]
-    return out
+        at = self.age_at
+        age = read_age(cells[at], "age") if at is not None and at < n and cells[at].strip() else None
+        return Row(canonical, self.assessor.assess(canonical, pmol, age))
 
 
 class JsonlWriter:
-    def __init__(self, out: IO[str], columns: Columns) -> None:
-        self.out, self.columns = out, columns
-        self.dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
+    """The compact record of the spec, one line each. The fixed parts are preformatted;
+    floats use ``float.__repr__``, exactly as ``json`` writes them."""
 
-    def write(self, line: int, cells: list[str], record: dict | None, error: str | None) -> None:
-        body = {"line": line, "input": _input(self.columns, cells)}
-        if error is None:
-            body.update(record)
-        else:
-            body["error"] = error
-        self.out.write(self.dumps(body) + "\n")
+    def __init__(self, out: IO[str], columns: Columns) -> None:
+        self.out, self.names, self.width = out, columns.names, len(columns.names)
+        self.encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
+        self.string = json.encoder.encode_basestring  # the C string encoder json itself uses
+        self.keys = [f"{self.string(name)}:" for name in self.names]
+        self.head = {m: f'{{"marker":"{m}","canonical_value":' for m in MARKERS}
+        self.tail = {m: {s: f',"canonical_unit":"{CANONICAL[m]}","status":"{s}"}}' for s in MARKER_STATUSES}
+                     for m in MARKERS}
+
+    def _input(self, cells: list[str]) -> str:
+        """``json.dumps(dict(zip(names, cells)))`` with the keys encoded once, not per row."""
+        if len(cells) < self.width:
+            cells = cells + [""] * (self.width - len(cells))
+        string = self.string
+        return "{" + ",".join([key + string(cell) for key, cell in zip(self.keys, cells)]) + "}"
+
+    def write(self, line: int, cells: list[str], row: Row | None, error: str | None) -> None:
+        if error is not None:
+            self.out.write(f'{{"line":{line},"input":{self._input(cells)},"error":{self.encode(error)}}}\n')
+            return
+        head, tail, core = self.head, self.tail, row.core
+        status = core.status
+        markers = ",".join([f"{head[m]}{v!r}{tail[m][status[m]]}" for m, v in row.canonical.items()])
+        c = core.cb12
+        cb12 = "null" if c is None else f'{{"value":{c.value!r},"category":"{c.category}"}}'
+        self.out.write(f'{{"line":{line},"input":{self._input(cells)},"markers":[{markers}],'
+                       f'"verdict":"{core.verdict}","cb12":{cb12}}}\n')
 
 
 class CsvWriter:
@@ -168,15 +218,14 @@ class CsvWriter:
         self.width = len(columns.names)
         self.writer.writerow(columns.names + STATUS_COLUMNS)
 
-    def write(self, line: int, cells: list[str], record: dict | None, error: str | None) -> None:
-        row = (cells + [""] * (self.width - len(cells)))[: self.width]
+    def write(self, line: int, cells: list[str], row: Row | None, error: str | None) -> None:
+        cells = (cells + [""] * (self.width - len(cells)))[: self.width]
         if error is not None:
-            self.writer.writerow(row + [""] * (len(STATUS_COLUMNS) - 1) + [error])
+            self.writer.writerow(cells + [""] * (len(STATUS_COLUMNS) - 1) + [error])
             return
-        status = {m["marker"]: m["status"] for m in record["markers"]}
-        cb12 = record["cb12"] or {}
-        self.writer.writerow(row + [status.get(m, "") for m in MARKERS]
-                             + [record["verdict"], cb12.get("value", ""), cb12.get("category", ""), ""])
+        core = row.core
+        cb12 = (core.cb12.value, core.cb12.category) if core.cb12 else ("", "")
+        self.writer.writerow(cells + [core.status.get(m, "") for m in MARKERS] + [core.verdict, *cb12, ""])
 
 
 class Progress:
@@ -202,50 +251,71 @@ class Progress:
             self.bar.stop()
 
 
+class Tally:
+    def __init__(self) -> None:
+        self.rows = self.errors = self.abnormal = 0
+        self.verdicts = dict.fromkeys(VERDICTS, 0)
+
+    def add(self, row: Row | None) -> None:
+        self.rows += 1
+        if row is None:
+            self.errors += 1
+        else:
+            self.verdicts[row.core.verdict] += 1
+            self.abnormal += row.abnormal
+
+
+def _header(reader, path: str) -> list[str]:  # noqa: ANN001
+    try:
+        header = next((r for r in reader if not _blank(r)), None)
+    except csv.Error as exc:
+        raise UsageError(f"--input {path!r}: the header cannot be read as CSV ({exc})") from None
+    if header is None:
+        raise UsageError(f"--input {path!r} is empty; expected a CSV header and rows")
+    return header
+
+
 def run(thresholds: Thresholds, path: str, fmt: str, options: BatchOptions) -> int:
     csv.field_size_limit(FIELD_LIMIT)
-    with _open(path) as fh:
-        reader = csv.reader(fh)
-        header = next((r for r in reader if r and any(c.strip() for c in r)), None)
-        if header is None:
-            raise UsageError(f"--input {path!r} is empty; expected a CSV header and rows")
+    with _open(path) as source:
+        reader = csv.reader(source)
+        header = _header(reader, path)
+        if _not_utf8(header):
+            raise UsageError(f"--input {path!r}: the header is not UTF-8 text; save the file as UTF-8")
         columns = _columns(header)
         interpreter = Interpreter(thresholds, columns, options)
-        out = sys.stdout
-        writer = (JsonlWriter if fmt == "jsonl" else CsvWriter)(out, columns)
-        verdicts: Counter[str] = Counter()
-        rows = errors = abnormal = 0
-        progress = Progress()
-        try:
-            for line, cells, error in _records(reader):
-                record = None
-                if error is None:
-                    try:
-                        record = interpreter.row(cells)
-                    except (RowError, UsageError) as exc:
-                        error = str(exc)
-                rows += 1
-                if error is None:
-                    verdicts[record["verdict"]] += 1
-                    abnormal += record["verdict"] != UNLIKELY or any(
-                        m["status"] != "normal" for m in record["markers"])
-                else:
-                    errors += 1
-                writer.write(line, cells or [], record, error)
-                progress.update(rows)
-            out.flush()
-        finally:
-            progress.stop()
-    _summary(thresholds, interpreter, rows, verdicts, errors)
-    if errors:
+        writer = (JsonlWriter if fmt == "jsonl" else CsvWriter)(sys.stdout, columns)
+        tally = _stream(reader, interpreter, writer)
+    _summary(thresholds, interpreter.scheme, tally)
+    if tally.errors:
         return ExitCode.ROWS_INVALID
-    return ExitCode.CHECK_FAILED if options.check and abnormal else ExitCode.OK
+    return ExitCode.CHECK_FAILED if options.check and tally.abnormal else ExitCode.OK
 
 
-def _summary(thresholds: Thresholds, interpreter: Interpreter, rows: int, verdicts: Counter, errors: int) -> None:
-    counts = ", ".join(f"{v} {verdicts[v]}" for v in reversed(VERDICTS))
-    scheme = interpreter.scheme
+def _stream(reader, interpreter: Interpreter, writer) -> Tally:  # noqa: ANN001
+    tally, progress = Tally(), Progress()
+    interpret, write, add = interpreter.row, writer.write, tally.add
+    try:
+        for line, cells, error in _records(reader):
+            row = None
+            if error is None:
+                try:
+                    row = interpret(cells)
+                except (RowError, UsageError) as exc:
+                    error = str(exc)
+            add(row)
+            write(line, cells or [], row, error)
+            if progress.bar is not None:
+                progress.update(tally.rows)
+        sys.stdout.flush()
+    finally:
+        progress.stop()
+    return tally
+
+
+def _summary(thresholds: Thresholds, scheme, tally: Tally) -> None:  # noqa: ANN001
+    counts = ", ".join(f"{v} {tally.verdicts[v]}" for v in reversed(VERDICTS))
     sys.stderr.write(
-        f"b12: {rows} rows: {counts}, errors {errors}; scheme {scheme.id} "
+        f"b12: {tally.rows} rows: {counts}, errors {tally.errors}; scheme {scheme.id} "
         f"(sources: {', '.join(scheme.sources)}). {thresholds.disclaimer}\n"
     )

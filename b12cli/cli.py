@@ -71,15 +71,13 @@ class B12Group(TyperGroup):
             return ExitCode.KNOWLEDGE_BASE
 
 
-app = typer.Typer(
-    cls=B12Group,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    pretty_exceptions_show_locals=False,
-    help="b12: an offline reference and lab-value interpreter for vitamin B12. Every fact cites its source.",
-    epilog="Exit codes: 0 answered, 1 knowledge-base error, 2 invalid input, 3 --check found something, "
-    "4 batch rows invalid.",
-)
+COMMANDS: dict[str, Callable[..., None]] = {}
+
+
+def command(func: Callable[..., None]) -> Callable[..., None]:
+    """Register a command; the Typer app is assembled by ``build_app``."""
+    COMMANDS[func.__name__] = func
+    return func
 
 
 def _version(value: bool) -> None:
@@ -88,11 +86,29 @@ def _version(value: bool) -> None:
         raise typer.Exit(0)
 
 
-@app.callback()
 def _root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
 ) -> None:
     """b12: vitamin B12 intakes, foods, medicines and lab results, with sources."""
+
+
+def build_app(only: str | None = None) -> typer.Typer:
+    """The Typer app with every command, or only the one about to run (Typer builds the
+    options of every registered command before it parses, which costs start-up time)."""
+    application = typer.Typer(
+        cls=B12Group,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        pretty_exceptions_show_locals=False,
+        help="b12: an offline reference and lab-value interpreter for vitamin B12. Every fact cites its source.",
+        epilog="Exit codes: 0 answered, 1 knowledge-base error, 2 invalid input, 3 --check found something, "
+        "4 batch rows invalid.",
+    )
+    application.callback()(_root)
+    for name, func in COMMANDS.items():
+        if only is None or name == only:
+            application.command()(func)
+    return application
 
 
 def _format(value: str, allowed: tuple[str, ...] = FORMATS) -> str:
@@ -117,7 +133,7 @@ FORMAT_HELP = "Output: table, json or csv."
 FormatOpt = typer.Option("table", "--format", "-f", help=FORMAT_HELP, metavar="FORMAT")
 
 
-@app.command()
+@command
 def rda(
     age: str | None = typer.Option(None, "--age", help="Age in years (decimals allowed, 0-125).", metavar="YEARS"),
     months: str | None = typer.Option(None, "--months", help="Age in completed months (0 or more).", metavar="N"),
@@ -148,7 +164,7 @@ def _tables():
     return tables
 
 
-@app.command()
+@command
 def foods(
     vegan: bool = typer.Option(False, "--vegan", help="Only foods suitable for vegans."),
     vegetarian: bool = typer.Option(False, "--vegetarian", help="Only foods suitable for vegetarians."),
@@ -187,7 +203,7 @@ def foods(
     _emit(fmt, lambda: render.foods_json(result), lambda: _tables().foods(result), render.CSV_HEADERS["foods"])
 
 
-@app.command()
+@command
 def meds(
     names: List[str] | None = typer.Argument(None, help="Generic or brand names to look up.", metavar="NAME..."),
     check: bool = typer.Option(False, "--check", help="Exit 3 when any name is a listed medicine."),
@@ -208,7 +224,7 @@ def meds(
         raise typer.Exit(ExitCode.CHECK_FAILED)
 
 
-@app.command()
+@command
 def labs(
     b12: str | None = typer.Option(None, "--b12", help="Serum (total) B12 value.", metavar="V"),
     b12_unit: str | None = typer.Option(None, "--b12-unit", help="pg/mL (default), ng/L or pmol/L.",
@@ -275,7 +291,7 @@ def _emit_labs(fmt: str, result) -> None:  # noqa: ANN001
           render.CSV_HEADERS["labs"] + ["verdict"])
 
 
-@app.command()
+@command
 def about(
     topic: str | None = typer.Argument(None, help="A topic id, e.g. symptoms.", metavar="TOPIC"),
     fmt: str = FormatOpt,
@@ -293,7 +309,7 @@ def about(
     _emit(fmt, lambda: render.about_json(result), lambda: _tables().about(result), header)
 
 
-@app.command()
+@command
 def search(
     words: List[str] = typer.Argument(..., help="Words to find (all must appear).", metavar="TEXT..."),
     fmt: str = FormatOpt,
@@ -310,7 +326,7 @@ def search(
     _emit(fmt, lambda: render.search_json(result), lambda: _tables().search(result), render.CSV_HEADERS["search"])
 
 
-@app.command()
+@command
 def sources(fmt: str = FormatOpt) -> None:
     """Every source the knowledge base cites.
 
@@ -323,5 +339,10 @@ def sources(fmt: str = FormatOpt) -> None:
     _emit(fmt, lambda: render.sources_json(items), lambda: _tables().sources(items), render.CSV_HEADERS["sources"])
 
 
+app = build_app()
+
+
 def main() -> None:
-    app()
+    """Console entry point: assemble only the command named on the command line."""
+    name = sys.argv[1] if len(sys.argv) > 1 else None
+    build_app(name if name in COMMANDS else None)()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from b12cli.errors import UsageError
 from b12cli.kb import Food, Foods
@@ -11,15 +11,13 @@ from b12cli.values import round_sig
 SORTS = ("mcg", "per100g", "name")
 
 
-@dataclass(frozen=True, slots=True)
-class FoodItem:
+class FoodItem(NamedTuple):
     food: Food
     percent_dv: float
     servings_for_rda: float | None  # only when an age was given; None for a food with no B12
 
 
-@dataclass(frozen=True, slots=True)
-class FoodQuery:
+class FoodQuery(NamedTuple):
     vegan: bool = False
     vegetarian: bool = False
     fortified: bool = False
@@ -32,8 +30,7 @@ class FoodQuery:
     older_adult: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class FoodsResult:
+class FoodsResult(NamedTuple):
     query: FoodQuery
     daily_value_mcg: float
     with_servings: bool

@@ -13,14 +13,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, NamedTuple
 
 from b12cli import __version__
-from b12cli import schema as S
-from b12cli.bands import Interval, IntervalError, check_cover, parse_interval
+from b12cli.bands import Interval, parse_interval
 from b12cli.errors import KnowledgeBaseError
 
 SCHEMA_VERSION = 1
@@ -37,8 +35,7 @@ FILES = ("sources", "intakes", "foods", "medications", "thresholds", "topics")
 # ----------------------------------------------------------------- records
 
 
-@dataclass(frozen=True, slots=True)
-class Source:
+class Source(NamedTuple):
     id: str
     title: str
     author: str | None
@@ -48,8 +45,7 @@ class Source:
     kind: str
 
 
-@dataclass(frozen=True, slots=True)
-class Message:
+class Message(NamedTuple):
     id: str
     text: str
     sources: tuple[str, ...]
@@ -59,8 +55,7 @@ class Message:
         return f"{self.text} (sources: {', '.join(self.sources)})"
 
 
-@dataclass(frozen=True, slots=True)
-class LifeStage:
+class LifeStage(NamedTuple):
     id: str
     life_stage: str
     ages: str
@@ -76,15 +71,13 @@ class LifeStage:
         return months >= self.min_months and (self.max_months is None or months < self.max_months)
 
 
-@dataclass(frozen=True, slots=True)
-class Intakes:
+class Intakes(NamedTuple):
     unit: str
     life_stages: tuple[LifeStage, ...]
     messages: dict[str, Message]
 
 
-@dataclass(frozen=True, slots=True)
-class Food:
+class Food(NamedTuple):
     id: str
     name: str
     serving: str
@@ -98,16 +91,14 @@ class Food:
     sources: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Foods:
+class Foods(NamedTuple):
     daily_value_mcg: float
     daily_value_sources: tuple[str, ...]
     foods: tuple[Food, ...]
     messages: dict[str, Message]
 
 
-@dataclass(frozen=True, slots=True)
-class MedicationClass:
+class MedicationClass(NamedTuple):
     id: str
     name: str
     generic_names: tuple[str, ...]
@@ -118,35 +109,38 @@ class MedicationClass:
     sources: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Medications:
+class Medications(NamedTuple):
     classes: tuple[MedicationClass, ...]
     messages: dict[str, Message]
 
 
-@dataclass(frozen=True, slots=True)
-class Band:
+class Band(NamedTuple):
     status: str
     interval: Interval
     sources: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class MarkerBands:
+class MarkerBands(NamedTuple):
     marker: str
     unit: str
     notes: tuple[str, ...]
     bands: tuple[Band, ...]
+    cuts: tuple[tuple[float, bool, Band], ...]  # (upper end, upper end included, band), in order
 
     def band_for(self, value: float) -> Band:
-        for band in self.bands:
-            if band.interval.contains(value):
-                return band
-        raise KnowledgeBaseError(f"no {self.marker} band holds {value!r}")  # bands are validated to cover all
+        return band_in(self.cuts, value)
 
 
-@dataclass(frozen=True, slots=True)
-class Scheme:
+def band_in(cuts: tuple[tuple[float, bool, Band], ...], value: float) -> Band:
+    """The band holding ``value``. The loader has checked that the bands run from -inf to inf
+    without gap or overlap, so the first band whose upper end admits the value is the one."""
+    for upper, included, band in cuts:
+        if value < upper or (included and value == upper):
+            return band
+    raise KnowledgeBaseError(f"no band holds {value!r}")
+
+
+class Scheme(NamedTuple):
     id: str
     title: str
     description: str
@@ -154,8 +148,7 @@ class Scheme:
     markers: dict[str, MarkerBands]
 
 
-@dataclass(frozen=True, slots=True)
-class Thresholds:
+class Thresholds(NamedTuple):
     disclaimer: str
     schemes: dict[str, Scheme]
     cb12_sources: tuple[str, ...]
@@ -164,176 +157,17 @@ class Thresholds:
     messages: dict[str, Message]
 
 
-@dataclass(frozen=True, slots=True)
-class Point:
+class Point(NamedTuple):
     text: str
     sources: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Topic:
+class Topic(NamedTuple):
     id: str
     title: str
     summary: str
     aliases: tuple[str, ...]
     points: tuple[Point, ...]
-
-
-# ----------------------------------------------------------------- shapes
-
-_SOURCE = S.fields(id=S.ident, title=S.text, author=S.nullable(S.text), publisher=S.nullable(S.text),
-                   year=S.nullable(S.integer), url=S.nullable(S.text), kind=S.one_of(*SOURCE_KINDS))
-_LIFE_STAGE = S.fields(id=S.ident, life_stage=S.text, ages=S.text,
-                       condition=S.one_of("none", "pregnancy", "breastfeeding"),
-                       min_months=S.integer, max_months=S.nullable(S.integer), mcg_per_day=S.non_negative,
-                       kind=S.one_of("AI", "RDA"), notes=S.NOTES, sources=S.SOURCES)
-_FOOD = S.fields(id=S.ident, name=S.text, serving=S.text, mcg_per_serving=S.non_negative,
-                 mcg_per_100g=S.nullable(S.non_negative),
-                 category=S.one_of("organ-meat", "meat", "poultry", "fish", "shellfish", "dairy", "eggs",
-                                   "fortified", "plant"),
-                 vegan=S.boolean, vegetarian=S.boolean, fortified=S.boolean, notes=S.NOTES, sources=S.SOURCES)
-_MED_CLASS = S.fields(id=S.ident, name=S.text, generic_names=S.list_of(S.text, 1), brand_names=S.list_of(S.text),
-                      effect=S.text, advice=S.text, notes=S.NOTES, sources=S.SOURCES)
-
-
-def _bands_spec(statuses: tuple[str, ...]) -> S.Spec:
-    return S.list_of(S.fields(status=S.one_of(*statuses), range=S.text, sources=S.SOURCES), 1)
-
-
-_MARKER = S.fields(unit=S.text, notes=S.NOTES, bands=_bands_spec(MARKER_STATUSES))
-_SCHEME = S.fields(id=S.ident, title=S.text, description=S.text, sources=S.SOURCES,
-                   markers=S.fields(**{m: _MARKER for m in MARKERS}))
-_TOPIC = S.fields(id=S.ident, title=S.text, summary=S.text, aliases=S.list_of(S.text),
-                  points=S.list_of(S.fields(text=S.text, sources=S.SOURCES), 1))
-
-SHAPES: dict[str, S.Spec] = {
-    "sources": S.fields(schema_version=S.integer, sources=S.list_of(_SOURCE, 1)),
-    "intakes": S.fields(schema_version=S.integer, unit=S.text, life_stages=S.list_of(_LIFE_STAGE, 1),
-                        messages=S.MESSAGES),
-    "foods": S.fields(schema_version=S.integer,
-                      daily_value=S.fields(mcg=S.non_negative, sources=S.SOURCES),
-                      messages=S.MESSAGES, foods=S.list_of(_FOOD, 1)),
-    "medications": S.fields(schema_version=S.integer, messages=S.MESSAGES, classes=S.list_of(_MED_CLASS, 1)),
-    "thresholds": S.fields(schema_version=S.integer, disclaimer=S.text, schemes=S.list_of(_SCHEME, 1),
-                           cb12=S.fields(sources=S.SOURCES, notes=S.NOTES, bands=_bands_spec(CB12_CATEGORIES)),
-                           messages=S.MESSAGES),
-    "topics": S.fields(schema_version=S.integer, topics=S.list_of(_TOPIC, 1)),
-}
-
-# Message ids the code relies on, per file.
-REQUIRED_MESSAGES: dict[str, tuple[str, ...]] = {
-    "intakes": ("tables-start-at-14", "no-upper-limit"),
-    "foods": ("vegan-supplement", "check-labels", "older-adults"),
-    "medications": ("not-listed", "do-not-stop"),
-    "thresholds": ("direct-deficient", "direct-and-functional", "direct-borderline", "mma-alone", "hcy-alone",
-                   "all-in-range", "b12-high", "step-settle-indeterminate", "step-add-functional",
-                   "step-kidney-age", "step-folate-b6", "step-see-doctor", "step-raised-b12",
-                   "step-symptoms-despite-normal", "note-pregnancy", "note-under-18", "note-own-range"),
-}
-
-
-# ----------------------------------------------------------------- meaning
-
-
-def _check_sources(data: dict) -> None:
-    S.unique(data["sources"], "id", "sources")
-    have = {s["id"] for s in data["sources"]}
-    for doc in DOCUMENT_IDS:
-        if doc not in have:
-            raise S.ShapeError("sources", f"missing the document source {doc!r}")
-
-
-def _check_intakes(data: dict) -> None:
-    rows = data["life_stages"]
-    S.unique(rows, "id", "life_stages")
-    general = [(i, r) for i, r in enumerate(rows) if r["condition"] == "none"]
-    expected = 0
-    for i, row in general:
-        path = f"life_stages[{i}]"
-        if row["min_months"] != expected:
-            raise S.ShapeError(f"{path}.min_months",
-                               f"expected {expected} so that the ages join up, got {row['min_months']}")
-        if row["max_months"] is None:
-            expected = None
-            continue
-        if expected is None or row["max_months"] <= row["min_months"]:
-            raise S.ShapeError(f"{path}.max_months", "must be above min_months, and only the last row may be open")
-        expected = row["max_months"]
-    if expected is not None:
-        raise S.ShapeError("life_stages", "the last general row must have max_months null (no upper age)")
-    for condition in ("pregnancy", "breastfeeding"):
-        if sum(r["condition"] == condition for r in rows) != 1:
-            raise S.ShapeError("life_stages", f"expected exactly one {condition} row")
-
-
-def _check_foods(data: dict) -> None:
-    S.unique(data["foods"], "id", "foods")
-    S.unique(data["foods"], "name", "foods", str.casefold)
-    if data["daily_value"]["mcg"] <= 0:
-        raise S.ShapeError("daily_value.mcg", "must be above 0")
-    for i, food in enumerate(data["foods"]):
-        if food["vegan"] and not food["vegetarian"]:
-            raise S.ShapeError(f"foods[{i}].vegetarian", "a vegan food is also vegetarian")
-
-
-def _check_medications(data: dict) -> None:
-    S.unique(data["classes"], "id", "classes")
-    seen: dict[str, str] = {}
-    for i, cls in enumerate(data["classes"]):
-        for field in ("generic_names", "brand_names"):
-            for j, name in enumerate(cls[field]):
-                key, path = name.casefold(), f"classes[{i}].{field}[{j}]"
-                if key in seen:
-                    raise S.ShapeError(path, f"name {name!r} is listed twice (also at {seen[key]})")
-                seen[key] = path
-
-
-def _check_bands(bands: list[dict], path: str) -> None:
-    intervals = []
-    for i, band in enumerate(bands):
-        try:
-            intervals.append(parse_interval(band["range"]))
-        except IntervalError as exc:
-            raise S.ShapeError(f"{path}[{i}].range", str(exc)) from None
-    problem = check_cover(intervals)
-    if problem:
-        raise S.ShapeError(path, problem)
-
-
-def _check_thresholds(data: dict) -> None:
-    S.unique(data["schemes"], "id", "schemes")
-    ids = {s["id"] for s in data["schemes"]}
-    for wanted in ("documents", "nice"):
-        if wanted not in ids:
-            raise S.ShapeError("schemes", f"missing scheme {wanted!r}")
-    for i, scheme in enumerate(data["schemes"]):
-        for marker, spec in scheme["markers"].items():
-            path = f"schemes[{i}].markers.{marker}"
-            if spec["unit"] != CANONICAL_UNITS[marker]:
-                raise S.ShapeError(f"{path}.unit", f"expected the canonical unit {CANONICAL_UNITS[marker]!r}")
-            _check_bands(spec["bands"], f"{path}.bands")
-    _check_bands(data["cb12"]["bands"], "cb12.bands")
-
-
-def _check_topics(data: dict) -> None:
-    S.unique(data["topics"], "id", "topics")
-
-
-MEANING: dict[str, Callable[[dict], None]] = {
-    "sources": _check_sources, "intakes": _check_intakes, "foods": _check_foods,
-    "medications": _check_medications, "thresholds": _check_thresholds, "topics": _check_topics,
-}
-
-
-def validate(name: str, raw: Any) -> dict:
-    """Shape and meaning of one file's parsed YAML; raises ``ShapeError``."""
-    data = SHAPES[name](raw, "")
-    if data["schema_version"] != SCHEMA_VERSION:
-        raise S.ShapeError("schema_version", f"expected {SCHEMA_VERSION}, got {data['schema_version']}")
-    if name in REQUIRED_MESSAGES:
-        S.require_ids(data["messages"], REQUIRED_MESSAGES[name], "messages")
-    MEANING[name](data)
-    return data
 
 
 # ----------------------------------------------------------------- building records
@@ -345,7 +179,8 @@ def _messages(items: list[dict]) -> dict[str, Message]:
 
 def _marker_bands(marker: str, spec: dict) -> MarkerBands:
     bands = tuple(Band(b["status"], parse_interval(b["range"]), tuple(b["sources"])) for b in spec["bands"])
-    return MarkerBands(marker, spec["unit"], tuple(spec["notes"]), bands)
+    cuts = tuple((b.interval.upper, b.interval.upper_inclusive, b) for b in bands)
+    return MarkerBands(marker, spec["unit"], tuple(spec["notes"]), bands, cuts)
 
 
 def _tuples(record: dict, *keys: str) -> dict:
@@ -481,12 +316,31 @@ def load_file(directory: Path, name: str) -> dict:
     cached = _read_cache(cache_path)
     if cached is not None:
         return cached
+    from b12cli.schema import ShapeError
+    from b12cli.validate import validate
+
     try:
         data = validate(name, _parse(file, raw))
-    except S.ShapeError as exc:
+    except ShapeError as exc:
         raise KnowledgeBaseError(f"{file}: {exc.path}: {exc.problem}") from None
     _write_cache(cache_path, data)
     return data
+
+
+def cited_ids(node: Any, path: str = "") -> list[tuple[str, str]]:
+    """Every (path, id) cited under a ``sources`` key anywhere in ``node``."""
+    found: list[tuple[str, str]] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            sub = f"{path}.{key}" if path else str(key)
+            if key == "sources" and isinstance(value, list):
+                found.extend((f"{sub}[{i}]", v) for i, v in enumerate(value))
+            else:
+                found.extend(cited_ids(value, sub))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found.extend(cited_ids(value, f"{path}[{i}]"))
+    return found
 
 
 class KnowledgeBase:
@@ -499,7 +353,7 @@ class KnowledgeBase:
         data = load_file(self.directory, name)
         if name != "sources":
             known = self.sources
-            for path, source_id in S.cited_ids(data):
+            for path, source_id in cited_ids(data):
                 if source_id not in known:
                     raise KnowledgeBaseError(f"{name}.yaml: {path}: unknown source id {source_id!r}")
         return data

@@ -1,20 +1,20 @@
 """`b12 labs`: what B12, holoTC, MMA and homocysteine results mean, alone and together.
 
 The same small functions serve a single query (``interpret``, with reasons and
-next steps) and a batch row (``assess``, the compact form): a marker's status
-comes from ``classify``, the verdict from ``rule_verdict`` and ``cb12``.
+next steps) and a batch row (``Assessor.assess``, the compact form): a marker's status
+comes from ``Assessor.classify``, the verdict from ``rule_verdict`` and ``cb12_value``.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from b12cli.errors import UsageError
-from b12cli.kb import Band, Message, Scheme, Thresholds
-from b12cli.units import CANONICAL, LABELS, MARKERS, fmt, normalize_unit, read_marker, to_canonical
-from b12cli.values import parse_age, parse_number, show
+from b12cli.kb import Band, Message, Scheme, Thresholds, band_in
+from b12cli.units import B12_PG_PER_PMOL, CANONICAL, LABELS, MARKERS, fmt, normalize_unit, read_marker, to_canonical
+from b12cli.values import parse_number, parse_years, show
 
 LIKELY, POSSIBLE, UNLIKELY = "deficiency_likely", "deficiency_possible", "deficiency_unlikely"
 VERDICTS = (UNLIKELY, POSSIBLE, LIKELY)  # from best to worst
@@ -31,28 +31,25 @@ CB12_AGE_A, CB12_AGE_B, CB12_AGE_C = 3.79, 230.0, 2.6
 # ----------------------------------------------------------------- inputs
 
 
-@dataclass(frozen=True, slots=True)
-class MarkerValue:
+class MarkerValue(NamedTuple):
     marker: str
     value: float  # as given
     unit: str  # as given (canonical spelling)
     canonical: float
 
 
-@dataclass(frozen=True, slots=True)
-class RefRange:
+class RefRange(NamedTuple):
     marker: str
     low: float  # canonical
     high: float
     text: str  # as the person gave it, with its unit
 
 
-@dataclass(frozen=True, slots=True)
-class LabQuery:
+class LabQuery(NamedTuple):
     markers: dict[str, MarkerValue]
     age: float | None = None
     scheme: str = "documents"
-    refs: dict[str, RefRange] = field(default_factory=dict)
+    refs: dict[str, RefRange] = {}  # never mutated
     pregnant: bool = False
 
 
@@ -61,17 +58,14 @@ def read_units(units: dict[str, str | None]) -> dict[str, str | None]:
     return {m: normalize_unit(m, u, f"--{m}-unit") if u is not None else None for m, u in units.items()}
 
 
-def read_markers(raw: dict[str, str | None], units: dict[str, str | None],
-                 labels: dict[str, str] | None = None) -> dict[str, MarkerValue]:
-    """Marker texts (None or blank = not given) into checked values."""
+def read_markers(raw: dict[str, str | None], units: dict[str, str | None]) -> dict[str, MarkerValue]:
+    """Marker option texts (None = not given) into checked values."""
     out = {}
     for marker in MARKERS:
         text = raw.get(marker)
-        if text is None or (labels and not text.strip()):
-            continue
-        label = (labels or {}).get(marker, f"--{marker}")
-        value, unit, canonical = read_marker(marker, text, units.get(marker), label)
-        out[marker] = MarkerValue(marker, value, unit, canonical)
+        if text is not None:
+            value, unit, canonical = read_marker(marker, text, units.get(marker))
+            out[marker] = MarkerValue(marker, value, unit, canonical)
     return out
 
 
@@ -102,8 +96,8 @@ def read_refs(texts: list[str], units: dict[str, str | None]) -> dict[str, RefRa
     return refs
 
 
-def read_age(text: str | None) -> float | None:
-    return None if text is None else parse_age(text).years
+def read_age(text: str | None, label: str = "--age") -> float | None:
+    return None if text is None else parse_years(text, label)
 
 
 def read_scheme(thresholds: Thresholds, name: str) -> Scheme:
@@ -116,33 +110,18 @@ def read_scheme(thresholds: Thresholds, name: str) -> Scheme:
 # ----------------------------------------------------------------- status and verdict
 
 
-def classify(scheme: Scheme, marker: str, canonical: float, ref: RefRange | None) -> tuple[str, Band | None]:
-    """(status, scheme band that decided it). With a person's own range, the scheme
-    still decides ``deficient``; otherwise the range decides low/normal/high."""
-    band = scheme.markers[marker].band_for(canonical)
-    if ref is None or band.status == "deficient":
-        return band.status, band
-    if canonical < ref.low:
-        return "low", None
-    if canonical > ref.high:
-        return "high", None
-    return "normal", None
-
-
 def rule_verdict(status: dict[str, str]) -> tuple[str, int]:
-    """The verdict and the number of the first rule that applied (spec section 6)."""
-    direct = [status.get(m) for m in DIRECT]
-    functional_high = status.get("mma") == "high" or status.get("hcy") == "high"
-    borderline = any(s in BORDERLINE for s in direct)
-    if "deficient" in direct:
+    """The verdict and the number of the first rule that applied (spec section 6).
+    B12 and holoTC are the direct markers; MMA and homocysteine the functional ones."""
+    get = status.get
+    b12, holotc, mma_high, hcy_high = get("b12"), get("holotc"), get("mma") == "high", get("hcy") == "high"
+    if b12 == "deficient" or holotc == "deficient":
         return LIKELY, 1
-    if borderline and functional_high:
-        return LIKELY, 2
-    if borderline:
-        return POSSIBLE, 3
-    if status.get("mma") == "high":
+    if b12 in BORDERLINE or holotc in BORDERLINE:
+        return (LIKELY, 2) if mma_high or hcy_high else (POSSIBLE, 3)
+    if mma_high:
         return POSSIBLE, 4
-    if status.get("hcy") == "high":
+    if hcy_high:
         return POSSIBLE, 5
     return UNLIKELY, 6
 
@@ -151,27 +130,28 @@ def worse(a: str, b: str) -> str:
     return a if SEVERITY[a] >= SEVERITY[b] else b
 
 
-def cb12_value(markers: dict[str, MarkerValue], age: float) -> float:
+def b12_pmol(value: float, unit: str, canonical: float) -> float:
+    """Serum B12 in pmol/L, exact when it was given in pmol/L."""
+    return value if unit == "pmol/L" else canonical / B12_PG_PER_PMOL
+
+
+def cb12_value(canonical: dict[str, float], b12_in_pmol: float, age: float) -> float:
     """Fedosov combined indicator from the four markers (B12, holoTC in pmol/L; MMA, Hcy in umol/L)."""
-    b12 = markers["b12"]
-    b12_pmol = b12.value if b12.unit == "pmol/L" else b12.canonical / 1.3554
-    ratio = (markers["holotc"].canonical * b12_pmol) / (markers["mma"].canonical * markers["hcy"].canonical)
+    ratio = (canonical["holotc"] * b12_in_pmol) / (canonical["mma"] * canonical["hcy"])
     return math.log10(ratio) - CB12_AGE_A / (1 + (age / CB12_AGE_B) ** CB12_AGE_C)
 
 
-def cb12_applies(query: LabQuery) -> bool:
-    return query.age is not None and query.age >= ADULT_YEARS and all(m in query.markers for m in MARKERS)
+def cb12_applies(canonical: dict[str, float], age: float | None) -> bool:
+    return age is not None and age >= ADULT_YEARS and len(canonical) == len(MARKERS)
 
 
-@dataclass(frozen=True, slots=True)
-class CB12:
+class CB12(NamedTuple):
     value: float  # rounded to 3 decimals
     category: str
     sources: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Core:
+class Core(NamedTuple):
     """What a row needs: statuses, bands, the verdict from the rules and from cB12."""
 
     status: dict[str, str]
@@ -182,31 +162,68 @@ class Core:
     verdict: str
 
 
+class Assessor:
+    """Statuses, verdict and cB12 from canonical values, for one scheme and set of own ranges:
+    the one path for a single query and for every batch row. Tables are looked up once here."""
+
+    def __init__(self, thresholds: Thresholds, scheme: Scheme, refs: dict[str, RefRange] | None = None) -> None:
+        self.scheme = scheme
+        self.refs = refs or {}
+        self.cuts = {m: scheme.markers[m].cuts for m in MARKERS}
+        self.cb12_cuts = thresholds.cb12_bands.cuts
+        self.cb12_sources = thresholds.cb12_sources
+
+    def classify(self, marker: str, value: float) -> tuple[str, Band | None]:
+        """(status, scheme band that decided it). With a person's own range, the scheme
+        still decides ``deficient``; otherwise the range decides low/normal/high."""
+        band = band_in(self.cuts[marker], value)
+        ref = self.refs.get(marker)
+        if ref is None or band.status == "deficient":
+            return band.status, band
+        if value < ref.low:
+            return "low", None
+        if value > ref.high:
+            return "high", None
+        return "normal", None
+
+    def assess(self, canonical: dict[str, float], b12_in_pmol: float | None, age: float | None) -> Core:
+        status, bands = {}, {}
+        if self.refs:
+            for marker, value in canonical.items():
+                status[marker], bands[marker] = self.classify(marker, value)
+        else:  # the common case, inlined: this runs for every row of a batch
+            cuts = self.cuts
+            for marker, value in canonical.items():
+                for upper, included, band in cuts[marker]:
+                    if value < upper or (included and value == upper):
+                        break
+                status[marker] = band.status
+                bands[marker] = band
+        verdict, rule = rule_verdict(status)
+        if age is None or age < ADULT_YEARS or len(canonical) != len(MARKERS):  # see cb12_applies
+            return Core(status, bands, verdict, rule, None, verdict)
+        raw = cb12_value(canonical, b12_in_pmol, age)
+        cb12 = CB12(round(raw, 3), band_in(self.cb12_cuts, raw).status, self.cb12_sources)
+        return Core(status, bands, verdict, rule, cb12, worse(verdict, CB12_VERDICT[cb12.category]))
+
+
 def assess(thresholds: Thresholds, scheme: Scheme, query: LabQuery) -> Core:
-    status, bands = {}, {}
-    for marker, mv in query.markers.items():
-        status[marker], bands[marker] = classify(scheme, marker, mv.canonical, query.refs.get(marker))
-    verdict, rule = rule_verdict(status)
-    cb12 = None
-    if cb12_applies(query):
-        raw = cb12_value(query.markers, query.age)
-        band = thresholds.cb12_bands.band_for(raw)
-        cb12 = CB12(round(raw, 3), band.status, thresholds.cb12_sources)
-    final = worse(verdict, CB12_VERDICT[cb12.category]) if cb12 else verdict
-    return Core(status, bands, verdict, rule, cb12, final)
+    markers = query.markers
+    canonical = {m: mv.canonical for m, mv in markers.items()}
+    b12 = markers.get("b12")
+    pmol = b12_pmol(b12.value, b12.unit, b12.canonical) if b12 else None
+    return Assessor(thresholds, scheme, query.refs).assess(canonical, pmol, query.age)
 
 
 # ----------------------------------------------------------------- the full assessment
 
 
-@dataclass(frozen=True, slots=True)
-class Cited:
+class Cited(NamedTuple):
     text: str
     sources: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class MarkerResult:
+class MarkerResult(NamedTuple):
     marker: str
     value: float
     unit: str
@@ -217,8 +234,7 @@ class MarkerResult:
     sources: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class LabAssessment:
+class LabAssessment(NamedTuple):
     scheme: str
     scheme_title: str
     age: float | None

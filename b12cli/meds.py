@@ -3,30 +3,27 @@
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from b12cli.errors import UsageError
 from b12cli.kb import MedicationClass, Medications
 from b12cli.values import show
 
 
-@dataclass(frozen=True, slots=True)
-class Match:
+class Match(NamedTuple):
     name: str  # the name as the reference spells it
     matched_as: str  # generic | brand
     med_class: MedicationClass
 
 
-@dataclass(frozen=True, slots=True)
-class LookupResult:
+class LookupResult(NamedTuple):
     query: str
     match: Match | None
     suggestions: tuple[str, ...]
     note: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class MedsResult:
+class MedsResult(NamedTuple):
     classes: tuple[MedicationClass, ...]  # the listing (no names asked)
     results: tuple[LookupResult, ...] | None  # one per name asked, in order
     notes: tuple[str, ...]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from b12cli.errors import UsageError
 from b12cli.kb import Intakes, LifeStage
@@ -12,8 +12,7 @@ ADULT_TABLE_START_MONTHS = 14 * 12  # pregnancy and breastfeeding rows start at 
 OLDER_ADULT_MONTHS = 51 * 12  # from 51, most B12 should come from fortified foods or supplements
 
 
-@dataclass(frozen=True, slots=True)
-class RdaResult:
+class RdaResult(NamedTuple):
     age: Age | None
     condition: str  # none | pregnancy | breastfeeding
     unit: str
@@ -42,6 +41,6 @@ def recommend(intakes: Intakes, age: Age | None, pregnant: bool = False, breastf
     row = stage_for(intakes, age.months if age else 0, condition)
     if condition != "none" and age is not None and age.months < ADULT_TABLE_START_MONTHS:
         message = intakes.messages["tables-start-at-14"]
-        row = replace(row, notes=row.notes + (message.text,),
+        row = row._replace(notes=row.notes + (message.text,),
                       sources=row.sources + tuple(s for s in message.sources if s not in row.sources))
     return RdaResult(age, condition, intakes.unit, (row,), notes)

@@ -9,15 +9,16 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
-from b12cli.about import AboutResult
-from b12cli.foods import FoodsResult
-from b12cli.kb import LifeStage, MedicationClass, Source
-from b12cli.labs import CB12, Cited, LabAssessment
-from b12cli.meds import LookupResult, MedsResult
-from b12cli.rda import RdaResult
-from b12cli.search import SearchResult
+if TYPE_CHECKING:  # result types only; importing them here would slow every command's start-up
+    from b12cli.about import AboutResult
+    from b12cli.foods import FoodsResult
+    from b12cli.kb import LifeStage, MedicationClass, Source
+    from b12cli.labs import CB12, Cited, LabAssessment
+    from b12cli.meds import LookupResult, MedsResult
+    from b12cli.rda import RdaResult
+    from b12cli.search import SearchResult
 
 
 def dumps(document: dict) -> str:

@@ -144,19 +144,3 @@ def require_ids(messages: list[dict], required: tuple[str, ...], path: str) -> N
     for wanted in required:
         if wanted not in have:
             raise ShapeError(path, f"missing message with id {wanted!r}")
-
-
-def cited_ids(node: Any, path: str = "") -> list[tuple[str, str]]:
-    """Every (path, id) cited under a ``sources`` key anywhere in ``node``."""
-    found: list[tuple[str, str]] = []
-    if isinstance(node, dict):
-        for key, value in node.items():
-            sub = join(path, str(key))
-            if key == "sources" and isinstance(value, list):
-                found.extend((f"{sub}[{i}]", v) for i, v in enumerate(value))
-            else:
-                found.extend(cited_ids(value, sub))
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            found.extend(cited_ids(value, f"{path}[{i}]"))
-    return found

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from b12cli.errors import UsageError
 from b12cli.foods import words_match
@@ -10,8 +10,7 @@ from b12cli.kb import KnowledgeBase
 from b12cli.values import show
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
+class Hit(NamedTuple):
     kind: str  # topic | food | medication
     id: str
     title: str
@@ -20,8 +19,7 @@ class Hit:
     sources: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class SearchResult:
+class SearchResult(NamedTuple):
     query: str
     hits: tuple[Hit, ...]
 

@@ -6,19 +6,23 @@ as Rich markup. Data goes to stdout; notes and the disclaimer go to stderr.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from b12cli.about import AboutResult
-from b12cli.foods import FoodsResult
-from b12cli.kb import Source
-from b12cli.labs import LabAssessment
-from b12cli.meds import MedsResult
-from b12cli.rda import RdaResult
-from b12cli.search import SearchResult
 from b12cli.units import fmt
+
+if TYPE_CHECKING:  # result types only: importing them would slow start-up
+    from b12cli.about import AboutResult
+    from b12cli.foods import FoodsResult
+    from b12cli.kb import Source
+    from b12cli.labs import LabAssessment
+    from b12cli.meds import MedsResult
+    from b12cli.rda import RdaResult
+    from b12cli.search import SearchResult
 
 STATUS_STYLE = {"deficient": "bold red", "low": "yellow", "indeterminate": "yellow", "normal": "green",
                 "high": "magenta", "probable_deficiency": "bold red", "possible_deficiency": "red",

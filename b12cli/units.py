@@ -7,6 +7,8 @@ and homocysteine in umol/L only. Values are compared in canonical units.
 
 from __future__ import annotations
 
+from typing import Callable
+
 from b12cli.errors import UsageError
 from b12cli.values import parse_number, round_sig, show
 
@@ -46,7 +48,7 @@ def normalize_unit(marker: str, text: str, label: str) -> str:
 
 def to_canonical(marker: str, value: float, unit: str) -> float:
     mul, div = FACTORS[marker][unit]
-    return round_sig(value * mul / div)
+    return value if mul == div else round_sig(value * mul / div)
 
 
 def from_canonical(marker: str, value: float, unit: str) -> float:
@@ -60,28 +62,43 @@ def fmt(value: float) -> str:
     return text if "e" not in text else f"{value:g}"
 
 
-def read_marker(marker: str, text: str, unit: str | None, label: str | None = None) -> tuple[float, str, float]:
-    """(value as given, unit, canonical value) for one marker, checked for sense.
+def marker_reader(marker: str, unit: str | None, label: str | None = None) -> Callable[[str], tuple[float, float]]:
+    """A checker for one marker's values in one unit: text -> (value as given, canonical value).
 
     ``unit`` None means the person did not name one: the canonical unit is
     assumed, except that an MMA of 10 or more is refused as probably nmol/L.
+    Built once per unit, so a batch pays for the set-up once, not per cell.
     """
     label = label or f"--{marker}"
     canonical_unit = CANONICAL[marker]
-    value = parse_number(text, label, f"a positive number in {unit or canonical_unit}")
-    if value <= 0:
-        raise UsageError(f"{label} {show(text)} must be above zero")
-    if marker == "mma" and unit is None and value >= MMA_UNIT_GUESS_AT:
-        raise UsageError(
-            f"{label} {show(text)} is implausible in umol/L and is probably nmol/L; "
-            "give the unit: --mma-unit nmol/L (or --mma-unit umol/L if it really is umol/L)"
-        )
-    unit = unit or canonical_unit
-    canonical = to_canonical(marker, value, unit)
+    guard_nmol = marker == "mma" and unit is None
+    given_unit = unit or canonical_unit
+    accepted = f"a positive number in {given_unit}"
+    mul, div = FACTORS[marker][given_unit]
+    identity = mul == div
     low, high = PLAUSIBLE[marker]
-    if not low <= canonical <= high:
-        raise UsageError(
-            f"{label} {show(text)} {unit} is outside the plausible range "
-            f"{fmt(low)}–{fmt(high)} {canonical_unit}; check the number and its unit"
-        )
-    return value, unit, canonical
+
+    def read(text: str) -> tuple[float, float]:
+        value = parse_number(text, label, accepted)
+        if value <= 0:
+            raise UsageError(f"{label} {show(text)} must be above zero")
+        if guard_nmol and value >= MMA_UNIT_GUESS_AT:
+            raise UsageError(
+                f"{label} {show(text)} is implausible in umol/L and is probably nmol/L; "
+                "give the unit: --mma-unit nmol/L (or --mma-unit umol/L if it really is umol/L)"
+            )
+        canonical = value if identity else round_sig(value * mul / div)
+        if not low <= canonical <= high:
+            raise UsageError(
+                f"{label} {show(text)} {given_unit} is outside the plausible range "
+                f"{fmt(low)}–{fmt(high)} {canonical_unit}; check the number and its unit"
+            )
+        return value, canonical
+
+    return read
+
+
+def read_marker(marker: str, text: str, unit: str | None, label: str | None = None) -> tuple[float, str, float]:
+    """(value as given, unit, canonical value) for one marker, checked for sense."""
+    value, canonical = marker_reader(marker, unit, label)(text)
+    return value, unit or CANONICAL[marker], canonical

@@ -11,8 +11,7 @@ import yaml
 
 from b12cli import kb as kbmod
 from b12cli.bands import check_cover, parse_interval
-from b12cli.kb import DOCUMENT_IDS, KnowledgeBase
-from b12cli.schema import cited_ids
+from b12cli.kb import DOCUMENT_IDS, KnowledgeBase, cited_ids
 from tests.conftest import DATA
 
 

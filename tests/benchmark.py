@@ -1,0 +1,145 @@
+"""Benchmarks against a floor, measured side by side in one run on this interpreter.
+
+    python tests/benchmark.py [--runs 25] [--rows 200000]
+
+(a) `b12 labs --b12 180 --mma 0.5 --format json` vs a minimal Typer app printing one line (budget 1.15x)
+(b) the same command as a table vs a minimal Typer app printing one Rich table (budget 1.15x)
+(c) ROWS CSV rows to JSONL vs a plain csv.DictReader -> json.dumps passthrough (budget 2.5x), with peak
+    memory (budget 100 MB) at 20,000 and at ROWS rows (flat).
+
+Not part of the pytest run (its name does not start with test_). Prints one line per comparison and
+exits 1 if a budget is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+FLOOR_JSON = """
+import typer
+app = typer.Typer(add_completion=False)
+@app.command()
+def main(b12: str = "180", mma: str = "0.5", format: str = "json"):
+    print('{"verdict": "deficiency_likely"}')
+app()
+"""
+
+FLOOR_TABLE = """
+import typer
+from rich.console import Console
+from rich.table import Table
+app = typer.Typer(add_completion=False)
+@app.command()
+def main(b12: str = "180", mma: str = "0.5"):
+    table = Table("Marker", "Value", "Status")
+    table.add_row("b12", "180 pg/mL", "low")
+    table.add_row("mma", "0.5 umol/L", "high")
+    Console().print(table)
+app()
+"""
+
+B12_ENTRY = "from b12cli.cli import main\nmain()\n"  # what the installed console script does
+
+PASSTHROUGH = """
+import csv, json, sys
+with open(sys.argv[1], newline="", encoding="utf-8") as fh:
+    out = sys.stdout
+    for row in csv.DictReader(fh):
+        out.write(json.dumps(row) + "\\n")
+"""
+
+
+def timed(argv: list[str]) -> tuple[float, int]:
+    """Wall seconds and peak RSS (MB) of one child process, output discarded."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode not in (0, 3, 4):
+        raise SystemExit(f"benchmark command failed ({proc.returncode}): {' '.join(argv)}")
+    return elapsed, usage.ru_maxrss // 1024
+
+
+def compare(label: str, ours: list[str], floor: list[str], runs: int, budget: float) -> bool:
+    timed(ours), timed(floor)  # warm caches (file system, compiled knowledge base, .pyc)
+    a, b = [], []
+    for _ in range(runs):  # interleaved, so drift in machine load hits both
+        a.append(timed(ours)[0])
+        b.append(timed(floor)[0])
+    ratio = statistics.median(a) / statistics.median(b)
+    ok = ratio <= budget
+    print(f"{label}: b12 {statistics.median(a) * 1000:.0f} ms vs floor {statistics.median(b) * 1000:.0f} ms "
+          f"(median of {runs}) -> {ratio:.2f}x, budget {budget}x {'OK' if ok else 'MISSED'}")
+    return ok
+
+
+def make_csv(path: Path, rows: int) -> None:
+    rng = random.Random(12)
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        fh.write("id,b12,holotc,mma,hcy,age\n")
+        for i in range(rows):
+            fh.write(f"P{i:07d},{rng.uniform(80, 1200):.1f},{rng.uniform(10, 150):.1f},"
+                     f"{rng.uniform(0.1, 1.5):.2f},{rng.uniform(5, 30):.1f},{rng.randint(18, 95)}\n")
+
+
+def batch(py: str, entry: str, passthrough: str, rows: int, work: Path) -> bool:
+    small, large = work / "small.csv", work / "large.csv"
+    make_csv(small, rows // 10)
+    make_csv(large, rows)
+    ours = [py, entry, "labs", "--input", str(large), "--format", "jsonl"]
+    floor = [py, passthrough, str(large)]
+    timed(ours), timed(floor)
+    a, b, mem = [], [], []
+    for _ in range(3):
+        t, m = timed(ours)
+        a.append(t)
+        mem.append(m)
+        b.append(timed(floor)[0])
+    _, small_mem = timed([py, entry, "labs", "--input", str(small), "--format", "jsonl"])
+    ratio = min(a) / min(b)
+    peak = max(mem)
+    ok = ratio <= 2.5 and peak < 100 and peak <= small_mem * 1.2 + 2
+    print(f"(c) batch {rows:,} rows to JSONL: b12 {min(a):.2f} s vs passthrough {min(b):.2f} s (best of 3) -> "
+          f"{ratio:.2f}x, budget 2.5x; peak memory {small_mem} MB at {rows // 10:,} rows, {peak} MB at "
+          f"{rows:,} rows, budget 100 MB and flat {'OK' if ok else 'MISSED'}")
+    return ok
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=25)
+    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--only", choices=["startup", "batch"], help="run one part")
+    args = parser.parse_args()
+    py = sys.executable
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        scripts = {}
+        for name, text in (("floor_json", FLOOR_JSON), ("floor_table", FLOOR_TABLE), ("b12", B12_ENTRY),
+                           ("passthrough", PASSTHROUGH)):
+            scripts[name] = str(work / f"{name}.py")
+            Path(scripts[name]).write_text(text, encoding="utf-8")
+        print(f"python {sys.version.split()[0]} at {py}")
+        labs = ["labs", "--b12", "180", "--mma", "0.5"]
+        results = []
+        if args.only in (None, "startup"):
+            results.append(compare("(a) labs --format json", [py, scripts["b12"], *labs, "--format", "json"],
+                                   [py, scripts["floor_json"]], args.runs, 1.15))
+            results.append(compare("(b) labs table        ", [py, scripts["b12"], *labs],
+                                   [py, scripts["floor_table"]], args.runs, 1.15))
+        if args.only in (None, "batch"):
+            results.append(batch(py, scripts["b12"], scripts["passthrough"], args.rows, work))
+    return 0 if all(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
