@@ -13,6 +13,8 @@ import io
 import json
 import json.encoder
 import sys
+from collections import deque
+from itertools import chain
 from typing import IO, Callable, Iterator, NamedTuple
 
 from b12cli.errors import ExitCode, UsageError
@@ -24,7 +26,7 @@ FIELD_LIMIT = 1 << 20  # a cell over 1 MiB is refused as that row's error
 UNIT_COLUMNS = {"b12_unit": "b12", "mma_unit": "mma"}
 KNOWN = (*MARKERS, "age", *UNIT_COLUMNS)
 STATUS_COLUMNS = [f"{m}_status" for m in MARKERS] + ["verdict", "cb12", "cb12_category", "error"]
-PROGRESS_EVERY = 2048
+CHUNK = 2000  # records per unit of work; output is written a chunk at a time
 
 
 class BatchOptions(NamedTuple):
@@ -179,18 +181,21 @@ class Interpreter:
         return Row(canonical, self.assessor.assess(canonical, pmol, age))
 
 
-class JsonlWriter:
+class JsonlFormat:
     """The compact record of the spec, one line each. The fixed parts are preformatted;
     floats use ``float.__repr__``, exactly as ``json`` writes them."""
 
-    def __init__(self, out: IO[str], columns: Columns) -> None:
-        self.out, self.names, self.width = out, columns.names, len(columns.names)
+    def __init__(self, columns: Columns) -> None:
+        self.names, self.width = columns.names, len(columns.names)
         self.encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
         self.string = json.encoder.encode_basestring  # the C string encoder json itself uses
         self.keys = [f"{self.string(name)}:" for name in self.names]
         self.head = {m: f'{{"marker":"{m}","canonical_value":' for m in MARKERS}
         self.tail = {m: {s: f',"canonical_unit":"{CANONICAL[m]}","status":"{s}"}}' for s in MARKER_STATUSES}
                      for m in MARKERS}
+
+    def header(self) -> str:
+        return ""
 
     def _input(self, cells: list[str]) -> str:
         """``json.dumps(dict(zip(names, cells)))`` with the keys encoded once, not per row."""
@@ -199,33 +204,127 @@ class JsonlWriter:
         string = self.string
         return "{" + ",".join([key + string(cell) for key, cell in zip(self.keys, cells)]) + "}"
 
-    def write(self, line: int, cells: list[str], row: Row | None, error: str | None) -> None:
+    def record(self, line: int, cells: list[str], row: Row | None, error: str | None) -> str:
         if error is not None:
-            self.out.write(f'{{"line":{line},"input":{self._input(cells)},"error":{self.encode(error)}}}\n')
-            return
+            return f'{{"line":{line},"input":{self._input(cells)},"error":{self.encode(error)}}}\n'
         head, tail, core = self.head, self.tail, row.core
         status = core.status
         markers = ",".join([f"{head[m]}{v!r}{tail[m][status[m]]}" for m, v in row.canonical.items()])
         c = core.cb12
         cb12 = "null" if c is None else f'{{"value":{c.value!r},"category":"{c.category}"}}'
-        self.out.write(f'{{"line":{line},"input":{self._input(cells)},"markers":[{markers}],'
-                       f'"verdict":"{core.verdict}","cb12":{cb12}}}\n')
+        return (f'{{"line":{line},"input":{self._input(cells)},"markers":[{markers}],'
+                f'"verdict":"{core.verdict}","cb12":{cb12}}}\n')
 
 
-class CsvWriter:
-    def __init__(self, out: IO[str], columns: Columns) -> None:
-        self.writer = csv.writer(out, lineterminator="\n")
-        self.width = len(columns.names)
-        self.writer.writerow(columns.names + STATUS_COLUMNS)
+class CsvFormat:
+    """The input columns plus statuses, verdict, cB12 and error."""
 
-    def write(self, line: int, cells: list[str], row: Row | None, error: str | None) -> None:
+    def __init__(self, columns: Columns) -> None:
+        self.buffer = io.StringIO()
+        self.writer = csv.writer(self.buffer, lineterminator="\n")
+        self.names, self.width = columns.names, len(columns.names)
+
+    def _take(self) -> str:
+        text = self.buffer.getvalue()
+        self.buffer.seek(0)
+        self.buffer.truncate()
+        return text
+
+    def header(self) -> str:
+        self.writer.writerow(self.names + STATUS_COLUMNS)
+        return self._take()
+
+    def record(self, line: int, cells: list[str], row: Row | None, error: str | None) -> str:
         cells = (cells + [""] * (self.width - len(cells)))[: self.width]
         if error is not None:
             self.writer.writerow(cells + [""] * (len(STATUS_COLUMNS) - 1) + [error])
-            return
-        core = row.core
-        cb12 = (core.cb12.value, core.cb12.category) if core.cb12 else ("", "")
-        self.writer.writerow(cells + [core.status.get(m, "") for m in MARKERS] + [core.verdict, *cb12, ""])
+        else:
+            core = row.core
+            cb12 = (core.cb12.value, core.cb12.category) if core.cb12 else ("", "")
+            self.writer.writerow(cells + [core.status.get(m, "") for m in MARKERS] + [core.verdict, *cb12, ""])
+        return self._take()
+
+
+class Tally:
+    """Counts for the summary and the exit code; chunks' tallies add up."""
+
+    def __init__(self) -> None:
+        self.rows = self.errors = self.abnormal = 0
+        self.verdicts = dict.fromkeys(VERDICTS, 0)
+
+    def add(self, row: Row | None) -> None:
+        self.rows += 1
+        if row is None:
+            self.errors += 1
+        else:
+            self.verdicts[row.core.verdict] += 1
+            self.abnormal += row.abnormal
+
+    def merge(self, other: Tally) -> None:
+        self.rows += other.rows
+        self.errors += other.errors
+        self.abnormal += other.abnormal
+        for verdict, count in other.verdicts.items():
+            self.verdicts[verdict] += count
+
+
+Record = tuple[int, list[str], str | None]
+
+
+def process(interpreter: Interpreter, fmt: JsonlFormat | CsvFormat, chunk: list[Record]) -> tuple[str, Tally]:
+    """Interpret and format a chunk of records: their output text, in order, and their counts."""
+    tally, out = Tally(), []
+    interpret, record, add = interpreter.row, fmt.record, tally.add
+    for line, cells, error in chunk:
+        row = None
+        if error is None:
+            try:
+                row = interpret(cells)
+            except (RowError, UsageError) as exc:
+                error = str(exc)
+        add(row)
+        out.append(record(line, cells, row, error))
+    return "".join(out), tally
+
+
+_WORKER: tuple[Interpreter, JsonlFormat | CsvFormat] | None = None  # inherited by forked workers
+
+
+def _work(chunk: list[Record]) -> tuple[str, Tally]:
+    return process(*_WORKER, chunk)
+
+
+def _chunks(records: Iterator[tuple[int, list[str] | None, str | None]]) -> Iterator[list[Record]]:
+    chunk: list[Record] = []
+    for line, cells, error in records:
+        chunk.append((line, cells or [], error))
+        if len(chunk) == CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def workers() -> int:
+    """Worker processes for a large batch: B12_WORKERS, else one per core (at most 4);
+    1 (serial) where fork is not available."""
+    import multiprocessing
+    import os
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    configured = os.environ.get("B12_WORKERS", "").strip()
+    if configured.isdigit() and int(configured) >= 1:
+        return int(configured)
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def _pool(count: int):  # noqa: ANN202 - a multiprocessing Pool
+    import gc
+    import multiprocessing
+
+    gc.freeze()  # keep the collector from touching, and so copying, the pages the workers share
+    return multiprocessing.get_context("fork").Pool(count)
 
 
 class Progress:
@@ -243,26 +342,12 @@ class Progress:
             self.bar.start()
 
     def update(self, rows: int) -> None:
-        if self.bar is not None and rows % PROGRESS_EVERY == 0:
+        if self.bar is not None:
             self.bar.update(self.task, completed=rows)
 
     def stop(self) -> None:
         if self.bar is not None:
             self.bar.stop()
-
-
-class Tally:
-    def __init__(self) -> None:
-        self.rows = self.errors = self.abnormal = 0
-        self.verdicts = dict.fromkeys(VERDICTS, 0)
-
-    def add(self, row: Row | None) -> None:
-        self.rows += 1
-        if row is None:
-            self.errors += 1
-        else:
-            self.verdicts[row.core.verdict] += 1
-            self.abnormal += row.abnormal
 
 
 def _header(reader, path: str) -> list[str]:  # noqa: ANN001
@@ -284,32 +369,49 @@ def run(thresholds: Thresholds, path: str, fmt: str, options: BatchOptions) -> i
             raise UsageError(f"--input {path!r}: the header is not UTF-8 text; save the file as UTF-8")
         columns = _columns(header)
         interpreter = Interpreter(thresholds, columns, options)
-        writer = (JsonlWriter if fmt == "jsonl" else CsvWriter)(sys.stdout, columns)
-        tally = _stream(reader, interpreter, writer)
+        formatter = (JsonlFormat if fmt == "jsonl" else CsvFormat)(columns)
+        sys.stdout.write(formatter.header())
+        tally = _stream(_chunks(_records(reader)), interpreter, formatter)
     _summary(thresholds, interpreter.scheme, tally)
     if tally.errors:
         return ExitCode.ROWS_INVALID
     return ExitCode.CHECK_FAILED if options.check and tally.abnormal else ExitCode.OK
 
 
-def _stream(reader, interpreter: Interpreter, writer) -> Tally:  # noqa: ANN001
-    tally, progress = Tally(), Progress()
-    interpret, write, add = interpreter.row, writer.write, tally.add
+def _stream(chunks: Iterator[list[Record]], interpreter: Interpreter, formatter) -> Tally:  # noqa: ANN001
+    """Chunks in order to stdout. A second chunk means a large input: the rest is shared out to
+    forked workers, at most two chunks per worker in flight, so memory stays bounded."""
+    global _WORKER
+    tally, out = Tally(), sys.stdout
+    first = next(chunks, None)
+    if first is None:
+        return tally
+    count = workers() if len(first) == CHUNK else 1
+    _WORKER = (interpreter, formatter)
+    pool = _pool(count) if count > 1 else None  # forked before any progress thread starts
+    progress = Progress()
+    pending: deque = deque()
+
+    def emit(result: tuple[str, Tally]) -> None:
+        out.write(result[0])
+        tally.merge(result[1])
+        progress.update(tally.rows)
+
     try:
-        for line, cells, error in _records(reader):
-            row = None
-            if error is None:
-                try:
-                    row = interpret(cells)
-                except (RowError, UsageError) as exc:
-                    error = str(exc)
-            add(row)
-            write(line, cells or [], row, error)
-            if progress.bar is not None:
-                progress.update(tally.rows)
-        sys.stdout.flush()
+        for chunk in chain((first,), chunks):
+            if pool is None:
+                emit(process(interpreter, formatter, chunk))
+                continue
+            pending.append(pool.apply_async(_work, (chunk,)))
+            if len(pending) >= 2 * count:
+                emit(pending.popleft().get())
+        while pending:
+            emit(pending.popleft().get())
+        out.flush()
     finally:
         progress.stop()
+        if pool is not None:
+            pool.terminate()
     return tally
 
 

@@ -194,7 +194,7 @@ class Assessor:
         else:  # the common case, inlined: this runs for every row of a batch
             cuts = self.cuts
             for marker, value in canonical.items():
-                for upper, included, band in cuts[marker]:
+                for upper, included, band in cuts[marker]:  # noqa: B007 - band is used after the break
                     if value < upper or (included and value == upper):
                         break
                 status[marker] = band.status

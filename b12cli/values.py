@@ -28,14 +28,12 @@ def parse_number(text: str, label: str, accepted: str = "a number") -> float:
     try:
         value = float(text)
     except ValueError:
-        value = None
-    if value is None or not text.isascii() or "_" in text or value != value:
-        raise UsageError(f"{label} {show(text)} is not a number; expected {accepted}")
-    if value == _INF or value == -_INF:
-        word = any(c.isalpha() and c not in "eE" for c in text)
-        problem = "is not a number" if word else "is too large"
-        raise UsageError(f"{label} {show(text)} {problem}; expected {accepted}")
-    return value
+        value = math.nan
+    if -_INF < value < _INF and text.isascii() and "_" not in text:  # False for NaN too
+        return value
+    digits_only = not any(c.isalpha() and c not in "eE" for c in text) and text.isascii()
+    problem = "is too large" if value in (_INF, -_INF) and digits_only else "is not a number"
+    raise UsageError(f"{label} {show(text)} {problem}; expected {accepted}")
 
 
 def exact(text: str):  # noqa: ANN201 - a Fraction, imported lazily (it pulls in decimal)

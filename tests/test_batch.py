@@ -1,0 +1,157 @@
+"""`b12 labs --input`: one record per data row, in order, from files and stdin, with per-row errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from b12cli import batch
+
+MIXED = (
+    "\ufeffID,B12,MMA,Hcy,note,Age\r\n"
+    "p1,180,0.5,,\"Smith, Jane\",40\r\n"  # quoted comma
+    "p2,abc,0.2,,bad number,\r\n"
+    "\r\n"  # blank line: skipped, not a record
+    "p3,,,,empty markers,\r\n"  # a record with no marker value: an error record
+    "p4,500,,,\"said \"\"fine\"\"\",30\r\n"
+    "p5,1200,0.2,10,high b12,51\r\n"
+    ",,,,,\r\n"  # a row of empty cells is still a record
+    "p7,140,,,deficient,\r\n"
+)
+
+
+def records(b12, *args, input=None):
+    result = b12("labs", *args, input=input)
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    return result, lines
+
+
+@pytest.fixture
+def mixed(tmp_path):
+    path = tmp_path / "results.csv"
+    path.write_bytes(MIXED.encode("utf-8"))
+    return path
+
+
+def test_mixed_file_gives_one_record_per_row_in_order(b12, mixed):
+    result, lines = records(b12, "--input", str(mixed))
+    assert result.exit_code == 4
+    assert [r["input"]["ID"] for r in lines] == ["p1", "p2", "p3", "p4", "p5", "", "p7"]
+    assert [r["line"] for r in lines] == [2, 3, 5, 6, 7, 8, 9]
+    p1, p2, p3, p4, p5, blank, p7 = lines
+    assert p1["verdict"] == "deficiency_likely" and p1["input"]["note"] == "Smith, Jane"
+    assert [m["status"] for m in p1["markers"]] == ["low", "high"]
+    assert set(p1) == {"line", "input", "markers", "verdict", "cb12"}
+    assert set(p1["markers"][0]) == {"marker", "canonical_value", "canonical_unit", "status"}
+    assert set(p2) == {"line", "input", "error"} and "'abc'" in p2["error"]
+    assert "no marker" in p3["error"] and "no marker" in blank["error"]
+    assert p4["verdict"] == "deficiency_unlikely" and p4["input"]["note"] == 'said "fine"'
+    assert p5["markers"][0]["status"] == "high" and p5["verdict"] == "deficiency_unlikely"
+    assert p7["verdict"] == "deficiency_likely"
+    assert "7 rows" in result.stderr and "errors 3" in result.stderr and "not a diagnosis" in result.stderr
+
+
+def test_stdin_and_file_give_the_same_output(b12, mixed):
+    from_file = b12("labs", "--input", str(mixed))
+    from_stdin = b12("labs", "--input", "-", input=mixed.read_bytes())
+    assert from_stdin.stdout == from_file.stdout and from_stdin.exit_code == from_file.exit_code == 4
+
+
+def test_csv_output_has_a_header_and_one_line_per_row(b12, mixed):
+    result = b12("labs", "--input", str(mixed), "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert len(rows) == 7 and result.exit_code == 4
+    assert list(rows[0])[-8:] == ["b12_status", "holotc_status", "mma_status", "hcy_status", "verdict", "cb12",
+                                  "cb12_category", "error"]
+    assert rows[0]["ID"] == "p1" and rows[0]["note"] == "Smith, Jane" and rows[0]["b12_status"] == "low"
+    assert rows[1]["error"] and not rows[1]["verdict"]
+    assert result.stdout.count("\n") == 8
+
+
+def test_all_good_rows_exit_0_and_check_exits_3(b12, tmp_path):
+    path = tmp_path / "ok.csv"
+    path.write_text("id,b12\na,500\nb,600\n")
+    assert b12("labs", "--input", str(path)).exit_code == 0
+    path.write_text("id,b12\na,500\nb,180\n")
+    assert b12("labs", "--input", str(path), "--check").exit_code == 3
+    path.write_text("id,b12\na,500\nb,x\n")
+    assert b12("labs", "--input", str(path), "--check").exit_code == 4  # 4 wins over 3
+
+
+def test_units_scheme_ref_and_cb12_apply_per_row(b12, tmp_path):
+    path = tmp_path / "units.csv"
+    path.write_text("id,b12,b12_unit,holotc,mma,mma_unit,hcy,age\n"
+                    "a,350,pmol/L,70,0.2,,10,40\n"
+                    "b,133,pmol/L,,400,nmol/L,,\n"
+                    "c,250,,,,,,\n")
+    _, (a, b, c) = records(b12, "--input", str(path), "--scheme", "nice")
+    assert a["cb12"] == {"value": 0.338, "category": "adequate"}
+    assert b["markers"][0]["canonical_value"] == pytest.approx(180.2682)
+    assert b["markers"][0]["status"] == "indeterminate" and b["markers"][1]["canonical_value"] == 0.4
+    assert c["markers"][0]["status"] == "indeterminate"
+    _, (_, _, c2) = records(b12, "--input", str(path), "--ref", "b12=200-900")
+    assert c2["markers"][0]["status"] == "normal"
+
+
+def test_mma_in_nmol_without_unit_is_a_row_error(b12, tmp_path):
+    path = tmp_path / "mma.csv"
+    path.write_text("mma\n350\n0.3\n")
+    result, (bad, good) = records(b12, "--input", str(path))
+    assert "nmol/L" in bad["error"] and good["markers"][0]["status"] == "normal"
+    _, (fixed, _) = records(b12, "--input", str(path), "--mma-unit", "nmol/L")
+    assert fixed["markers"][0]["canonical_value"] == 0.35
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        ("", "empty"),
+        ("\n\n", "empty"),
+        ("id,foo\n1,2\n", "no marker column"),
+        ("id,b12,B12\n1,2,3\n", "'b12' twice"),
+    ],
+)
+def test_bad_inputs_are_clear_errors(b12, tmp_path, content, needle):
+    path = tmp_path / "bad.csv"
+    path.write_text(content)
+    result = b12("labs", "--input", str(path))
+    assert result.exit_code == 2 and needle in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_missing_file_directory_and_bad_combinations(b12, tmp_path):
+    assert "no such file" in b12("labs", "--input", str(tmp_path / "nope.csv")).stderr
+    assert "directory" in b12("labs", "--input", str(tmp_path)).stderr
+    path = tmp_path / "x.csv"
+    path.write_text("b12\n300\n")
+    for args in (["--b12", "300"], ["--age", "40"], ["--format", "json"], ["--format", "table"]):
+        result = b12("labs", "--input", str(path), *args)
+        assert result.exit_code == 2 and result.stdout == ""
+
+
+def test_header_only_gives_no_records(b12, tmp_path):
+    path = tmp_path / "head.csv"
+    path.write_text("id,b12\n")
+    result = b12("labs", "--input", str(path))
+    assert result.exit_code == 0 and result.stdout == "" and "0 rows" in result.stderr
+
+
+def test_large_input_in_parallel_matches_serial(b12, tmp_path, monkeypatch):
+    rows = ["id,b12,holotc,mma,hcy,age"]
+    rows += [f"r{i},{100 + i % 900},{10 + i % 120},{0.1 + (i % 13) / 10},{5 + i % 25},{18 + i % 70}"
+             for i in range(3 * batch.CHUNK + 7)]
+    rows[1500] = "r1499,oops,,,,"
+    path = tmp_path / "big.csv"
+    path.write_text("\n".join(rows) + "\n")
+    monkeypatch.setenv("B12_WORKERS", "1")
+    serial = b12("labs", "--input", str(path))
+    monkeypatch.setenv("B12_WORKERS", "2")
+    parallel = b12("labs", "--input", str(path))
+    assert parallel.stdout == serial.stdout and parallel.exit_code == serial.exit_code == 4
+    lines = parallel.stdout.splitlines()
+    assert len(lines) == 3 * batch.CHUNK + 7
+    assert [json.loads(x)["input"]["id"] for x in lines[1498:1501]] == ["r1498", "r1499", "r1500"]
+    assert "error" in json.loads(lines[1499]) and json.loads(lines[1499])["line"] == 1501
+    assert f"{3 * batch.CHUNK + 7} rows" in parallel.stderr and "errors 1" in parallel.stderr
