@@ -27,6 +27,7 @@ UNIT_COLUMNS = {"b12_unit": "b12", "mma_unit": "mma"}
 KNOWN = (*MARKERS, "age", *UNIT_COLUMNS)
 STATUS_COLUMNS = [f"{m}_status" for m in MARKERS] + ["verdict", "cb12", "cb12_category", "error"]
 CHUNK = 2000  # records per unit of work; output is written a chunk at a time
+MEMO_LIMIT = 8192  # entries per memo before it is emptied: lab values repeat; memory must not grow
 
 
 class BatchOptions(NamedTuple):
@@ -129,6 +130,22 @@ def _records(reader) -> Iterator[tuple[int, list[str] | None, str | None]]:  # n
             yield start, cells, None
 
 
+def memoized(read: Callable[[str], tuple[float, float]]) -> Callable[[str], tuple[float, float]]:
+    """The same reader, remembering recent cells: lab values repeat a lot across rows.
+    Errors are not remembered (they raise each time); the memo is emptied when it fills."""
+    memo: dict[str, tuple[float, float]] = {}
+
+    def read_memo(text: str) -> tuple[float, float]:
+        found = memo.get(text)
+        if found is None:
+            if len(memo) >= MEMO_LIMIT:
+                memo.clear()
+            found = memo[text] = read(text)
+        return found
+
+    return read_memo
+
+
 class Interpreter:
     """One row's cells in, a ``Row`` out; options that apply to every row are read once."""
 
@@ -150,7 +167,7 @@ class Interpreter:
             unit = units.get(marker)
             key = (marker, unit)
             if key not in self.readers:
-                self.readers[key] = marker_reader(marker, unit, marker)
+                self.readers[key] = memoized(marker_reader(marker, unit, marker))
             plan.append((marker, i, self.readers[key], unit or CANONICAL[marker]))
         return plan
 
@@ -193,6 +210,7 @@ class JsonlFormat:
         self.head = {m: f'{{"marker":"{m}","canonical_value":' for m in MARKERS}
         self.tail = {m: {s: f',"canonical_unit":"{CANONICAL[m]}","status":"{s}"}}' for s in MARKER_STATUSES}
                      for m in MARKERS}
+        self.fragments: dict[tuple[str, float, str], str] = {}  # (marker, value, status) -> its JSON
 
     def header(self) -> str:
         return ""
@@ -207,9 +225,18 @@ class JsonlFormat:
     def record(self, line: int, cells: list[str], row: Row | None, error: str | None) -> str:
         if error is not None:
             return f'{{"line":{line},"input":{self._input(cells)},"error":{self.encode(error)}}}\n'
-        head, tail, core = self.head, self.tail, row.core
-        status = core.status
-        markers = ",".join([f"{head[m]}{v!r}{tail[m][status[m]]}" for m, v in row.canonical.items()])
+        core = row.core
+        status, fragments = core.status, self.fragments
+        if len(fragments) >= MEMO_LIMIT:
+            fragments.clear()
+        parts = []
+        for m, v in row.canonical.items():
+            key = (m, v, status[m])
+            part = fragments.get(key)
+            if part is None:
+                part = fragments[key] = f"{self.head[m]}{v!r}{self.tail[m][status[m]]}"
+            parts.append(part)
+        markers = ",".join(parts)
         c = core.cb12
         cb12 = "null" if c is None else f'{{"value":{c.value!r},"category":"{c.category}"}}'
         return (f'{{"line":{line},"input":{self._input(cells)},"markers":[{markers}],'
@@ -287,11 +314,64 @@ def process(interpreter: Interpreter, fmt: JsonlFormat | CsvFormat, chunk: list[
     return "".join(out), tally
 
 
-_WORKER: tuple[Interpreter, JsonlFormat | CsvFormat] | None = None  # inherited by forked workers
+def _serve(connection, interpreter: Interpreter, fmt: JsonlFormat | CsvFormat) -> None:  # noqa: ANN001
+    """A forked worker: chunks in, (text, tally) out, until it is sent None."""
+    while (chunk := connection.recv()) is not None:
+        try:
+            connection.send(("ok", *process(interpreter, fmt, chunk)))
+        except Exception as exc:  # a bug: the parent reports it as an internal error
+            connection.send(("fail", f"{type(exc).__name__}: {exc}", None))
 
 
-def _work(chunk: list[Record]) -> tuple[str, Tally]:
-    return process(*_WORKER, chunk)
+class Workers:
+    """Forked worker processes fed round-robin, one chunk each at a time, read back in order.
+
+    No helper threads: the parent parses CSV and writes results while the workers interpret.
+    One chunk in flight per worker means a send never waits on a worker that is itself waiting
+    to hand back a result, so the pipes cannot deadlock, and memory stays bounded.
+    """
+
+    def __init__(self, count: int, interpreter: Interpreter, fmt: JsonlFormat | CsvFormat) -> None:
+        import gc
+        import multiprocessing
+
+        context = multiprocessing.get_context("fork")
+        gc.freeze()  # keep the collector from touching, and so copying, the pages the workers share
+        self.connections, self.processes = [], []
+        for _ in range(count):
+            mine, theirs = context.Pipe()
+            process_ = context.Process(target=_serve, args=(theirs, interpreter, fmt), daemon=True)
+            process_.start()
+            theirs.close()
+            self.connections.append(mine)
+            self.processes.append(process_)
+        self.busy: deque[int] = deque()  # workers holding a chunk, oldest first
+        self.next = 0
+
+    def submit(self, chunk: list[Record]) -> tuple[str, Tally] | None:
+        """Hand a chunk to the next worker; if it was busy, first return its (older) result."""
+        worker, result = self.next, None
+        if worker in self.busy:
+            result = self.collect()
+        self.connections[worker].send(chunk)
+        self.busy.append(worker)
+        self.next = (worker + 1) % len(self.connections)
+        return result
+
+    def collect(self) -> tuple[str, Tally]:
+        status, text, tally = self.connections[self.busy.popleft()].recv()
+        if status != "ok":
+            raise RuntimeError(f"batch worker failed: {text}")
+        return text, tally
+
+    def close(self, finished: bool) -> None:
+        """Let idle workers exit; if the run was cut short (say stdout closed), stop them at once."""
+        for connection, process_ in zip(self.connections, self.processes):
+            if finished:
+                connection.send(None)
+                process_.join()
+            else:
+                process_.terminate()
 
 
 def _chunks(records: Iterator[tuple[int, list[str] | None, str | None]]) -> Iterator[list[Record]]:
@@ -317,14 +397,6 @@ def workers() -> int:
     if configured.isdigit() and int(configured) >= 1:
         return int(configured)
     return max(1, min(4, os.cpu_count() or 1))
-
-
-def _pool(count: int):  # noqa: ANN202 - a multiprocessing Pool
-    import gc
-    import multiprocessing
-
-    gc.freeze()  # keep the collector from touching, and so copying, the pages the workers share
-    return multiprocessing.get_context("fork").Pool(count)
 
 
 class Progress:
@@ -379,39 +451,34 @@ def run(thresholds: Thresholds, path: str, fmt: str, options: BatchOptions) -> i
 
 
 def _stream(chunks: Iterator[list[Record]], interpreter: Interpreter, formatter) -> Tally:  # noqa: ANN001
-    """Chunks in order to stdout. A second chunk means a large input: the rest is shared out to
-    forked workers, at most two chunks per worker in flight, so memory stays bounded."""
-    global _WORKER
+    """Chunks in order to stdout. A second chunk means a large input: from then on the chunks
+    are shared out to forked workers, and results are written in input order."""
     tally, out = Tally(), sys.stdout
     first = next(chunks, None)
     if first is None:
         return tally
     count = workers() if len(first) == CHUNK else 1
-    _WORKER = (interpreter, formatter)
-    pool = _pool(count) if count > 1 else None  # forked before any progress thread starts
+    pool = Workers(count, interpreter, formatter) if count > 1 else None  # before any progress thread
     progress = Progress()
-    pending: deque = deque()
 
-    def emit(result: tuple[str, Tally]) -> None:
-        out.write(result[0])
-        tally.merge(result[1])
-        progress.update(tally.rows)
+    def emit(result: tuple[str, Tally] | None) -> None:
+        if result is not None:
+            out.write(result[0])
+            tally.merge(result[1])
+            progress.update(tally.rows)
 
+    finished = False
     try:
         for chunk in chain((first,), chunks):
-            if pool is None:
-                emit(process(interpreter, formatter, chunk))
-                continue
-            pending.append(pool.apply_async(_work, (chunk,)))
-            if len(pending) >= 2 * count:
-                emit(pending.popleft().get())
-        while pending:
-            emit(pending.popleft().get())
+            emit(process(interpreter, formatter, chunk) if pool is None else pool.submit(chunk))
+        while pool is not None and pool.busy:
+            emit(pool.collect())
         out.flush()
+        finished = True
     finally:
         progress.stop()
         if pool is not None:
-            pool.terminate()
+            pool.close(finished)
     return tally
 
 

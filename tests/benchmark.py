@@ -47,6 +47,8 @@ app()
 """
 
 B12_ENTRY = "from b12cli.cli import main\nmain()\n"  # what the installed console script does
+# Children may write .pyc files (as after a normal `pip install`), whatever this shell says.
+CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 PASSTHROUGH = """
 import csv, json, sys
@@ -82,7 +84,7 @@ def timed(argv: list[str], sample: bool = False) -> tuple[float, int, int]:
     import threading
 
     start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=CHILD_ENV)
     peak = [0]
     done = threading.Event()
 

@@ -155,3 +155,19 @@ def test_large_input_in_parallel_matches_serial(b12, tmp_path, monkeypatch):
     assert [json.loads(x)["input"]["id"] for x in lines[1498:1501]] == ["r1498", "r1499", "r1500"]
     assert "error" in json.loads(lines[1499]) and json.loads(lines[1499])["line"] == 1501
     assert f"{3 * batch.CHUNK + 7} rows" in parallel.stderr and "errors 1" in parallel.stderr
+
+
+def test_memoized_reader_gives_the_same_answers_and_stays_bounded(monkeypatch):
+    from b12cli.errors import UsageError
+    from b12cli.units import marker_reader
+
+    monkeypatch.setattr(batch, "MEMO_LIMIT", 3)
+    plain = marker_reader("b12", None, "b12")
+    memo = batch.memoized(plain)
+    for text in ["300", "180", "300", "150.5", "900", "180", "300"]:
+        assert memo(text) == plain(text)
+    for _ in range(2):  # errors are raised every time, never remembered
+        with pytest.raises(UsageError):
+            memo("abc")
+    closure = dict(zip(memo.__code__.co_freevars, (c.cell_contents for c in memo.__closure__)))
+    assert len(closure["memo"]) <= 3
