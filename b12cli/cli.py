@@ -170,14 +170,14 @@ def foods(
     vegetarian: bool = typer.Option(False, "--vegetarian", help="Only foods suitable for vegetarians."),
     fortified: bool = typer.Option(False, "--fortified", help="Only fortified foods."),
     search: str | None = typer.Option(None, "--search", help="Words to find in name, category or notes.",
-                                         metavar="TEXT"),
+                                      metavar="TEXT"),
     min_mcg: str | None = typer.Option(None, "--min-mcg", help="At least this many mcg per serving.",
-                                          metavar="N"),
+                                       metavar="N"),
     sort: str = typer.Option("mcg", "--sort", help="mcg (largest first), per100g or name (A-Z).", metavar="KEY"),
     limit: str | None = typer.Option(None, "--limit", help="Show at most N foods (N >= 1).", metavar="N"),
     include_zero: bool = typer.Option(False, "--include-zero", help="Also list foods with no B12."),
     age: str | None = typer.Option(None, "--age", help="Add servings needed for this age's intake.",
-                                      metavar="YEARS"),
+                                   metavar="YEARS"),
     fmt: str = FormatOpt,
 ) -> None:
     """Foods that supply B12, per serving and per 100 g, with %DV (Daily Value 2.4 mcg).
@@ -228,7 +228,7 @@ def meds(
 def labs(
     b12: str | None = typer.Option(None, "--b12", help="Serum (total) B12 value.", metavar="V"),
     b12_unit: str | None = typer.Option(None, "--b12-unit", help="pg/mL (default), ng/L or pmol/L.",
-                                           metavar="UNIT"),
+                                        metavar="UNIT"),
     holotc: str | None = typer.Option(None, "--holotc", help="Active B12 (holoTC) in pmol/L.", metavar="V"),
     mma: str | None = typer.Option(None, "--mma", help="Methylmalonic acid value.", metavar="V"),
     mma_unit: str | None = typer.Option(None, "--mma-unit", help="umol/L (default) or nmol/L.", metavar="UNIT"),
@@ -236,14 +236,15 @@ def labs(
     age: str | None = typer.Option(None, "--age", help="Age in years (needed for cB12).", metavar="YEARS"),
     scheme: str = typer.Option("documents", "--scheme", help="Threshold scheme: documents or nice.",
                                metavar="NAME"),
-    ref: List[str] | None = typer.Option(None, "--ref", help="Your laboratory's range, e.g. b12=200-900 "
-                                            "(repeatable; in that marker's unit).", metavar="MARKER=LOW-HIGH"),
+    ref: List[str] | None = typer.Option(None, "--ref", metavar="MARKER=LOW-HIGH",
+                                         help="Your laboratory's range, e.g. b12=200-900 (repeatable; in that "
+                                         "marker's unit)."),
     check: bool = typer.Option(False, "--check", help="Exit 3 unless deficiency is unlikely and all are normal."),
     pregnant: bool = typer.Option(False, "--pregnant", help="Add the note on B12 in pregnancy."),
     input_file: str | None = typer.Option(None, "--input", "-i", help="CSV file of results ('-' for stdin).",
-                                             metavar="FILE"),
+                                          metavar="FILE"),
     fmt: str | None = typer.Option(None, "--format", "-f", help="table, json or csv; jsonl or csv with --input.",
-                                      metavar="FORMAT"),
+                                   metavar="FORMAT"),
 ) -> None:
     """Interpret B12, holoTC, MMA and homocysteine results, alone and together.
 
@@ -256,16 +257,7 @@ def labs(
     units = core.read_units({"b12": b12_unit, "mma": mma_unit})
     raw = {"b12": b12, "holotc": holotc, "mma": mma, "hcy": hcy}
     if input_file is not None:
-        from b12cli import batch
-
-        given = [f"--{m}" for m, v in raw.items() if v is not None]
-        if given:
-            raise UsageError(f"{', '.join(given)} cannot be combined with --input; put values in the file")
-        if age is not None:
-            raise UsageError("--age cannot be combined with --input; use an age column in the file")
-        options = batch.BatchOptions(scheme, list(ref or []), units, pregnant, check)
-        raise typer.Exit(batch.run(KnowledgeBase().thresholds, input_file, _format(fmt or "jsonl", ("jsonl", "csv")),
-                                   options))
+        raise typer.Exit(_labs_batch(input_file, raw, age, scheme, list(ref or []), units, pregnant, check, fmt))
     fmt = _format(fmt or "table", FORMATS + ("jsonl",))
     query = core.LabQuery(core.read_markers(raw, units), core.read_age(age), scheme,
                           core.read_refs(list(ref or []), units), pregnant)
@@ -277,15 +269,29 @@ def labs(
         raise typer.Exit(ExitCode.CHECK_FAILED)
 
 
-def _emit_labs(fmt: str, result) -> None:  # noqa: ANN001
+def _labs_batch(path: str, raw: dict, age: str | None, scheme: str, refs: list[str], units: dict, pregnant: bool,
+                check: bool, fmt: str | None) -> int:
+    """`labs --input`: the options that apply to every row, then the batch run."""
+    from b12cli import batch
+
+    given = [f"--{m}" for m, v in raw.items() if v is not None]
+    if given:
+        raise UsageError(f"{', '.join(given)} cannot be combined with --input; put values in the file")
+    if age is not None:
+        raise UsageError("--age cannot be combined with --input; use an age column in the file")
+    fmt = _format(fmt or "jsonl", ("jsonl", "csv"))
+    options = batch.BatchOptions(scheme, refs, units, pregnant, check)
+    return batch.run(KnowledgeBase().thresholds, path, fmt, options)
+
+
+def _emit_labs(fmt: str, result) -> None:  # noqa: ANN001 - a labs.LabAssessment
+    """json/table/csv as everywhere; jsonl is the same document on one line; csv is a row per marker."""
     from b12cli import render
 
-    if fmt == "jsonl":
-        import json
-
-        sys.stdout.write(json.dumps(render.labs_json(result), ensure_ascii=False, allow_nan=False) + "\n")
-        return
     document = render.labs_json(result)
+    if fmt == "jsonl":
+        sys.stdout.write(render.dumps(document, compact=True) + "\n")
+        return
     rows = {"items": [dict(m, verdict=document["verdict"]) for m in document["markers"]]}
     _emit(fmt, lambda: document if fmt == "json" else rows, lambda: _tables().labs(result),
           render.CSV_HEADERS["labs"] + ["verdict"])

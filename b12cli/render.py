@@ -21,7 +21,9 @@ if TYPE_CHECKING:  # result types only; importing them here would slow every com
     from b12cli.search import SearchResult
 
 
-def dumps(document: dict) -> str:
+def dumps(document: dict, compact: bool = False) -> str:
+    if compact:
+        return json.dumps(document, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     return json.dumps(document, ensure_ascii=False, allow_nan=False, indent=2)
 
 
