@@ -91,6 +91,8 @@ def _open(path: str) -> IO[str]:
         raise UsageError(f"--input {path!r} is a directory; expected a CSV file") from None
     except OSError as exc:
         raise UsageError(f"--input {path!r} cannot be read ({exc.strerror})") from None
+    except ValueError:  # e.g. a NUL byte in the name
+        raise UsageError(f"--input {path!r} is not a usable file name") from None
 
 
 def _not_utf8(cells: list[str]) -> bool:

@@ -124,6 +124,7 @@ def test_bad_inputs_are_clear_errors(b12, tmp_path, content, needle):
 def test_missing_file_directory_and_bad_combinations(b12, tmp_path):
     assert "no such file" in b12("labs", "--input", str(tmp_path / "nope.csv")).stderr
     assert "directory" in b12("labs", "--input", str(tmp_path)).stderr
+    assert "not a usable file name" in b12("labs", "--input", "a\x00b").stderr
     path = tmp_path / "x.csv"
     path.write_text("b12\n300\n")
     for args in (["--b12", "300"], ["--age", "40"], ["--format", "json"], ["--format", "table"]):

@@ -99,7 +99,7 @@ def _single_option_cases():
         _, valued, arguments = options(name)
         base = ["labs", "--b12", "300"] if name == "labs" else [name]
         for opt in valued:
-            if opt.startswith("--") and not (name == "labs" and opt in ("--input", "-i")):
+            if opt.startswith("--"):
                 for value in HOSTILE:
                     yield [*base, opt, value] if opt != "--b12" else ["labs", opt, value]
         if arguments:
