@@ -6,6 +6,7 @@ as Rich markup. Data goes to stdout; notes and the disclaimer go to stderr.
 
 from __future__ import annotations
 
+import textwrap
 from typing import TYPE_CHECKING
 
 from rich import box
@@ -48,10 +49,11 @@ def _row(table: Table, *cells: object) -> None:
 
 
 def _notes(err: Console, notes: tuple[str, ...] | list[str], disclaimer: str | None = None) -> None:
-    for note in notes:
-        err.print(Text(f"Note: {note}"))
-    if disclaimer:
-        err.print(Text(disclaimer, style="italic"))
+    """Notes and the disclaimer: plain text, so they are wrapped here rather than laid out by Rich."""
+    lines = [f"Note: {note}" for note in notes] + ([disclaimer] if disclaimer else [])
+    if lines:
+        width = max(20, err.width)
+        err.file.write("".join(_wrap(line, width, "") for line in lines))
 
 
 def _cites(sources: tuple[str, ...]) -> str:
@@ -63,12 +65,14 @@ def _bullets(out: Console, title: str, items: list[tuple[str, tuple[str, ...]]])
     if not items:
         return
     out.print(Text(f"{title}:", style="bold"))
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(no_wrap=True)
-    grid.add_column(overflow="fold")
-    for text, cited in items:
-        grid.add_row(Text("-"), Text(f"{text} ({_cites(cited)})" if cited else text))
-    out.print(grid)
+    width = max(20, out.width)
+    texts = (f"{text} ({_cites(cited)})" if cited else text for text, cited in items)
+    out.file.write("".join(_wrap(t, width, "- ") for t in texts))
+
+
+def _wrap(text: str, width: int, first: str) -> str:
+    """One paragraph wrapped to the console width, later lines indented; ids like doc-two-causes kept whole."""
+    return textwrap.fill(text, width, initial_indent=first, subsequent_indent="  ", break_on_hyphens=False) + "\n"
 
 
 def rda(r: RdaResult) -> None:
