@@ -1,6 +1,6 @@
 """Benchmarks against a floor, measured side by side in one run on this interpreter.
 
-    python tests/benchmark.py [--runs 25] [--rows 200000]
+    python tests/benchmark.py [--runs 30] [--rows 200000] [--only startup|batch]
 
 (a) `b12 labs --b12 180 --mma 0.5 --format json` vs a minimal Typer app printing one line (budget 1.15x)
 (b) the same command as a table vs a minimal Typer app printing one Rich table (budget 1.15x)
@@ -152,7 +152,7 @@ def batch(py: str, entry: str, passthrough: str, rows: int, work: Path) -> bool:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=25)
+    parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--only", choices=["startup", "batch"], help="run one part")
     args = parser.parse_args()
