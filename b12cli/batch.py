@@ -428,7 +428,7 @@ def _header(reader, path: str) -> list[str]:  # noqa: ANN001
     try:
         header = next((r for r in reader if not _blank(r)), None)
     except csv.Error as exc:
-        raise UsageError(f"--input {path!r}: the header cannot be read as CSV ({exc})") from None
+        raise UsageError(f"--input {path!r}: the header cannot be read as UTF-8 CSV text ({exc})") from None
     if header is None:
         raise UsageError(f"--input {path!r} is empty; expected a CSV header and rows")
     return header

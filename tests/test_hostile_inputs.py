@@ -24,7 +24,8 @@ def test_binary_junk_is_a_clear_error(b12, tmp_path):
     junk = random.Random(1).randbytes(4096)
     result, _ = run(b12, tmp_path, junk)
     assert result.exit_code == 2 and result.stderr.startswith("b12: error: ") and result.stderr.count("\n") == 1
-    assert "UTF-8" in result.stderr or "no marker column" in result.stderr
+    # which check trips first depends on the bytes (and on the Python version's csv module)
+    assert any(n in result.stderr for n in ("UTF-8", "no marker column", "cannot be read as CSV"))
 
 
 def test_binary_junk_after_a_good_header_gives_row_records(b12, tmp_path):
