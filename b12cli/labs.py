@@ -200,7 +200,7 @@ class Assessor:
                 status[marker] = band.status
                 bands[marker] = band
         verdict, rule = rule_verdict(status)
-        if age is None or age < ADULT_YEARS or len(canonical) != len(MARKERS):  # see cb12_applies
+        if not cb12_applies(canonical, age):
             return Core(status, bands, verdict, rule, None, verdict)
         raw = cb12_value(canonical, b12_in_pmol, age)
         cb12 = CB12(round(raw, 3), band_in(self.cb12_cuts, raw).status, self.cb12_sources)
