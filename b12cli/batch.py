@@ -124,11 +124,7 @@ def _records(reader) -> Iterator[tuple[int, list[str] | None, str | None]]:  # n
             last = reader.line_num
             continue
         start, last = last + 1, reader.line_num
-        if _blank(cells):
-            continue
-        if _not_utf8(cells):
-            yield start, [c.encode("utf-8", "replace").decode("utf-8") for c in cells], "row is not valid UTF-8 text"
-        else:
+        if not _blank(cells):
             yield start, cells, None
 
 
@@ -155,11 +151,13 @@ class Interpreter:
         self.scheme = read_scheme(thresholds, options.scheme)
         self.assessor = Assessor(thresholds, self.scheme, read_refs(options.refs, options.units))
         self.units = options.units
+        self.check = options.check
         self.width = len(columns.names)
         where = columns.positions
         self.markers = [(m, where[m]) for m in MARKERS if m in where]
         self.unit_columns = [(where[c], m) for c, m in UNIT_COLUMNS.items() if c in where]
         self.age_at = where.get("age")
+        self.read_age = memoized(lambda text: (read_age(text, "age"), 0.0))
         self.readers: dict[tuple[str, str | None], Callable[[str], tuple[float, float]]] = {}
         self.plan = self._plan(self.units)  # per marker column: (marker, position, reader, unit)
 
@@ -196,8 +194,8 @@ class Interpreter:
         if not canonical:
             raise RowError("no marker value in this row")
         at = self.age_at
-        age = read_age(cells[at], "age") if at is not None and at < n and cells[at].strip() else None
-        return Row(canonical, self.assessor.assess(canonical, pmol, age))
+        age = self.read_age(cells[at])[0] if at is not None and at < n and cells[at].strip() else None
+        return Row(canonical, self.assessor.assess(canonical, pmol, age, keep_bands=False))
 
 
 class JsonlFormat:
@@ -208,7 +206,7 @@ class JsonlFormat:
         self.names, self.width = columns.names, len(columns.names)
         self.encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
         self.string = json.encoder.encode_basestring  # the C string encoder json itself uses
-        self.keys = [f"{self.string(name)}:" for name in self.names]
+        self.template = "{" + ",".join(f"{self.string(name)}:%s" for name in self.names) + "}"
         self.head = {m: f'{{"marker":"{m}","canonical_value":' for m in MARKERS}
         self.tail = {m: {s: f',"canonical_unit":"{CANONICAL[m]}","status":"{s}"}}' for s in MARKER_STATUSES}
                      for m in MARKERS}
@@ -219,10 +217,9 @@ class JsonlFormat:
 
     def _input(self, cells: list[str]) -> str:
         """``json.dumps(dict(zip(names, cells)))`` with the keys encoded once, not per row."""
-        if len(cells) < self.width:
-            cells = cells + [""] * (self.width - len(cells))
-        string = self.string
-        return "{" + ",".join([key + string(cell) for key, cell in zip(self.keys, cells)]) + "}"
+        if len(cells) != self.width:
+            cells = (cells + [""] * (self.width - len(cells)))[: self.width]
+        return self.template % tuple(map(self.string, cells))
 
     def record(self, line: int, cells: list[str], row: Row | None, error: str | None) -> str:
         if error is not None:
@@ -275,11 +272,13 @@ class CsvFormat:
 
 
 class Tally:
-    """Counts for the summary and the exit code; chunks' tallies add up."""
+    """Counts for the summary and the exit code; chunks' tallies add up. Abnormal rows are
+    counted only when --check asked for them."""
 
-    def __init__(self) -> None:
+    def __init__(self, check: bool = False) -> None:
         self.rows = self.errors = self.abnormal = 0
         self.verdicts = dict.fromkeys(VERDICTS, 0)
+        self.check = check
 
     def add(self, row: Row | None) -> None:
         self.rows += 1
@@ -287,7 +286,8 @@ class Tally:
             self.errors += 1
         else:
             self.verdicts[row.core.verdict] += 1
-            self.abnormal += row.abnormal
+            if self.check:
+                self.abnormal += row.abnormal
 
     def merge(self, other: Tally) -> None:
         self.rows += other.rows
@@ -302,10 +302,12 @@ Record = tuple[int, list[str], str | None]
 
 def process(interpreter: Interpreter, fmt: JsonlFormat | CsvFormat, chunk: list[Record]) -> tuple[str, Tally]:
     """Interpret and format a chunk of records: their output text, in order, and their counts."""
-    tally, out = Tally(), []
+    tally, out = Tally(interpreter.check), []
     interpret, record, add = interpreter.row, fmt.record, tally.add
     for line, cells, error in chunk:
         row = None
+        if error is None and _not_utf8(cells):
+            cells, error = [c.encode("utf-8", "replace").decode("utf-8") for c in cells], "row is not valid UTF-8 text"
         if error is None:
             try:
                 row = interpret(cells)
@@ -455,7 +457,7 @@ def run(thresholds: Thresholds, path: str, fmt: str, options: BatchOptions) -> i
 def _stream(chunks: Iterator[list[Record]], interpreter: Interpreter, formatter) -> Tally:  # noqa: ANN001
     """Chunks in order to stdout. A second chunk means a large input: from then on the chunks
     are shared out to forked workers, and results are written in input order."""
-    tally, out = Tally(), sys.stdout
+    tally, out = Tally(interpreter.check), sys.stdout
     first = next(chunks, None)
     if first is None:
         return tally

@@ -186,7 +186,9 @@ class Assessor:
             return "high", None
         return "normal", None
 
-    def assess(self, canonical: dict[str, float], b12_in_pmol: float | None, age: float | None) -> Core:
+    def assess(self, canonical: dict[str, float], b12_in_pmol: float | None, age: float | None,
+               keep_bands: bool = True) -> Core:
+        """The assessment; a batch row passes keep_bands=False (only a single query explains its bands)."""
         status, bands = {}, {}
         if self.refs:
             for marker, value in canonical.items():
@@ -198,7 +200,8 @@ class Assessor:
                     if value < upper or (included and value == upper):
                         break
                 status[marker] = band.status
-                bands[marker] = band
+                if keep_bands:
+                    bands[marker] = band
         verdict, rule = rule_verdict(status)
         if not cb12_applies(canonical, age):
             return Core(status, bands, verdict, rule, None, verdict)
