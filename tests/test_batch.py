@@ -172,3 +172,24 @@ def test_memoized_reader_gives_the_same_answers_and_stays_bounded(monkeypatch):
             memo("abc")
     closure = dict(zip(memo.__code__.co_freevars, (c.cell_contents for c in memo.__closure__)))
     assert len(closure["memo"]) <= 3
+
+
+def test_progress_display_only_when_stderr_is_a_terminal(monkeypatch):
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr("sys.stderr", io.StringIO())
+    assert batch.Progress().bar is None
+    monkeypatch.setattr("sys.stderr", Terminal())
+    progress = batch.Progress()
+    assert progress.bar is not None
+    progress.update(10)
+    progress.stop()
+
+
+def test_summary_names_the_scheme_and_its_sources(b12, tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text("b12\n300\n")
+    stderr = b12("labs", "--input", str(path), "--scheme", "nice").stderr
+    assert "1 rows" in stderr and "scheme nice (sources: nice-ng239" in stderr and "not a diagnosis" in stderr
