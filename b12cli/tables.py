@@ -40,7 +40,7 @@ def _table(*columns: str, title: str | None = None) -> Table:
     table = Table(box=box.SIMPLE_HEAD, title=Text(title) if title else None, title_justify="left",
                   show_edge=False, pad_edge=False)
     for column in columns:
-        table.add_column(Text(column), overflow="fold")
+        table.add_column(Text(column), overflow="fold")  # fold, never crop: nothing is lost when narrow
     return table
 
 
@@ -87,16 +87,17 @@ def rda(r: RdaResult) -> None:
 
 def foods(r: FoodsResult) -> None:
     out, err = consoles()
-    columns = ["Food", "Serving", "mcg/serving", "mcg/100 g", "%DV"]
+    columns = ["Food and serving", "mcg per serving", "mcg per 100 g", "%DV"]
     columns += ["Servings for RDA"] if r.with_servings else []
-    table = _table(*columns, "Vegan", "Sources")
+    table = _table(*columns, "Sources")
     for item in r.items:
         f = item.food
         per100 = "unknown" if f.mcg_per_100g is None else f"{f.mcg_per_100g:g} mcg"
-        cells = [f.name, f.serving, f"{f.mcg_per_serving:g} mcg", per100, f"{item.percent_dv:.0f}%"]
+        name = f"{f.name} (vegan)" if f.vegan else f.name
+        cells = [f"{name}: {f.serving}", f"{f.mcg_per_serving:g} mcg", per100, f"{item.percent_dv:.0f}%"]
         if r.with_servings:
             cells.append("none (no B12)" if item.servings_for_rda is None else f"{item.servings_for_rda:.2g}")
-        _row(table, *cells, "yes" if f.vegan else "no", _cites(f.sources))
+        _row(table, *cells, _cites(f.sources))
     out.print(table)
     if not r.items:
         err.print(Text("No food matches these filters."))
