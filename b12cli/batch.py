@@ -1,9 +1,10 @@
 """`b12 labs --input FILE`: a CSV of results in, one record per data row out.
 
-Streams: one row is read, interpreted and written before the next is read, so
-memory does not grow with the file. A row that cannot be interpreted becomes an
-error record and the rest carry on; nothing is dropped or reordered. Rows are
-interpreted by the same ``labs.Assessor`` as a single query.
+Streams: rows are read, interpreted and written a chunk at a time (in worker
+processes for a large input), so memory does not grow with the file. A row that
+cannot be interpreted becomes an error record and the rest carry on; nothing is
+dropped or reordered. Rows are interpreted by the same ``labs.Assessor`` as a
+single query.
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ import json.encoder
 import sys
 from collections import deque
 from itertools import chain
-from typing import IO, Callable, Iterator, NamedTuple
+from typing import IO, Callable, Iterator, NamedTuple, TypeVar
 
 from b12cli.errors import ExitCode, UsageError
 from b12cli.kb import MARKER_STATUSES, Thresholds
-from b12cli.labs import UNLIKELY, VERDICTS, Assessor, Core, b12_pmol, read_age, read_refs, read_scheme
+from b12cli.labs import VERDICTS, Assessor, Core, b12_pmol, is_abnormal, read_age, read_refs, read_scheme
 from b12cli.units import CANONICAL, MARKERS, marker_reader, normalize_unit
 
 FIELD_LIMIT = 1 << 20  # a cell over 1 MiB is refused as that row's error
@@ -55,7 +56,7 @@ class Row(NamedTuple):
 
     @property
     def abnormal(self) -> bool:
-        return self.core.verdict != UNLIKELY or any(s != "normal" for s in self.core.status.values())
+        return is_abnormal(self.core.verdict, self.core.status.values())
 
 
 def _columns(header: list[str]) -> Columns:
@@ -128,12 +129,15 @@ def _records(reader) -> Iterator[tuple[int, list[str] | None, str | None]]:  # n
             yield start, cells, None
 
 
-def memoized(read: Callable[[str], tuple[float, float]]) -> Callable[[str], tuple[float, float]]:
+T = TypeVar("T")
+
+
+def memoized(read: Callable[[str], T]) -> Callable[[str], T]:
     """The same reader, remembering recent cells: lab values repeat a lot across rows.
     Errors are not remembered (they raise each time); the memo is emptied when it fills."""
-    memo: dict[str, tuple[float, float]] = {}
+    memo: dict[str, T] = {}
 
-    def read_memo(text: str) -> tuple[float, float]:
+    def read_memo(text: str) -> T:
         found = memo.get(text)
         if found is None:
             if len(memo) >= MEMO_LIMIT:
@@ -157,7 +161,7 @@ class Interpreter:
         self.markers = [(m, where[m]) for m in MARKERS if m in where]
         self.unit_columns = [(where[c], m) for c, m in UNIT_COLUMNS.items() if c in where]
         self.age_at = where.get("age")
-        self.read_age = memoized(lambda text: (read_age(text, "age"), 0.0))
+        self.read_age = memoized(lambda text: read_age(text, "age"))
         self.readers: dict[tuple[str, str | None], Callable[[str], tuple[float, float]]] = {}
         self.plan = self._plan(self.units)  # per marker column: (marker, position, reader, unit)
 
@@ -194,7 +198,7 @@ class Interpreter:
         if not canonical:
             raise RowError("no marker value in this row")
         at = self.age_at
-        age = self.read_age(cells[at])[0] if at is not None and at < n and cells[at].strip() else None
+        age = self.read_age(cells[at]) if at is not None and at < n and cells[at].strip() else None
         return Row(canonical, self.assessor.assess(canonical, pmol, age, keep_bands=False))
 
 
@@ -216,9 +220,13 @@ class JsonlFormat:
         return ""
 
     def _input(self, cells: list[str]) -> str:
-        """``json.dumps(dict(zip(names, cells)))`` with the keys encoded once, not per row."""
-        if len(cells) != self.width:
-            cells = (cells + [""] * (self.width - len(cells)))[: self.width]
+        """``json.dumps(dict(zip(names, cells)))`` with the keys encoded once, not per row.
+        Missing cells are empty; cells beyond the header are kept as ``_extra_N``."""
+        if len(cells) < self.width:
+            cells = cells + [""] * (self.width - len(cells))
+        elif len(cells) > self.width:
+            extra = {f"_extra_{i + 1}": cell for i, cell in enumerate(cells) if i >= self.width}
+            return self.encode({**dict(zip(self.names, cells)), **extra})
         return self.template % tuple(map(self.string, cells))
 
     def record(self, line: int, cells: list[str], row: Row | None, error: str | None) -> str:
@@ -448,7 +456,7 @@ def run(thresholds: Thresholds, path: str, fmt: str, options: BatchOptions) -> i
         formatter = (JsonlFormat if fmt == "jsonl" else CsvFormat)(columns)
         sys.stdout.write(formatter.header())
         tally = _stream(_chunks(_records(reader)), interpreter, formatter)
-    _summary(thresholds, interpreter.scheme, tally)
+    _summary(thresholds, interpreter.scheme, tally, options.pregnant)
     if tally.errors:
         return ExitCode.ROWS_INVALID
     return ExitCode.CHECK_FAILED if options.check and tally.abnormal else ExitCode.OK
@@ -486,9 +494,10 @@ def _stream(chunks: Iterator[list[Record]], interpreter: Interpreter, formatter)
     return tally
 
 
-def _summary(thresholds: Thresholds, scheme, tally: Tally) -> None:  # noqa: ANN001
+def _summary(thresholds: Thresholds, scheme, tally: Tally, pregnant: bool) -> None:  # noqa: ANN001
     counts = ", ".join(f"{v} {tally.verdicts[v]}" for v in reversed(VERDICTS))
+    pregnancy = f" {thresholds.messages['note-pregnancy'].cited()}" if pregnant else ""
     sys.stderr.write(
         f"b12: {tally.rows} rows: {counts}, errors {tally.errors}; scheme {scheme.id} "
-        f"(sources: {', '.join(scheme.sources)}). {thresholds.disclaimer}\n"
+        f"(sources: {', '.join(scheme.sources)}).{pregnancy} {thresholds.disclaimer}\n"
     )

@@ -126,6 +126,11 @@ def rule_verdict(status: dict[str, str]) -> tuple[str, int]:
     return UNLIKELY, 6
 
 
+def is_abnormal(verdict: str, statuses) -> bool:  # noqa: ANN001 - any iterable of status words
+    """What --check reports: a verdict other than unlikely, or any marker not normal (a raised B12 counts)."""
+    return verdict != UNLIKELY or any(s != "normal" for s in statuses)
+
+
 def worse(a: str, b: str) -> str:
     return a if SEVERITY[a] >= SEVERITY[b] else b
 
@@ -251,8 +256,7 @@ class LabAssessment(NamedTuple):
 
     @property
     def abnormal(self) -> bool:
-        """What --check reports: a verdict other than unlikely, or any marker not normal."""
-        return self.verdict != UNLIKELY or any(m.status != "normal" for m in self.markers)
+        return is_abnormal(self.verdict, (m.status for m in self.markers))
 
 
 def _cite(message: Message, prefix: str = "") -> Cited:

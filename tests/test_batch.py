@@ -193,3 +193,12 @@ def test_summary_names_the_scheme_and_its_sources(b12, tmp_path):
     path.write_text("b12\n300\n")
     stderr = b12("labs", "--input", str(path), "--scheme", "nice").stderr
     assert "1 rows" in stderr and "scheme nice (sources: nice-ng239" in stderr and "not a diagnosis" in stderr
+
+
+def test_pregnant_applies_to_every_row_and_is_said_in_the_summary(b12, tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("b12\n300\n180\n")
+    plain = b12("labs", "--input", str(path))
+    pregnant = b12("labs", "--input", str(path), "--pregnant")
+    assert pregnant.stdout == plain.stdout  # the compact records carry no notes
+    assert "pregnancy" in pregnant.stderr and "pregnancy" not in plain.stderr

@@ -126,3 +126,6 @@ def test_csv_has_a_header_and_one_line_per_food(b12):
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert len(rows) == len(items(b12, "--vegan")["items"])
     assert set(rows[0]) == FOOD_KEYS and rows[0]["vegan"] == "true"
+    yeast = next(r for r in rows if r["name"].startswith("Nutritional yeast"))
+    assert yeast["mcg_per_100g"] == ""  # null is an empty cell
+    assert "; " in yeast["notes"] and yeast["sources"] == "ods-b12; doc-reverse; doc-recovery"  # lists joined

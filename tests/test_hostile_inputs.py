@@ -76,6 +76,7 @@ def test_ragged_rows_are_kept_in_order(b12, tmp_path):
     assert result.exit_code == 4
     assert [r["input"]["id"] for r in lines] == ["1", "2", "3", "4"]
     assert "4 fields" in lines[0]["error"]
+    assert lines[0]["input"] == {"id": "1", "b12": "300", "mma": "0.2", "_extra_4": "extra"}  # nothing dropped
     assert lines[1]["verdict"] == "deficiency_possible"  # a short row: missing cells are empty
     assert "no marker" in lines[2]["error"]
     assert lines[3]["verdict"] == "deficiency_unlikely"
