@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_left
 from typing import NamedTuple
 
 _INTERVAL = re.compile(r"^\s*([\[(])\s*([^,\s]+)\s*,\s*([^\]\)\s]+)\s*([\])])\s*$")
@@ -24,11 +25,6 @@ class Interval(NamedTuple):
     upper: float  # inf for an open upper end
     upper_inclusive: bool
 
-    def contains(self, x: float) -> bool:
-        above = x > self.lower or (self.lower_inclusive and x == self.lower)
-        below = x < self.upper or (self.upper_inclusive and x == self.upper)
-        return above and below
-
     def describe(self, unit: str) -> str:
         """Human text: 'below 150 pg/mL', '150 to below 200 pg/mL', 'above 914 pg/mL'."""
         lo, hi = _fmt(self.lower), _fmt(self.upper)
@@ -39,6 +35,30 @@ class Interval(NamedTuple):
         start = lo if self.lower_inclusive else f"above {lo}"
         end = hi if self.upper_inclusive else f"below {hi}"
         return f"{start} to {end} {unit}"
+
+
+class Cuts(NamedTuple):
+    """The upper ends of ordered bands that cover the number line, for ``locate``."""
+
+    uppers: tuple[float, ...]
+    inclusive: tuple[bool, ...]
+
+
+def cuts_of(intervals: list[Interval] | tuple[Interval, ...]) -> Cuts:
+    return Cuts(tuple(i.upper for i in intervals), tuple(i.upper_inclusive for i in intervals))
+
+
+def locate(cuts: Cuts, value: float) -> int:
+    """The index of the band holding ``value``: the one answer to "which band?", used by the
+    loader's tests, single queries and every batch row. The bands were checked by ``check_cover``
+    to run from -inf to inf without gap or overlap, so the first band whose upper end admits the
+    value holds it."""
+    i = bisect_left(cuts.uppers, value)
+    if i < len(cuts.uppers) and cuts.uppers[i] == value and not cuts.inclusive[i]:
+        i += 1
+    if i >= len(cuts.uppers) or value != value:  # NaN or beyond the last end: never for checked bands
+        raise IntervalError(f"no band holds {value!r}")
+    return i
 
 
 def _fmt(x: float) -> str:

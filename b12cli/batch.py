@@ -19,9 +19,10 @@ from itertools import chain
 from typing import IO, Callable, Iterator, NamedTuple, TypeVar
 
 from b12cli.errors import ExitCode, UsageError
-from b12cli.kb import MARKER_STATUSES, Thresholds
-from b12cli.labs import VERDICTS, Assessor, Core, b12_pmol, is_abnormal, read_age, read_refs, read_scheme
-from b12cli.units import CANONICAL, MARKERS, marker_reader, normalize_unit
+from b12cli.kb import Thresholds
+from b12cli.labs import Assessor, Core, b12_pmol, is_abnormal, read_age, read_refs, read_scheme
+from b12cli.units import marker_reader, normalize_unit
+from b12cli.vocab import CANONICAL, MARKER_STATUSES, MARKERS, VERDICTS
 
 FIELD_LIMIT = 1 << 20  # a cell over 1 MiB is refused as that row's error
 UNIT_COLUMNS = {"b12_unit": "b12", "mma_unit": "mma"}
@@ -199,7 +200,7 @@ class Interpreter:
             raise RowError("no marker value in this row")
         at = self.age_at
         age = self.read_age(cells[at]) if at is not None and at < n and cells[at].strip() else None
-        return Row(canonical, self.assessor.assess(canonical, pmol, age, keep_bands=False))
+        return Row(canonical, self.assessor.assess(canonical, pmol, age))
 
 
 class JsonlFormat:

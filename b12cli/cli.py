@@ -1,17 +1,20 @@
 """The command layer: parse options, call one core function, hand the result to a renderer.
 
-Errors from anywhere (``B12Error`` and Typer's own usage errors) become one
-line on stderr and an exit code in exactly one place: ``B12Group.main``.
+Every failure becomes one line on stderr and an exit code in one place, ``exit_code_for``,
+called where the command actually runs (``B12Group.invoke``) and, for what fails before a
+command is chosen (a bad option of ``b12`` itself), around the whole run (``B12Group.main``).
+Commands return their exit code.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from typing import Callable, List
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from b12cli import __version__
 from b12cli.errors import B12Error, ExitCode, UsageError
@@ -19,6 +22,7 @@ from b12cli.kb import KnowledgeBase
 from b12cli.values import show
 
 FORMATS = ("table", "json", "csv")
+INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
 
 
 def _fail_line(message: str) -> None:
@@ -35,40 +39,91 @@ def _silence_stdout() -> None:
         pass
 
 
+def _usage_hint(exc: typer.TyperException) -> str:
+    ctx = getattr(exc, "ctx", None)
+    path = ctx.command_path if ctx is not None else "b12"
+    return f"{exc.format_message()} (see '{path} --help')"
+
+
+def exit_code_for(exc: BaseException) -> int:
+    """The one mapping from an exception to a message on stderr and an exit code."""
+    if isinstance(exc, B12Error):
+        _fail_line(str(exc))
+        return exc.exit_code
+    if isinstance(exc, typer.Exit):
+        return exc.exit_code
+    if isinstance(exc, OSError) and exc.errno == errno.EPIPE:  # the reader went away: not our failure
+        _silence_stdout()
+        return ExitCode.OK
+    if isinstance(exc, KeyboardInterrupt):
+        _fail_line("interrupted (Ctrl-C); output may be incomplete")
+        return INTERRUPTED
+    if isinstance(exc, typer.Abort):
+        _fail_line("aborted")
+        return ExitCode.USAGE
+    if isinstance(exc, typer.TyperException):  # Typer's usage errors: unknown option, missing value, ...
+        _fail_line(_usage_hint(exc))
+        return ExitCode.USAGE
+    _fail_line(f"internal error: {type(exc).__name__}: {exc}")
+    return ExitCode.KNOWLEDGE_BASE
+
+
 class B12Group(TyperGroup):
-    """Runs the app and maps every failure to a one-line error and an exit code."""
+    """The ``b12`` group: runs a command and turns whatever it raises into an exit code."""
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # noqa: ANN001
         args = list(sys.argv[1:] if args is None else args)
-        code = self._run(args or ["--help"], prog_name or "b12", complete_var, **extra)
-        if standalone_mode:
-            sys.exit(int(code))
-        return int(code)
-
-    def _run(self, args, prog_name, complete_var, **extra) -> int:  # noqa: ANN001
         try:
-            rv = super().main(args=args, prog_name=prog_name, complete_var=complete_var, standalone_mode=False,
-                              **extra)
+            code = super().main(args=args or ["--help"], prog_name="b12", complete_var=complete_var,
+                                standalone_mode=False, **extra)
             sys.stdout.flush()
-            return rv if isinstance(rv, int) else ExitCode.OK
-        except B12Error as exc:
-            _fail_line(str(exc))
-            return exc.exit_code
-        except BrokenPipeError:
-            _silence_stdout()
-            return ExitCode.OK
-        except KeyboardInterrupt:
-            _fail_line("interrupted")
-            return 130
-        except Exception as exc:  # Typer's bundled Click errors carry exit_code and format_message
-            if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
-                _fail_line(f"{exc.format_message()} (see 'b12 --help')")
-                return ExitCode.USAGE
-            if type(exc).__name__ == "Abort":
-                _fail_line("aborted")
-                return ExitCode.USAGE
-            _fail_line(f"internal error: {type(exc).__name__}: {exc}")
-            return ExitCode.KNOWLEDGE_BASE
+        except (Exception, KeyboardInterrupt) as exc:  # before a command runs, or the final flush
+            code = exit_code_for(exc)
+        code = int(code) if isinstance(code, int) else ExitCode.OK
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+    def invoke(self, ctx: typer.Context) -> int:
+        """Where a command runs: Typer's own handlers (which turn a closed pipe into exit 1)
+        never see what it raises."""
+        try:
+            code = super().invoke(ctx)
+            sys.stdout.flush()
+        except (Exception, KeyboardInterrupt) as exc:
+            return exit_code_for(exc)
+        return int(code) if isinstance(code, int) else ExitCode.OK
+
+
+class B12Command(TyperCommand):
+    """A command whose single-valued options may be given once: ``--b12 180 --b12 100`` is refused
+    rather than silently taking the last value."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        refuse_repeats(self.params, args)
+        return super().parse_args(ctx, args)
+
+
+def refuse_repeats(params: list, args: list[str]) -> None:
+    """A ``UsageError`` when a single-valued option appears twice in ``args``."""
+    valued = {name: p for p in params if p.param_type_name == "option" and not p.is_flag and not p.multiple
+              for name in p.opts}
+    seen: dict[str, str] = {}
+    i = 0
+    while i < len(args) and args[i] != "--":
+        arg = args[i]
+        name = arg.split("=", 1)[0] if arg.startswith("--") else arg[:2]
+        param = valued.get(name) if arg.startswith("-") else None
+        i += 1
+        if param is None:
+            continue
+        attached = "=" in arg if arg.startswith("--") else len(arg) > 2
+        value = (arg.split("=", 1)[1] if arg.startswith("--") else arg[2:]) if attached else \
+            (args[i] if i < len(args) else "")
+        i += 0 if attached else 1
+        if param.name in seen:
+            raise UsageError(f"{name} is given twice ({show(seen[param.name])} and {show(value)}); give it once")
+        seen[param.name] = value
 
 
 COMMANDS: dict[str, Callable[..., None]] = {}
@@ -107,7 +162,7 @@ def build_app(only: str | None = None) -> typer.Typer:
     application.callback()(_root)
     for name, func in COMMANDS.items():
         if only is None or name == only:
-            application.command()(func)
+            application.command(cls=B12Command)(func)
     return application
 
 
@@ -208,7 +263,7 @@ def meds(
     names: List[str] | None = typer.Argument(None, help="Generic or brand names to look up.", metavar="NAME..."),
     check: bool = typer.Option(False, "--check", help="Exit 3 when any name is a listed medicine."),
     fmt: str = FormatOpt,
-) -> None:
+) -> int:
     """Medicines that can lower B12; look up generic or brand names.
 
     Example: b12 meds omeprazole Pepcid
@@ -220,8 +275,7 @@ def meds(
     result = core.lookup(KnowledgeBase().medications, list(names or []))
     header = render.CSV_HEADERS["meds-list" if result.results is None else "meds-lookup"]
     _emit(fmt, lambda: render.meds_json(result), lambda: _tables().meds(result), header)
-    if check and result.any_match:
-        raise typer.Exit(ExitCode.CHECK_FAILED)
+    return ExitCode.CHECK_FAILED if check and result.any_match else ExitCode.OK
 
 
 @command
@@ -245,7 +299,7 @@ def labs(
                                           metavar="FILE"),
     fmt: str | None = typer.Option(None, "--format", "-f", help="table, json or csv; jsonl or csv with --input.",
                                    metavar="FORMAT"),
-) -> None:
+) -> int:
     """Interpret B12, holoTC, MMA and homocysteine results, alone and together.
 
     Example: b12 labs --b12 180 --mma 0.5
@@ -257,7 +311,7 @@ def labs(
     units = core.read_units({"b12": b12_unit, "mma": mma_unit})
     raw = {"b12": b12, "holotc": holotc, "mma": mma, "hcy": hcy}
     if input_file is not None:
-        raise typer.Exit(_labs_batch(input_file, raw, age, scheme, list(ref or []), units, pregnant, check, fmt))
+        return _labs_batch(input_file, raw, age, scheme, list(ref or []), units, pregnant, check, fmt)
     fmt = _format(fmt or "table", FORMATS + ("jsonl",))
     query = core.LabQuery(core.read_markers(raw, units), core.read_age(age), scheme,
                           core.read_refs(list(ref or []), units), pregnant)
@@ -265,8 +319,7 @@ def labs(
         raise UsageError("no marker given; expected at least one of --b12, --holotc, --mma, --hcy (or --input FILE)")
     result = core.interpret(KnowledgeBase().thresholds, query)
     _emit_labs(fmt, result)
-    if check and result.abnormal:
-        raise typer.Exit(ExitCode.CHECK_FAILED)
+    return ExitCode.CHECK_FAILED if check and result.abnormal else ExitCode.OK
 
 
 def _labs_batch(path: str, raw: dict, age: str | None, scheme: str, refs: list[str], units: dict, pregnant: bool,
@@ -348,7 +401,22 @@ def sources(fmt: str = FormatOpt) -> None:
 app = build_app()
 
 
+def _prepare_streams() -> None:
+    """Streams that cannot fail the answer: a closed stderr is replaced by /dev/null (the data
+    still comes out), a closed stdout too (with a warning: the answer goes nowhere, the exit code
+    stays right), and characters the terminal's encoding lacks are escaped, not fatal."""
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - lives as long as the process
+    if sys.stdout is None:
+        sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+        sys.stderr.write("b12: warning: standard output is closed; the answer is discarded\n")
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure") and (stream.encoding or "").replace("-", "").lower() != "utf8":
+            stream.reconfigure(errors="backslashreplace")
+
+
 def main() -> None:
     """Console entry point: assemble only the command named on the command line."""
+    _prepare_streams()
     name = sys.argv[1] if len(sys.argv) > 1 else None
     build_app(name if name in COMMANDS else None)()

@@ -18,17 +18,11 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from b12cli import __version__
-from b12cli.bands import Interval, parse_interval
+from b12cli.bands import Cuts, Interval, cuts_of, locate, parse_interval
 from b12cli.errors import KnowledgeBaseError
+from b12cli.vocab import Cited
 
-SCHEMA_VERSION = 1
 CACHE_REVISION = "1"  # bump when validation or the cached shape changes
-DOCUMENT_IDS = ("doc-recovery", "doc-reverse", "doc-overview", "doc-two-causes", "doc-harvard")
-SOURCE_KINDS = ("document", "fact-sheet", "guideline", "paper", "database", "laboratory", "drug-label")
-MARKERS = ("b12", "holotc", "mma", "hcy")
-CANONICAL_UNITS = {"b12": "pg/mL", "holotc": "pmol/L", "mma": "umol/L", "hcy": "umol/L"}
-MARKER_STATUSES = ("deficient", "low", "indeterminate", "normal", "high")
-CB12_CATEGORIES = ("probable_deficiency", "possible_deficiency", "low", "adequate", "elevated")
 FILES = ("sources", "intakes", "foods", "medications", "thresholds", "topics")
 
 
@@ -125,19 +119,11 @@ class MarkerBands(NamedTuple):
     unit: str
     notes: tuple[str, ...]
     bands: tuple[Band, ...]
-    cuts: tuple[tuple[float, bool, Band], ...]  # (upper end, upper end included, band), in order
+    cuts: Cuts
 
     def band_for(self, value: float) -> Band:
-        return band_in(self.cuts, value)
-
-
-def band_in(cuts: tuple[tuple[float, bool, Band], ...], value: float) -> Band:
-    """The band holding ``value``. The loader has checked that the bands run from -inf to inf
-    without gap or overlap, so the first band whose upper end admits the value is the one."""
-    for upper, included, band in cuts:
-        if value < upper or (included and value == upper):
-            return band
-    raise KnowledgeBaseError(f"no band holds {value!r}")
+        """The band holding ``value`` (``bands.locate``: the one lookup)."""
+        return self.bands[locate(self.cuts, value)]
 
 
 class Scheme(NamedTuple):
@@ -157,17 +143,12 @@ class Thresholds(NamedTuple):
     messages: dict[str, Message]
 
 
-class Point(NamedTuple):
-    text: str
-    sources: tuple[str, ...]
-
-
 class Topic(NamedTuple):
     id: str
     title: str
     summary: str
     aliases: tuple[str, ...]
-    points: tuple[Point, ...]
+    points: tuple[Cited, ...]  # each point: text and its sources
 
 
 # ----------------------------------------------------------------- building records
@@ -179,8 +160,7 @@ def _messages(items: list[dict]) -> dict[str, Message]:
 
 def _marker_bands(marker: str, spec: dict) -> MarkerBands:
     bands = tuple(Band(b["status"], parse_interval(b["range"]), tuple(b["sources"])) for b in spec["bands"])
-    cuts = tuple((b.interval.upper, b.interval.upper_inclusive, b) for b in bands)
-    return MarkerBands(marker, spec["unit"], tuple(spec["notes"]), bands, cuts)
+    return MarkerBands(marker, spec["unit"], tuple(spec["notes"]), bands, cuts_of([b.interval for b in bands]))
 
 
 def _tuples(record: dict, *keys: str) -> dict:
@@ -219,7 +199,7 @@ def build_thresholds(data: dict) -> Thresholds:
 def build_topics(data: dict) -> tuple[Topic, ...]:
     return tuple(
         Topic(t["id"], t["title"], t["summary"], tuple(t["aliases"]),
-              tuple(Point(p["text"], tuple(p["sources"])) for p in t["points"]))
+              tuple(Cited(p["text"], tuple(p["sources"])) for p in t["points"]))
         for t in data["topics"]
     )
 

@@ -12,15 +12,23 @@ import re
 from typing import NamedTuple
 
 from b12cli.errors import UsageError
-from b12cli.kb import Band, Message, Scheme, Thresholds, band_in
-from b12cli.units import B12_PG_PER_PMOL, CANONICAL, LABELS, MARKERS, fmt, normalize_unit, read_marker, to_canonical
+from b12cli.kb import Band, Message, Scheme, Thresholds
+from b12cli.units import B12_PG_PER_PMOL, fmt, normalize_unit, read_marker, to_canonical
 from b12cli.values import parse_number, parse_years, show
+from b12cli.vocab import (
+    BORDERLINE,
+    CANONICAL,
+    DIRECT,
+    LABELS,
+    LIKELY,
+    MARKERS,
+    POSSIBLE,
+    UNLIKELY,
+    VERDICTS,
+    Cited,
+)
 
-LIKELY, POSSIBLE, UNLIKELY = "deficiency_likely", "deficiency_possible", "deficiency_unlikely"
-VERDICTS = (UNLIKELY, POSSIBLE, LIKELY)  # from best to worst
 SEVERITY = {v: i for i, v in enumerate(VERDICTS)}
-DIRECT = ("b12", "holotc")
-BORDERLINE = ("low", "indeterminate")
 ADULT_YEARS = 18
 CB12_VERDICT = {"probable_deficiency": LIKELY, "possible_deficiency": LIKELY, "low": POSSIBLE,
                 "adequate": UNLIKELY, "elevated": UNLIKELY}
@@ -174,14 +182,14 @@ class Assessor:
     def __init__(self, thresholds: Thresholds, scheme: Scheme, refs: dict[str, RefRange] | None = None) -> None:
         self.scheme = scheme
         self.refs = refs or {}
-        self.cuts = {m: scheme.markers[m].cuts for m in MARKERS}
-        self.cb12_cuts = thresholds.cb12_bands.cuts
+        self.bands = scheme.markers
+        self.cb12_bands = thresholds.cb12_bands
         self.cb12_sources = thresholds.cb12_sources
 
     def classify(self, marker: str, value: float) -> tuple[str, Band | None]:
         """(status, scheme band that decided it). With a person's own range, the scheme
         still decides ``deficient``; otherwise the range decides low/normal/high."""
-        band = band_in(self.cuts[marker], value)
+        band = self.bands[marker].band_for(value)
         ref = self.refs.get(marker)
         if ref is None or band.status == "deficient":
             return band.status, band
@@ -191,27 +199,16 @@ class Assessor:
             return "high", None
         return "normal", None
 
-    def assess(self, canonical: dict[str, float], b12_in_pmol: float | None, age: float | None,
-               keep_bands: bool = True) -> Core:
-        """The assessment; a batch row passes keep_bands=False (only a single query explains its bands)."""
+    def assess(self, canonical: dict[str, float], b12_in_pmol: float | None, age: float | None) -> Core:
+        """Statuses, the rules' verdict and cB12 for one set of canonical values."""
         status, bands = {}, {}
-        if self.refs:
-            for marker, value in canonical.items():
-                status[marker], bands[marker] = self.classify(marker, value)
-        else:  # the common case, inlined: this runs for every row of a batch
-            cuts = self.cuts
-            for marker, value in canonical.items():
-                for upper, included, band in cuts[marker]:  # noqa: B007 - band is used after the break
-                    if value < upper or (included and value == upper):
-                        break
-                status[marker] = band.status
-                if keep_bands:
-                    bands[marker] = band
+        for marker, value in canonical.items():
+            status[marker], bands[marker] = self.classify(marker, value)
         verdict, rule = rule_verdict(status)
         if not cb12_applies(canonical, age):
             return Core(status, bands, verdict, rule, None, verdict)
         raw = cb12_value(canonical, b12_in_pmol, age)
-        cb12 = CB12(round(raw, 3), band_in(self.cb12_cuts, raw).status, self.cb12_sources)
+        cb12 = CB12(round(raw, 3), self.cb12_bands.band_for(raw).status, self.cb12_sources)
         return Core(status, bands, verdict, rule, cb12, worse(verdict, CB12_VERDICT[cb12.category]))
 
 
@@ -224,11 +221,6 @@ def assess(thresholds: Thresholds, scheme: Scheme, query: LabQuery) -> Core:
 
 
 # ----------------------------------------------------------------- the full assessment
-
-
-class Cited(NamedTuple):
-    text: str
-    sources: tuple[str, ...]
 
 
 class MarkerResult(NamedTuple):

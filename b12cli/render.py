@@ -9,22 +9,31 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 from typing import TYPE_CHECKING, Any, Iterable
 
 if TYPE_CHECKING:  # result types only; importing them here would slow every command's start-up
     from b12cli.about import AboutResult
     from b12cli.foods import FoodsResult
     from b12cli.kb import LifeStage, MedicationClass, Source
-    from b12cli.labs import CB12, Cited, LabAssessment
+    from b12cli.labs import CB12, LabAssessment
     from b12cli.meds import LookupResult, MedsResult
     from b12cli.rda import RdaResult
     from b12cli.search import SearchResult
+    from b12cli.vocab import Cited
 
 
 def dumps(document: dict, compact: bool = False) -> str:
+    """JSON text; characters outside ASCII are escaped (still valid JSON) when stdout cannot encode them."""
+    ascii_only = not utf8_stdout()
     if compact:
-        return json.dumps(document, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    return json.dumps(document, ensure_ascii=False, allow_nan=False, indent=2)
+        return json.dumps(document, ensure_ascii=ascii_only, allow_nan=False, separators=(",", ":"))
+    return json.dumps(document, ensure_ascii=ascii_only, allow_nan=False, indent=2)
+
+
+def utf8_stdout() -> bool:
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    return encoding.replace("-", "").replace("_", "").lower() in ("utf8", "utf8sig")
 
 
 def envelope(command: str, **body: Any) -> dict:

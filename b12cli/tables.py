@@ -6,6 +6,7 @@ as Rich markup. Data goes to stdout; notes and the disclaimer go to stderr.
 
 from __future__ import annotations
 
+import errno
 import textwrap
 from typing import TYPE_CHECKING
 
@@ -32,8 +33,17 @@ VERDICT_STYLE = {"deficiency_likely": "bold red", "deficiency_possible": "bold y
                  "deficiency_unlikely": "bold green"}
 
 
+class _Console(Console):
+    """Rich's console, except that a closed pipe is left to the CLI's one error boundary
+    (Rich's own handler exits 1; a reader that went away is not a failure of b12)."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError(errno.EPIPE, "the reader of the output went away")
+
+
 def consoles() -> tuple[Console, Console]:
-    return Console(highlight=False), Console(stderr=True, highlight=False)
+    return _Console(highlight=False), _Console(stderr=True, highlight=False)
 
 
 def _table(*columns: str, title: str | None = None) -> Table:

@@ -11,12 +11,8 @@ from typing import Callable
 
 from b12cli.errors import UsageError
 from b12cli.values import parse_number, round_sig, show
+from b12cli.vocab import CANONICAL
 
-MARKERS = ("b12", "holotc", "mma", "hcy")
-LABELS = {"b12": "B12", "holotc": "holoTC", "mma": "MMA", "hcy": "Homocysteine"}
-NAMES = {"b12": "Serum B12", "holotc": "Active B12 (holoTC)", "mma": "Methylmalonic acid (MMA)",
-         "hcy": "Homocysteine"}
-CANONICAL = {"b12": "pg/mL", "holotc": "pmol/L", "mma": "umol/L", "hcy": "umol/L"}
 B12_PG_PER_PMOL = 1.3554  # pg/mL per pmol/L, from the molar mass 1355.4 g/mol
 
 # unit -> (multiply, divide) to reach the canonical unit

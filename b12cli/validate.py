@@ -10,15 +10,10 @@ from typing import Any, Callable
 
 from b12cli import schema as S
 from b12cli.bands import IntervalError, check_cover, parse_interval
-from b12cli.kb import (
-    CANONICAL_UNITS,
-    CB12_CATEGORIES,
-    DOCUMENT_IDS,
-    MARKER_STATUSES,
-    MARKERS,
-    SCHEMA_VERSION,
-    SOURCE_KINDS,
-)
+from b12cli.vocab import CANONICAL as CANONICAL_UNITS
+from b12cli.vocab import CB12_CATEGORIES, DOCUMENT_IDS, MARKER_STATUSES, MARKERS, SOURCE_KINDS
+
+SCHEMA_VERSION = 1
 
 _SOURCE = S.fields(id=S.ident, title=S.text, author=S.nullable(S.text), publisher=S.nullable(S.text),
                    year=S.nullable(S.integer), url=S.nullable(S.text), kind=S.one_of(*SOURCE_KINDS))

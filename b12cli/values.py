@@ -9,6 +9,7 @@ from typing import NamedTuple
 from b12cli.errors import UsageError
 
 MAX_AGE_YEARS = 125
+MAX_NUMBER_CHARS = 64  # a longer "number" is a mistake, and exact arithmetic on it would cost time
 _INF = math.inf
 
 
@@ -25,22 +26,34 @@ def parse_number(text: str, label: str, accepted: str = "a number") -> float:
     Plain ASCII decimal numbers only (``180``, ``0.5``, ``1e3``): no NaN or infinity words,
     no ``1_000``, no non-ASCII digits. Fast enough to run per cell in a batch.
     """
+    if len(text) > MAX_NUMBER_CHARS:
+        raise UsageError(f"{label} {show(text)} is too long ({len(text)} characters, at most {MAX_NUMBER_CHARS}); "
+                         f"expected {accepted}")
     try:
         value = float(text)
     except ValueError:
         value = math.nan
     if -_INF < value < _INF and text.isascii() and "_" not in text:  # False for NaN too
+        if value == 0 and any(c in "123456789" for c in text.partition("e")[0].partition("E")[0]):
+            raise UsageError(f"{label} {show(text)} is too small to be told from zero; expected {accepted}")
         return value
     digits_only = not any(c.isalpha() and c not in "eE" for c in text) and text.isascii()
     problem = "is too large" if value in (_INF, -_INF) and digits_only else "is not a number"
     raise UsageError(f"{label} {show(text)} {problem}; expected {accepted}")
 
 
-def exact(text: str):  # noqa: ANN201 - a Fraction, imported lazily (it pulls in decimal)
-    """The exact value of a string already accepted by ``parse_number``."""
-    from fractions import Fraction
+def floor_times(text: str, factor: int) -> int:
+    """floor(value x factor), worked out exactly in decimal, for a text ``parse_number`` accepted
+    and the caller checked to be from 0 to a few thousand (ages in years or months). A tiny
+    value such as 1e-99999999 is 0 at once: exact arithmetic on its exponent would never end."""
+    from decimal import ROUND_FLOOR, Decimal, localcontext
 
-    return Fraction(text.strip())
+    value = Decimal(text.strip())
+    if value.is_zero() or value.adjusted() < -2 * MAX_NUMBER_CHARS:
+        return 0
+    with localcontext() as context:
+        context.prec = 4 * MAX_NUMBER_CHARS  # enough digits for any accepted text times 12: exact
+        return int((value * factor).to_integral_value(rounding=ROUND_FLOOR))
 
 
 def round_sig(value: float, digits: int = 12) -> float:
@@ -64,7 +77,7 @@ def parse_years(text: str, label: str = "--age") -> float:
 
 
 def parse_age(text: str, label: str = "--age") -> Age:
-    return Age(parse_years(text, label), math.floor(exact(text) * 12))
+    return Age(parse_years(text, label), floor_times(text, 12))
 
 
 def parse_months(text: str, label: str = "--months") -> Age:
@@ -72,8 +85,7 @@ def parse_months(text: str, label: str = "--months") -> Age:
     value = parse_number(text, label, accepted)
     if value < 0 or value > MAX_AGE_YEARS * 12:
         raise UsageError(f"{label} {show(text)} is out of range; expected {accepted}")
-    months = exact(text)
-    return Age(float(months / 12), math.floor(months))
+    return Age(value / 12, floor_times(text, 1))
 
 
 def parse_positive_int(text: str, label: str) -> int:

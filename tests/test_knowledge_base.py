@@ -11,7 +11,8 @@ import yaml
 
 from b12cli import kb as kbmod
 from b12cli.bands import check_cover, parse_interval
-from b12cli.kb import DOCUMENT_IDS, KnowledgeBase, cited_ids
+from b12cli.kb import KnowledgeBase, cited_ids
+from b12cli.vocab import DOCUMENT_IDS, SOURCE_KINDS
 from tests.conftest import DATA
 
 
@@ -35,7 +36,7 @@ def test_every_cited_source_id_resolves_and_every_source_is_complete(kb):
     dangling = [(where, sid) for where, sid in cited if sid not in known]
     assert dangling == []
     for source in kb.sources.values():
-        assert source.title and source.kind in kbmod.SOURCE_KINDS
+        assert source.title and source.kind in SOURCE_KINDS
 
 
 def test_every_record_cites_a_source(kb):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -57,10 +59,27 @@ def test_unit_round_trip(data):
     assert back == pytest.approx(x, rel=1e-10)
 
 
-@given(values=panel(), scheme=st.sampled_from(["documents", "nice"]))
-def test_every_value_gets_exactly_one_status(values, scheme):
+def _inside(interval, x: float) -> bool:
+    """The test's own reading of an interval (independent of the production lookup)."""
+    above = x > interval.lower or (interval.lower_inclusive and x == interval.lower)
+    below = x < interval.upper or (interval.upper_inclusive and x == interval.upper)
+    return above and below
+
+
+EDGES = sorted({e for s in ("documents", "nice") for m in labs.MARKERS
+                for b in THRESHOLDS.schemes[s].markers[m].bands for e in (b.interval.lower, b.interval.upper)
+                if math.isfinite(e)})
+
+
+@given(values=panel(), scheme=st.sampled_from(["documents", "nice"]), edge=st.sampled_from(EDGES),
+       marker=st.sampled_from(labs.MARKERS), nudge=st.sampled_from([-1, 0, 1]))
+def test_the_production_lookup_finds_the_one_band_holding_each_value(values, scheme, edge, marker, nudge):
+    """``band_for`` (what single queries and batch rows use) picks the band whose interval holds
+    the value, and no other band holds it: at random values and at every edge and its neighbours."""
     bands = THRESHOLDS.schemes[scheme].markers
-    for marker, v in values.items():
-        if v is not None:
-            holding = [b for b in bands[marker].bands if b.interval.contains(v)]
-            assert len(holding) == 1
+    probes = [(m, v) for m, v in values.items() if v is not None]
+    probes.append((marker, edge if nudge == 0 else math.nextafter(edge, math.inf * nudge)))
+    for m, v in probes:
+        found = bands[m].band_for(v)
+        assert _inside(found.interval, v)
+        assert [b for b in bands[m].bands if _inside(b.interval, v)] == [found]
