@@ -25,6 +25,12 @@ class Interval(NamedTuple):
     upper: float  # inf for an open upper end
     upper_inclusive: bool
 
+    def holds(self, x: float) -> bool:
+        """Whether ``x`` lies in this one interval (not a band lookup: see ``locate``)."""
+        above = x > self.lower or (self.lower_inclusive and x == self.lower)
+        below = x < self.upper or (self.upper_inclusive and x == self.upper)
+        return above and below
+
     def describe(self, unit: str) -> str:
         """Human text: 'below 150 pg/mL', '150 to below 200 pg/mL', 'above 914 pg/mL'."""
         lo, hi = _fmt(self.lower), _fmt(self.upper)

@@ -20,8 +20,8 @@ from typing import IO, Callable, Iterator, NamedTuple, TypeVar
 
 from b12cli.errors import ExitCode, UsageError
 from b12cli.kb import Thresholds
-from b12cli.labs import Assessor, Core, b12_pmol, is_abnormal, read_age, read_refs, read_scheme
-from b12cli.units import marker_reader, normalize_unit
+from b12cli.labs import Assessor, Core, is_abnormal, read_age, read_refs, read_scheme
+from b12cli.units import MarkerValue, marker_reader, normalize_unit
 from b12cli.vocab import CANONICAL, MARKER_STATUSES, MARKERS, VERDICTS
 
 FIELD_LIMIT = 1 << 20  # a cell over 1 MiB is refused as that row's error
@@ -50,9 +50,9 @@ class Columns(NamedTuple):
 
 
 class Row(NamedTuple):
-    """What one data row gave: canonical values and the assessment (statuses, verdict, cB12)."""
+    """What one data row gave: its results and the assessment (statuses, verdict, cB12)."""
 
-    canonical: dict[str, float]
+    markers: dict[str, MarkerValue]
     core: Core
 
     @property
@@ -187,20 +187,17 @@ class Interpreter:
                 if i < n and cells[i].strip():
                     units[marker] = normalize_unit(marker, cells[i], f"{marker}_unit")
             plan = self._plan(units)
-        canonical: dict[str, float] = {}
-        pmol = None
-        for marker, i, read, unit in plan:
+        markers: dict[str, MarkerValue] = {}
+        for marker, i, read, _unit in plan:
             if i < n:
                 text = cells[i]
                 if text and not text.isspace():
-                    value, canonical[marker] = read(text)
-                    if marker == "b12":
-                        pmol = b12_pmol(value, unit, canonical[marker])
-        if not canonical:
+                    markers[marker] = read(text)
+        if not markers:
             raise RowError("no marker value in this row")
         at = self.age_at
         age = self.read_age(cells[at]) if at is not None and at < n and cells[at].strip() else None
-        return Row(canonical, self.assessor.assess(canonical, pmol, age))
+        return Row(markers, self.assessor.assess(markers, age))
 
 
 class JsonlFormat:
@@ -213,7 +210,7 @@ class JsonlFormat:
         self.string = json.encoder.encode_basestring  # the C string encoder json itself uses
         self.template = "{" + ",".join(f"{self.string(name)}:%s" for name in self.names) + "}"
         self.head = {m: f'{{"marker":"{m}","canonical_value":' for m in MARKERS}
-        self.tail = {m: {s: f',"canonical_unit":"{CANONICAL[m]}","status":"{s}"}}' for s in MARKER_STATUSES}
+        self.tail = {m: {s: f',"canonical_unit":"{CANONICAL[m]}","status":"{s}","censored":' for s in MARKER_STATUSES}
                      for m in MARKERS}
         self.fragments: dict[tuple[str, float, str], str] = {}  # (marker, value, status) -> its JSON
 
@@ -238,11 +235,12 @@ class JsonlFormat:
         if len(fragments) >= MEMO_LIMIT:
             fragments.clear()
         parts = []
-        for m, v in row.canonical.items():
-            key = (m, v, status[m])
+        for m, mv in row.markers.items():
+            key = (mv, status[m])
             part = fragments.get(key)
             if part is None:
-                part = fragments[key] = f"{self.head[m]}{v!r}{self.tail[m][status[m]]}"
+                censored = "null" if mv.censored is None else f'"{mv.censored}"'
+                part = fragments[key] = f"{self.head[m]}{mv.canonical!r}{self.tail[m][status[m]]}{censored}}}"
             parts.append(part)
         markers = ",".join(parts)
         c = core.cb12

@@ -290,8 +290,9 @@ def labs(
     age: str | None = typer.Option(None, "--age", help="Age in years (needed for cB12).", metavar="YEARS"),
     scheme: str = typer.Option("documents", "--scheme", help="Threshold scheme: documents or nice.",
                                metavar="NAME"),
-    ref: List[str] | None = typer.Option(None, "--ref", metavar="MARKER=LOW-HIGH",
-                                         help="Your laboratory's range, e.g. b12=200-900 (repeatable; in that "
+    ref: List[str] | None = typer.Option(None, "--ref", metavar="MARKER=RANGE",
+                                         help="Your laboratory's range as printed: b12=232-1245 pg/mL, "
+                                         "mma=0-378 nmol/L, hcy=<15 (repeatable; without a unit, in the "
                                          "marker's unit)."),
     check: bool = typer.Option(False, "--check", help="Exit 3 unless deficiency is unlikely and all are normal."),
     pregnant: bool = typer.Option(False, "--pregnant", help="Add the note on B12 in pregnancy."),

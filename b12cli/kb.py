@@ -114,16 +114,44 @@ class Band(NamedTuple):
     sources: tuple[str, ...]
 
 
-class MarkerBands(NamedTuple):
-    marker: str
+class Scale(NamedTuple):
+    """A marker's bands with their edges in one unit."""
+
     unit: str
-    notes: tuple[str, ...]
     bands: tuple[Band, ...]
     cuts: Cuts
 
     def band_for(self, value: float) -> Band:
-        """The band holding ``value`` (``bands.locate``: the one lookup)."""
+        """The band holding ``value`` (in this scale's unit): ``bands.locate``, the one lookup."""
         return self.bands[locate(self.cuts, value)]
+
+
+class MarkerBands(NamedTuple):
+    marker: str
+    unit: str  # canonical
+    notes: tuple[str, ...]
+    bands: tuple[Band, ...]
+    cuts: Cuts
+    published: dict[str, Scale]  # the same bands with their edges as the source published them in other units
+
+    def band_for(self, value: float) -> Band:
+        """The band holding a canonical ``value``."""
+        return self.bands[locate(self.cuts, value)]
+
+    def scale(self, unit: str) -> Scale:
+        """The scale to compare a result given in ``unit`` with: the source's own edges in that unit
+        where it published them (NICE: 133 pmol/L), else the canonical edges."""
+        found = self.published.get(unit)
+        return found if found is not None else Scale(self.unit, self.bands, self.cuts)
+
+
+class Urgency(NamedTuple):
+    """A range of a marker (canonical unit) in which a result calls for prompt care."""
+
+    marker: str
+    interval: Interval
+    message: str  # a message id
+    sources: tuple[str, ...]
 
 
 class Scheme(NamedTuple):
@@ -140,6 +168,7 @@ class Thresholds(NamedTuple):
     cb12_sources: tuple[str, ...]
     cb12_notes: tuple[str, ...]
     cb12_bands: MarkerBands
+    urgency: tuple[Urgency, ...]
     messages: dict[str, Message]
 
 
@@ -160,7 +189,12 @@ def _messages(items: list[dict]) -> dict[str, Message]:
 
 def _marker_bands(marker: str, spec: dict) -> MarkerBands:
     bands = tuple(Band(b["status"], parse_interval(b["range"]), tuple(b["sources"])) for b in spec["bands"])
-    return MarkerBands(marker, spec["unit"], tuple(spec["notes"]), bands, cuts_of([b.interval for b in bands]))
+    published = {}
+    for unit, ranges in spec.get("published", {}).items():
+        scaled = tuple(b._replace(interval=parse_interval(r)) for b, r in zip(bands, ranges))
+        published[unit] = Scale(unit, scaled, cuts_of([b.interval for b in scaled]))
+    return MarkerBands(marker, spec["unit"], tuple(spec["notes"]), bands, cuts_of([b.interval for b in bands]),
+                       published)
 
 
 def _tuples(record: dict, *keys: str) -> dict:
@@ -191,8 +225,10 @@ def build_thresholds(data: dict) -> Thresholds:
         for s in data["schemes"]
     }
     cb12 = data["cb12"]
+    urgency = tuple(Urgency(u["marker"], parse_interval(u["range"]), u["message"], tuple(u["sources"]))
+                    for u in data["urgency"])
     return Thresholds(data["disclaimer"], schemes, tuple(cb12["sources"]), tuple(cb12["notes"]),
-                      _marker_bands("cb12", {"unit": "", "notes": [], "bands": cb12["bands"]}),
+                      _marker_bands("cb12", {"unit": "", "notes": [], "bands": cb12["bands"]}), urgency,
                       _messages(data["messages"]))
 
 

@@ -1,20 +1,26 @@
 """`b12 labs`: what B12, holoTC, MMA and homocysteine results mean, alone and together.
 
-The same small functions serve a single query (``interpret``, with reasons and
-next steps) and a batch row (``Assessor.assess``, the compact form): a marker's status
-comes from ``Assessor.classify``, the verdict from ``rule_verdict`` and ``cb12_value``.
+The same small functions serve a single query (``interpret``, with reasons and next steps) and
+a batch row (``Assessor.assess``, the compact form): a marker's status comes from
+``Assessor.classify``, the verdict from ``rule_verdict`` and ``cb12_value``.
+
+A result is compared with the scheme's edges in its own unit where the source published them
+(NICE: 133 pmol/L), else in the canonical unit. A result reported only as a limit ("<150") takes
+the most severe status it could have. A person's own range (``ranges.RefRange``) replaces the
+scheme's bands except ``deficient``.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from typing import NamedTuple
 
+from b12cli.bands import Interval
 from b12cli.errors import UsageError
-from b12cli.kb import Band, Message, Scheme, Thresholds
-from b12cli.units import B12_PG_PER_PMOL, fmt, normalize_unit, read_marker, to_canonical
-from b12cli.values import parse_number, parse_years, show
+from b12cli.kb import Band, Message, Scale, Scheme, Thresholds
+from b12cli.ranges import RefRange, read_refs
+from b12cli.units import B12_PG_PER_PMOL, FACTORS, MarkerValue, fmt, from_canonical, normalize_unit, read_marker
+from b12cli.values import parse_years, show
 from b12cli.vocab import (
     BORDERLINE,
     CANONICAL,
@@ -28,7 +34,12 @@ from b12cli.vocab import (
     Cited,
 )
 
+__all__ = ["LabQuery", "MarkerValue", "RefRange", "interpret", "read_age", "read_markers", "read_refs",
+           "read_scheme", "read_units"]
+
 SEVERITY = {v: i for i, v in enumerate(VERDICTS)}
+# How alarming a marker status is, for a result reported only as a limit: the worst it could be wins.
+STATUS_SEVERITY = {"normal": 0, "high": 1, "indeterminate": 2, "low": 3, "deficient": 4}
 ADULT_YEARS = 18
 CB12_VERDICT = {"probable_deficiency": LIKELY, "possible_deficiency": LIKELY, "low": POSSIBLE,
                 "adequate": UNLIKELY, "elevated": UNLIKELY}
@@ -37,20 +48,6 @@ CB12_AGE_A, CB12_AGE_B, CB12_AGE_C = 3.79, 230.0, 2.6
 
 
 # ----------------------------------------------------------------- inputs
-
-
-class MarkerValue(NamedTuple):
-    marker: str
-    value: float  # as given
-    unit: str  # as given (canonical spelling)
-    canonical: float
-
-
-class RefRange(NamedTuple):
-    marker: str
-    low: float  # canonical
-    high: float
-    text: str  # as the person gave it, with its unit
 
 
 class LabQuery(NamedTuple):
@@ -67,41 +64,8 @@ def read_units(units: dict[str, str | None]) -> dict[str, str | None]:
 
 
 def read_markers(raw: dict[str, str | None], units: dict[str, str | None]) -> dict[str, MarkerValue]:
-    """Marker option texts (None = not given) into checked values."""
-    out = {}
-    for marker in MARKERS:
-        text = raw.get(marker)
-        if text is not None:
-            value, unit, canonical = read_marker(marker, text, units.get(marker))
-            out[marker] = MarkerValue(marker, value, unit, canonical)
-    return out
-
-
-_REF = re.compile(r"^\s*([A-Za-z0-9_]+)\s*=\s*(\S+?)\s*(?:-|–|\.\.)\s*(\S+)\s*$")
-
-
-def read_refs(texts: list[str], units: dict[str, str | None]) -> dict[str, RefRange]:
-    refs: dict[str, RefRange] = {}
-    for text in texts:
-        match = _REF.match(text)
-        if not match:
-            raise UsageError(f"--ref {show(text)} is not accepted; expected MARKER=LOW-HIGH, e.g. b12=200-900")
-        name, low_text, high_text = match.groups()
-        marker = name.casefold()
-        if marker not in MARKERS:
-            raise UsageError(f"--ref marker {show(name)} is not known; expected one of {', '.join(MARKERS)}")
-        if marker in refs:
-            raise UsageError(f"--ref for {marker} is given twice; give one range per marker")
-        unit = units.get(marker) or CANONICAL[marker]
-        low = parse_number(low_text, f"--ref {marker} low end", "a positive number")
-        high = parse_number(high_text, f"--ref {marker} high end", "a positive number")
-        if low <= 0:
-            raise UsageError(f"--ref {show(text)}: the low end must be above zero")
-        if low >= high:
-            raise UsageError(f"--ref {show(text)}: the low end must be below the high end")
-        refs[marker] = RefRange(marker, to_canonical(marker, low, unit), to_canonical(marker, high, unit),
-                                f"{fmt(low)}–{fmt(high)} {unit}")
-    return refs
+    """Marker option texts (None = not given; "<150" = a limit) into checked values."""
+    return {m: read_marker(m, raw[m], units.get(m)) for m in MARKERS if raw.get(m) is not None}
 
 
 def read_age(text: str | None, label: str = "--age") -> float | None:
@@ -143,9 +107,9 @@ def worse(a: str, b: str) -> str:
     return a if SEVERITY[a] >= SEVERITY[b] else b
 
 
-def b12_pmol(value: float, unit: str, canonical: float) -> float:
+def b12_pmol(b12: MarkerValue) -> float:
     """Serum B12 in pmol/L, exact when it was given in pmol/L."""
-    return value if unit == "pmol/L" else canonical / B12_PG_PER_PMOL
+    return b12.value if b12.unit == "pmol/L" else b12.canonical / B12_PG_PER_PMOL
 
 
 def cb12_value(canonical: dict[str, float], b12_in_pmol: float, age: float) -> float:
@@ -154,8 +118,10 @@ def cb12_value(canonical: dict[str, float], b12_in_pmol: float, age: float) -> f
     return math.log10(ratio) - CB12_AGE_A / (1 + (age / CB12_AGE_B) ** CB12_AGE_C)
 
 
-def cb12_applies(canonical: dict[str, float], age: float | None) -> bool:
-    return age is not None and age >= ADULT_YEARS and len(canonical) == len(MARKERS)
+def cb12_applies(markers: dict[str, MarkerValue], age: float | None) -> bool:
+    """All four markers measured (none reported only as a limit), and an adult age."""
+    return (age is not None and age >= ADULT_YEARS and len(markers) == len(MARKERS)
+            and not any(mv.censored for mv in markers.values()))
 
 
 class CB12(NamedTuple):
@@ -165,19 +131,41 @@ class CB12(NamedTuple):
 
 
 class Core(NamedTuple):
-    """What a row needs: statuses, bands, the verdict from the rules and from cB12."""
+    """What a row needs: statuses, the bands that decided them, the verdict from the rules and cB12."""
 
     status: dict[str, str]
-    bands: dict[str, Band | None]
+    bands: dict[str, Band | None]  # in the unit the result was compared in; None where an own range decided
+    possible: dict[str, tuple[str, ...]]  # for a limit ("<250") that spans bands: every status it could have
     rules_verdict: str
     rule: int
     cb12: CB12 | None
     verdict: str
 
 
+def _points(lower: float, lower_in: bool, upper: float, upper_in: bool, edges: list[float]) -> list[float]:
+    """Values that meet every piece of the interval cut at ``edges``: the edges inside it, a value
+    between each pair, and the interval's own ends where they belong to it."""
+    inner = sorted({e for e in edges if lower < e < upper})
+    stops = [lower, *inner, upper if math.isfinite(upper) else max([lower, *inner]) * 2 + 1]
+    points = inner + [(a + b) / 2 for a, b in zip(stops, stops[1:])]
+    return points + [p for p, keep in ((lower, lower_in), (upper, upper_in)) if keep]
+
+
+_CENSORED = {"<": (0.0, False, None, False), "<=": (0.0, False, None, True),
+             ">": (None, False, math.inf, False), ">=": (None, True, math.inf, False)}
+
+
+def censored_points(mv: MarkerValue, x: float, edges: list[float]) -> list[float]:
+    """Values (in the unit of ``x``) covering every piece a result reported as a limit could be in."""
+    lower, lower_in, upper, upper_in = _CENSORED[mv.censored]
+    lower = x if lower is None else lower
+    upper = x if upper is None else upper
+    return _points(lower, lower_in, upper, upper_in, edges)
+
+
 class Assessor:
-    """Statuses, verdict and cB12 from canonical values, for one scheme and set of own ranges:
-    the one path for a single query and for every batch row. Tables are looked up once here."""
+    """Statuses, verdict and cB12 for one scheme and set of own ranges: the one path for a single
+    query and for every batch row."""
 
     def __init__(self, thresholds: Thresholds, scheme: Scheme, refs: dict[str, RefRange] | None = None) -> None:
         self.scheme = scheme
@@ -186,41 +174,71 @@ class Assessor:
         self.cb12_bands = thresholds.cb12_bands
         self.cb12_sources = thresholds.cb12_sources
 
-    def classify(self, marker: str, value: float) -> tuple[str, Band | None]:
-        """(status, scheme band that decided it). With a person's own range, the scheme
-        still decides ``deficient``; otherwise the range decides low/normal/high."""
-        band = self.bands[marker].band_for(value)
+    def scale_for(self, mv: MarkerValue) -> tuple[Scale, float]:
+        """The band edges to compare with, and the result in their unit."""
+        scale = self.bands[mv.marker].scale(mv.unit)
+        return scale, (mv.value if scale.unit == mv.unit else mv.canonical)
+
+    def _status(self, marker: str, scale: Scale, x: float, canonical: float) -> tuple[str, Band | None]:
+        band = scale.band_for(x)
         ref = self.refs.get(marker)
         if ref is None or band.status == "deficient":
             return band.status, band
-        if value < ref.low:
-            return "low", None
-        if value > ref.high:
-            return "high", None
-        return "normal", None
+        return ref.side(canonical), None
 
-    def assess(self, canonical: dict[str, float], b12_in_pmol: float | None, age: float | None) -> Core:
-        """Statuses, the rules' verdict and cB12 for one set of canonical values."""
-        status, bands = {}, {}
-        for marker, value in canonical.items():
-            status[marker], bands[marker] = self.classify(marker, value)
+    def classify(self, mv: MarkerValue) -> tuple[str, Band | None, tuple[str, ...]]:
+        """(status, scheme band that decided it, every status a limit could have). With a person's
+        own range, the scheme still decides ``deficient``; the range decides low/normal/high."""
+        scale, x = self.scale_for(mv)
+        if mv.censored is None:
+            status, band = self._status(mv.marker, scale, x, mv.canonical)
+            return status, band, ()
+        found: dict[str, Band | None] = {}
+        for point in censored_points(mv, x, self.edges(mv.marker, scale)):
+            canonical = point if scale.unit == CANONICAL[mv.marker] else _canonical(mv.marker, point, scale.unit)
+            status, band = self._status(mv.marker, scale, point, canonical)
+            found.setdefault(status, band)
+        worst = max(found, key=STATUS_SEVERITY.__getitem__)
+        possible = tuple(sorted(found, key=STATUS_SEVERITY.__getitem__)) if len(found) > 1 else ()
+        return worst, found[worst], possible
+
+    def edges(self, marker: str, scale: Scale) -> list[float]:
+        """Every edge that can change the status, in the scale's unit."""
+        edges = [e for b in scale.bands for e in (b.interval.lower, b.interval.upper) if math.isfinite(e)]
+        ref = self.refs.get(marker)
+        if ref is not None:
+            edges += [e if scale.unit == CANONICAL[marker] else from_canonical(marker, e, scale.unit)
+                      for e in ref.ends()]
+        return edges
+
+    def assess(self, markers: dict[str, MarkerValue], age: float | None) -> Core:
+        """Statuses, the rules' verdict and cB12 for one set of results."""
+        status, bands, possible = {}, {}, {}
+        for marker, mv in markers.items():
+            status[marker], bands[marker], spans = self.classify(mv)
+            if spans:
+                possible[marker] = spans
         verdict, rule = rule_verdict(status)
-        if not cb12_applies(canonical, age):
-            return Core(status, bands, verdict, rule, None, verdict)
-        raw = cb12_value(canonical, b12_in_pmol, age)
+        if not cb12_applies(markers, age):
+            return Core(status, bands, possible, verdict, rule, None, verdict)
+        raw = cb12_value({m: mv.canonical for m, mv in markers.items()}, b12_pmol(markers["b12"]), age)
         cb12 = CB12(round(raw, 3), self.cb12_bands.band_for(raw).status, self.cb12_sources)
-        return Core(status, bands, verdict, rule, cb12, worse(verdict, CB12_VERDICT[cb12.category]))
+        return Core(status, bands, possible, verdict, rule, cb12, worse(verdict, CB12_VERDICT[cb12.category]))
 
 
-def assess(thresholds: Thresholds, scheme: Scheme, query: LabQuery) -> Core:
-    markers = query.markers
-    canonical = {m: mv.canonical for m, mv in markers.items()}
-    b12 = markers.get("b12")
-    pmol = b12_pmol(b12.value, b12.unit, b12.canonical) if b12 else None
-    return Assessor(thresholds, scheme, query.refs).assess(canonical, pmol, query.age)
+def _canonical(marker: str, value: float, unit: str) -> float:
+    mul, div = FACTORS[marker][unit]
+    return value * mul / div
 
 
 # ----------------------------------------------------------------- the full assessment
+
+
+class OtherScheme(NamedTuple):
+    scheme: str
+    status: str
+    reference: str
+    sources: tuple[str, ...]
 
 
 class MarkerResult(NamedTuple):
@@ -232,6 +250,16 @@ class MarkerResult(NamedTuple):
     status: str
     reference: str
     sources: tuple[str, ...]
+    censored: str | None  # "<", "<=", ">", ">=" for a result reported only as a limit
+    other_schemes: tuple[OtherScheme, ...]  # schemes that give this result another status
+
+
+class Step(NamedTuple):
+    """A next step; ``urgent`` when the sources say to act promptly."""
+
+    text: str
+    sources: tuple[str, ...]
+    urgent: bool = False
 
 
 class LabAssessment(NamedTuple):
@@ -241,7 +269,7 @@ class LabAssessment(NamedTuple):
     markers: tuple[MarkerResult, ...]
     verdict: str
     reasons: tuple[Cited, ...]
-    next_steps: tuple[Cited, ...]
+    next_steps: tuple[Step, ...]
     cb12: CB12 | None
     notes: tuple[str, ...]
     disclaimer: str
@@ -250,58 +278,124 @@ class LabAssessment(NamedTuple):
     def abnormal(self) -> bool:
         return is_abnormal(self.verdict, (m.status for m in self.markers))
 
+    @property
+    def urgent(self) -> bool:
+        return any(s.urgent for s in self.next_steps)
+
 
 def _cite(message: Message, prefix: str = "") -> Cited:
     return Cited(f"{prefix}{message.text}", message.sources)
 
 
-def _reference(scheme: Scheme, marker: str, status: str, band: Band | None, ref: RefRange | None) -> str:
-    unit = CANONICAL[marker]
+def _as_shown(marker: str, unit: str, interval: Interval) -> Interval:
+    """A canonical band's edges in the unit the person gave (4 significant digits)."""
+    def conv(x: float) -> float:
+        return x if not math.isfinite(x) else float(f"{from_canonical(marker, x, unit):.4g}")
+
+    return interval._replace(lower=conv(interval.lower), upper=conv(interval.upper))
+
+
+def describe_band(marker: str, unit: str, band: Band, scale: Scale, scheme: Scheme) -> str:
+    """A band in the unit the person gave, then in brackets the canonical figures where they differ
+    and the scheme: "deficient = below 133 pmol/L (below 180 pg/mL; nice scheme)"."""
+    canonical_unit = CANONICAL[marker]
+    same_numbers = FACTORS[marker][unit] == (1.0, 1.0)
+    if scale.unit != canonical_unit:  # the source's own edges in the person's unit
+        shown = band.interval.describe(unit)
+        canonical = next(b for b in scheme.markers[marker].bands if b.status == band.status).interval
+    elif same_numbers:
+        shown, canonical = band.interval.describe(unit), None
+    else:
+        shown, canonical = _as_shown(marker, unit, band.interval).describe(unit), band.interval
+    extra = f"{canonical.describe(canonical_unit)}; " if canonical is not None else ""
+    return f"{shown} ({extra}{scheme.id} scheme)"
+
+
+def reference_text(assessor: Assessor, mv: MarkerValue, status: str, band: Band | None) -> str:
+    scheme, marker = assessor.scheme, mv.marker
+    scale, _ = assessor.scale_for(mv)
+    ref = assessor.refs.get(marker)
     if band is not None:
-        text = f"{status} = {band.interval.describe(unit)} ({scheme.id} scheme)"
+        text = f"{status} = {describe_band(marker, mv.unit, band, scale, scheme)}"
         return text if ref is None else f"{text}; your own laboratory range {ref.text} applies above it"
     text = f"{status} against your own laboratory range {ref.text}"
-    deficient = _deficient_band(scheme, marker)
+    deficient = next((b for b in scale.bands if b.status == "deficient"), None)
     if deficient is not None:
-        text += f"; deficient still means {deficient.interval.describe(unit)} ({scheme.id} scheme)"
+        text += f"; deficient still means {describe_band(marker, mv.unit, deficient, scale, scheme)}"
     return text
 
 
-def _deficient_band(scheme: Scheme, marker: str) -> Band | None:
-    return next((b for b in scheme.markers[marker].bands if b.status == "deficient"), None)
-
-
-def _marker_sources(t: Thresholds, scheme: Scheme, marker: str, band: Band | None,
-                    ref: RefRange | None) -> tuple[str, ...]:
-    if ref is None:
+def _marker_sources(t: Thresholds, assessor: Assessor, mv: MarkerValue, band: Band | None) -> tuple[str, ...]:
+    if mv.marker not in assessor.refs:
         return band.sources
     cited = list(t.messages["note-own-range"].sources)
-    deficient = band or _deficient_band(scheme, marker)
+    deficient = band or next((b for b in assessor.bands[mv.marker].bands if b.status == "deficient"), None)
     cited += [s for s in (deficient.sources if deficient else ()) if s not in cited]
     return tuple(cited)
+
+
+def _others(t: Thresholds, query: LabQuery, mv: MarkerValue, status: str) -> tuple[OtherScheme, ...]:
+    """The other schemes that give this result a different status (their verdict is not reported)."""
+    found = []
+    for scheme in t.schemes.values():
+        if scheme.id == query.scheme:
+            continue
+        other = Assessor(t, scheme, query.refs)
+        their_status, band, _ = other.classify(mv)
+        if their_status != status:
+            found.append(OtherScheme(scheme.id, their_status, reference_text(other, mv, their_status, band),
+                                     _marker_sources(t, other, mv, band)))
+    return tuple(found)
+
+
+def _result(t: Thresholds, assessor: Assessor, query: LabQuery, mv: MarkerValue, core: Core) -> MarkerResult:
+    status, band = core.status[mv.marker], core.bands[mv.marker]
+    return MarkerResult(mv.marker, mv.value, mv.unit, mv.canonical, CANONICAL[mv.marker], status,
+                        reference_text(assessor, mv, status, band), _marker_sources(t, assessor, mv, band),
+                        mv.censored, _others(t, query, mv, status))
+
+
+def _shown_value(r: MarkerResult) -> str:
+    return f"{r.censored or ''}{fmt(r.value)} {r.unit}"
 
 
 def _drivers(status: dict[str, str], markers: tuple[str, ...]) -> str:
     return ", ".join(f"{LABELS[m]} {status[m]}" for m in markers if m in status)
 
 
-def _reasons(t: Thresholds, core: Core, query: LabQuery, results: tuple[MarkerResult, ...]) -> list[Cited]:
-    msg, status = t.messages, core.status
-    reasons = [Cited(f"{LABELS[r.marker]} {fmt(r.value)} {r.unit} is {r.status}: {r.reference}.", r.sources)
-               for r in results if r.status != "normal"]
+_RULE_MESSAGE = {1: "direct-deficient", 2: "direct-and-functional", 3: "direct-borderline", 4: "mma-alone",
+                 5: "hcy-alone", 6: "all-in-range"}
+
+
+def _rule_reason(t: Thresholds, core: Core) -> Cited:
+    status = core.status
     direct_off = tuple(m for m in DIRECT if status.get(m) in BORDERLINE + ("deficient",))
     functional_high = tuple(m for m in ("mma", "hcy") if status.get(m) == "high")
-    rule_message = {1: "direct-deficient", 2: "direct-and-functional", 3: "direct-borderline",
-                    4: "mma-alone", 5: "hcy-alone", 6: "all-in-range"}[core.rule]
     drivers = {1: direct_off, 2: direct_off + functional_high, 3: direct_off, 4: ("mma",), 5: ("hcy",)}
     lead = _drivers(status, drivers.get(core.rule, ()))
+    message = _RULE_MESSAGE[core.rule]
+    if core.rule == 6 and any(s != "normal" for s in status.values()):
+        message = "no-deficiency-sign"  # e.g. a raised B12: outside the bands, but not towards deficiency
     prefix = f"{core.rules_verdict} from the markers ({lead}): " if lead else f"{core.rules_verdict}: "
-    reasons.append(_cite(msg[rule_message], prefix))
-    if status.get("b12") == "high":
-        reasons.append(_cite(msg["b12-high"]))
+    return _cite(t.messages[message], prefix)
+
+
+def _reasons(t: Thresholds, core: Core, results: tuple[MarkerResult, ...]) -> list[Cited]:
+    reasons = [Cited(f"{LABELS[r.marker]} {_shown_value(r)} is {r.status}: {r.reference}.", r.sources)
+               for r in results if r.status != "normal"]
+    reasons.append(_rule_reason(t, core))
+    if core.status.get("b12") == "high":
+        reasons.append(_cite(t.messages["b12-high"]))
+    reasons += [_disagreement(t, r, o) for r in results for o in r.other_schemes]
     if core.cb12:
         reasons.append(_cb12_reason(core))
     return reasons
+
+
+def _disagreement(t: Thresholds, r: MarkerResult, other: OtherScheme) -> Cited:
+    text = (f"The {other.scheme} scheme reads {LABELS[r.marker]} {_shown_value(r)} differently: "
+            f"{other.reference}. {t.messages['other-scheme'].text}")
+    return Cited(text, tuple(dict.fromkeys(other.sources + t.messages["other-scheme"].sources)))
 
 
 def _cb12_reason(core: Core) -> Cited:
@@ -316,7 +410,32 @@ def _cb12_reason(core: Core) -> Cited:
     return Cited(text, cb12.sources)
 
 
-def _next_steps(t: Thresholds, core: Core, query: LabQuery) -> list[Cited]:
+def _urgent_steps(t: Thresholds, assessor: Assessor, core: Core, query: LabQuery) -> list[Step]:
+    """Prompt care: results far outside the bands (could be, for a limit), pregnancy, and nerve symptoms."""
+    steps = []
+    for rule in t.urgency:
+        mv = query.markers.get(rule.marker)
+        if mv is not None and _could_be_in(assessor, mv, rule.interval):
+            prefix = "" if mv.censored is None else f"{LABELS[mv.marker]} {mv.censored}{fmt(mv.value)} {mv.unit} " \
+                "could be in this range. "
+            steps.append(Step(prefix + t.messages[rule.message].text, rule.sources, True))
+    if core.verdict != UNLIKELY:
+        if query.pregnant:
+            steps.append(Step(*_cite(t.messages["urgent-pregnancy"]), True))
+        steps.append(Step(*_cite(t.messages["urgent-neurological"])))  # prompt only if the symptoms are there
+    return steps
+
+
+def _could_be_in(assessor: Assessor, mv: MarkerValue, interval: Interval) -> bool:
+    if mv.censored is None:
+        return interval.holds(mv.canonical)
+    scale = assessor.bands[mv.marker].scale(CANONICAL[mv.marker])
+    edges = [e for e in (interval.lower, interval.upper) if math.isfinite(e)]
+    return any(interval.holds(p) for p in censored_points(mv, mv.canonical, edges + assessor.edges(mv.marker, scale)))
+
+
+def _next_steps(t: Thresholds, assessor: Assessor, core: Core, query: LabQuery,
+                results: tuple[MarkerResult, ...]) -> list[Step]:
     msg, status = t.messages, core.status
     steps = []
     borderline = any(status.get(m) in BORDERLINE for m in DIRECT)
@@ -324,17 +443,22 @@ def _next_steps(t: Thresholds, core: Core, query: LabQuery) -> list[Cited]:
         steps.append(msg["step-settle-indeterminate"])
     elif borderline and "hcy" not in status and status.get("mma") == "normal":
         steps.append(msg["step-add-functional"])
+    if not borderline and any(_deficiency_side(r.status, o.status) for r in results if r.marker in DIRECT
+                              for o in r.other_schemes):
+        steps.append(msg["step-settle-disagreement"])
     if status.get("mma") == "high":
         steps.append(msg["step-kidney-age"])
     if status.get("hcy") == "high":
         steps.append(msg["step-folate-b6"])
     if status.get("b12") == "high":
         steps.append(msg["step-raised-b12"])
-    if core.verdict == UNLIKELY:
-        steps.append(msg["step-symptoms-despite-normal"])
-    else:
-        steps.append(msg["step-see-doctor"])
-    return [_cite(m) for m in steps]
+    steps.append(msg["step-symptoms-despite-normal" if core.verdict == UNLIKELY else "step-see-doctor"])
+    return _urgent_steps(t, assessor, core, query) + [Step(*_cite(m)) for m in steps]
+
+
+def _deficiency_side(*statuses: str) -> bool:
+    """A disagreement that a functional test can settle: one reading points towards deficiency."""
+    return any(s in BORDERLINE or s == "deficient" for s in statuses)
 
 
 def _notes(t: Thresholds, scheme: Scheme, query: LabQuery, core: Core) -> list[str]:
@@ -346,27 +470,36 @@ def _notes(t: Thresholds, scheme: Scheme, query: LabQuery, core: Core) -> list[s
         notes.append(msg["note-pregnancy"].cited())
     if query.age is not None and query.age < ADULT_YEARS:
         notes.append(msg["note-under-18"].cited())
-    if core.cb12:
-        notes.extend(f"{n} (sources: {', '.join(t.cb12_sources)})" for n in t.cb12_notes)
-    elif all(m in query.markers for m in MARKERS):
-        why = "--age is needed" if query.age is None else f"it is only given from age {ADULT_YEARS}"
-        notes.append(f"The combined indicator cB12 is not shown: {why}.")
+    for marker, spans in core.possible.items():
+        mv = query.markers[marker]
+        could = " or ".join(", ".join(spans[::-1]).rsplit(", ", 1))
+        notes.append(f"{LABELS[marker]} {mv.censored}{fmt(mv.value)} {mv.unit} could be {could}; "
+                     f"{core.status[marker]} is reported. {msg['note-censored-worst'].cited()}")
+    notes += _cb12_notes(t, query, core)
     return notes
+
+
+def _cb12_notes(t: Thresholds, query: LabQuery, core: Core) -> list[str]:
+    if core.cb12:
+        return [f"{n} (sources: {', '.join(t.cb12_sources)})" for n in t.cb12_notes]
+    if len(query.markers) < len(MARKERS):
+        return []
+    if any(mv.censored for mv in query.markers.values()):
+        return [t.messages["note-censored-no-cb12"].cited()]
+    why = "--age is needed" if query.age is None else f"it is only given from age {ADULT_YEARS}"
+    return [f"The combined indicator cB12 is not shown: {why}."]
 
 
 def interpret(thresholds: Thresholds, query: LabQuery) -> LabAssessment:
     if not query.markers:
         raise UsageError("no marker given; expected at least one of --b12, --holotc, --mma, --hcy")
     scheme = read_scheme(thresholds, query.scheme)
-    core = assess(thresholds, scheme, query)
-    results = tuple(
-        MarkerResult(m, mv.value, mv.unit, mv.canonical, CANONICAL[m], core.status[m],
-                     _reference(scheme, m, core.status[m], core.bands[m], query.refs.get(m)),
-                     _marker_sources(thresholds, scheme, m, core.bands[m], query.refs.get(m)))
-        for m, mv in ((m, query.markers[m]) for m in MARKERS if m in query.markers)
-    )
+    assessor = Assessor(thresholds, scheme, query.refs)
+    core = assessor.assess(query.markers, query.age)
+    results = tuple(_result(thresholds, assessor, query, query.markers[m], core)
+                    for m in MARKERS if m in query.markers)
     return LabAssessment(
         scheme.id, scheme.title, query.age, results, core.verdict,
-        tuple(_reasons(thresholds, core, query, results)), tuple(_next_steps(thresholds, core, query)),
+        tuple(_reasons(thresholds, core, results)), tuple(_next_steps(thresholds, assessor, core, query, results)),
         core.cb12, tuple(_notes(thresholds, scheme, query, core)), thresholds.disclaimer,
     )

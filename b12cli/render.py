@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # result types only; importing them here would slow every com
     from b12cli.about import AboutResult
     from b12cli.foods import FoodsResult
     from b12cli.kb import LifeStage, MedicationClass, Source
-    from b12cli.labs import CB12, LabAssessment
+    from b12cli.labs import CB12, LabAssessment, MarkerResult
     from b12cli.meds import LookupResult, MedsResult
     from b12cli.rda import RdaResult
     from b12cli.search import SearchResult
@@ -107,12 +107,18 @@ def cb12_json(c: CB12 | None) -> dict | None:
     return None if c is None else {"value": c.value, "category": c.category, "sources": list(c.sources)}
 
 
+def marker_json(m: MarkerResult) -> dict:
+    others = [{"scheme": o.scheme, "status": o.status, "reference": o.reference, "sources": list(o.sources)}
+              for o in m.other_schemes]
+    return {"marker": m.marker, "value": m.value, "unit": m.unit, "canonical_value": m.canonical_value,
+            "canonical_unit": m.canonical_unit, "status": m.status, "reference": m.reference,
+            "sources": list(m.sources), "censored": m.censored, "other_schemes": others}
+
+
 def labs_json(a: LabAssessment) -> dict:
-    markers = [{"marker": m.marker, "value": m.value, "unit": m.unit, "canonical_value": m.canonical_value,
-                "canonical_unit": m.canonical_unit, "status": m.status, "reference": m.reference,
-                "sources": list(m.sources)} for m in a.markers]
-    return envelope("labs", scheme=a.scheme, age=a.age, markers=markers, verdict=a.verdict,
-                    reasons=[cited_json(c) for c in a.reasons], next_steps=[cited_json(c) for c in a.next_steps],
+    steps = [{**cited_json(s), "urgent": s.urgent} for s in a.next_steps]
+    return envelope("labs", scheme=a.scheme, age=a.age, markers=[marker_json(m) for m in a.markers],
+                    verdict=a.verdict, reasons=[cited_json(c) for c in a.reasons], next_steps=steps,
                     cb12=cb12_json(a.cb12), notes=list(a.notes), disclaimer=a.disclaimer)
 
 
@@ -193,7 +199,8 @@ CSV_HEADERS: dict[str, list[str]] = {
     "meds-list": ["id", "name", "generic_names", "brand_names", "effect", "advice", "notes", "sources"],
     "meds-lookup": ["query", "match_name", "matched_as", "class_id", "class_name", "effect", "advice",
                     "suggestions", "note", "match_sources"],
-    "labs": ["marker", "value", "unit", "canonical_value", "canonical_unit", "status", "reference", "sources"],
+    "labs": ["marker", "value", "unit", "canonical_value", "canonical_unit", "status", "reference", "sources",
+             "censored"],
     "sources": ["id", "title", "author", "publisher", "year", "url", "kind"],
     "about-list": ["id", "title", "summary", "points"],
     "about-topic": ["text", "sources"],

@@ -103,6 +103,17 @@ def list_of(spec: Spec, min_len: int = 0) -> Spec:
     return check
 
 
+def mapping_of(key: Spec, value: Spec) -> Spec:
+    """A mapping whose keys and values each meet a spec (any number of entries)."""
+
+    def check(data: Any, path: str) -> dict:
+        if not isinstance(data, dict):
+            raise ShapeError(path, f"expected a mapping, got {describe(data)}")
+        return {key(k, join(path, str(k))): value(v, join(path, str(k))) for k, v in data.items()}
+
+    return check
+
+
 def fields(**specs: Spec) -> Spec:
     """A mapping with exactly these keys."""
 

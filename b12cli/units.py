@@ -7,7 +7,8 @@ and homocysteine in umol/L only. Values are compared in canonical units.
 
 from __future__ import annotations
 
-from typing import Callable
+import re
+from typing import Callable, NamedTuple
 
 from b12cli.errors import UsageError
 from b12cli.values import parse_number, round_sig, show
@@ -58,43 +59,70 @@ def fmt(value: float) -> str:
     return text if "e" not in text else f"{value:g}"
 
 
-def marker_reader(marker: str, unit: str | None, label: str | None = None) -> Callable[[str], tuple[float, float]]:
-    """A checker for one marker's values in one unit: text -> (value as given, canonical value).
+class MarkerValue(NamedTuple):
+    """One result as given: the number, its unit, the canonical value, and whether the laboratory
+    reported only a limit (``censored``: "<", "<=", ">" or ">=", e.g. "<150"; None for a plain value)."""
 
-    ``unit`` None means the person did not name one: the canonical unit is
-    assumed, except that an MMA of 10 or more is refused as probably nmol/L.
-    Built once per unit, so a batch pays for the set-up once, not per cell.
+    marker: str
+    value: float
+    unit: str
+    canonical: float
+    censored: str | None = None
+
+
+CENSOR_SIGNS = {"<": "<", "<=": "<=", "\u2264": "<=", ">": ">", ">=": ">=", "\u2265": ">="}
+_CENSOR = re.compile(r"\s*(<=|>=|<|>|\u2264|\u2265)\s*")
+
+
+def split_censor(text: str) -> tuple[str | None, str]:
+    """("<", "150") from "<150"; (None, text) when the text is a plain number."""
+    if text[:1].isdigit():  # the common case, decided at once
+        return None, text
+    match = _CENSOR.match(text)
+    if match is None:
+        return None, text
+    return CENSOR_SIGNS[match.group(1)], text[match.end():]
+
+
+def check_plausible(marker: str, value: float, unit: str | None, what: str, unit_hint: str) -> float:
+    """The canonical value of a number that makes sense for the marker in ``unit`` (None: not named,
+    the canonical unit is assumed); a ``UsageError`` naming ``what`` otherwise. ``unit_hint`` says
+    how to name the unit, e.g. "--mma-unit nmol/L"."""
+    if value <= 0:
+        raise UsageError(f"{what} must be above zero")
+    if marker == "mma" and unit is None and value >= MMA_UNIT_GUESS_AT:
+        raise UsageError(f"{what} is implausible in umol/L and is probably nmol/L; give the unit: {unit_hint} "
+                         "(or umol/L if it really is umol/L)")
+    given = unit or CANONICAL[marker]
+    canonical = to_canonical(marker, value, given)
+    low, high = PLAUSIBLE[marker]
+    if not low <= canonical <= high:
+        raise UsageError(f"{what} {given} is outside the plausible range {fmt(low)}–{fmt(high)} "
+                         f"{CANONICAL[marker]}; check the number and its unit")
+    return canonical
+
+
+def marker_reader(marker: str, unit: str | None, label: str | None = None) -> Callable[[str], MarkerValue]:
+    """A checker for one marker's results in one unit: text ("180", "<150", ">=2000") -> ``MarkerValue``.
+
+    ``unit`` None means the person did not name one: the canonical unit is assumed, except that an
+    MMA of 10 or more is refused as probably nmol/L. Built once per unit, so a batch pays for the
+    set-up once, not per cell.
     """
     label = label or f"--{marker}"
-    canonical_unit = CANONICAL[marker]
-    guard_nmol = marker == "mma" and unit is None
-    given_unit = unit or canonical_unit
-    accepted = f"a positive number in {given_unit}"
-    mul, div = FACTORS[marker][given_unit]
-    identity = mul == div
-    low, high = PLAUSIBLE[marker]
+    given_unit = unit or CANONICAL[marker]
+    accepted = f"a positive number in {given_unit}, or a limit such as <150 or >2000"
+    unit_hint = f"--{marker}-unit nmol/L" if label.startswith("--") else f"a {marker}_unit column or '{label} (nmol/L)'"
 
-    def read(text: str) -> tuple[float, float]:
-        value = parse_number(text, label, accepted)
-        if value <= 0:
-            raise UsageError(f"{label} {show(text)} must be above zero")
-        if guard_nmol and value >= MMA_UNIT_GUESS_AT:
-            raise UsageError(
-                f"{label} {show(text)} is implausible in umol/L and is probably nmol/L; "
-                "give the unit: --mma-unit nmol/L (or --mma-unit umol/L if it really is umol/L)"
-            )
-        canonical = value if identity else round_sig(value * mul / div)
-        if not low <= canonical <= high:
-            raise UsageError(
-                f"{label} {show(text)} {given_unit} is outside the plausible range "
-                f"{fmt(low)}–{fmt(high)} {canonical_unit}; check the number and its unit"
-            )
-        return value, canonical
+    def read(text: str) -> MarkerValue:
+        censored, number = split_censor(text)
+        value = parse_number(number, label if censored is None else f"{label} {show(text)}:", accepted)
+        canonical = check_plausible(marker, value, unit, f"{label} {show(text)}", unit_hint)
+        return MarkerValue(marker, value, given_unit, canonical, censored)
 
     return read
 
 
-def read_marker(marker: str, text: str, unit: str | None, label: str | None = None) -> tuple[float, str, float]:
-    """(value as given, unit, canonical value) for one marker, checked for sense."""
-    value, canonical = marker_reader(marker, unit, label)(text)
-    return value, unit or CANONICAL[marker], canonical
+def read_marker(marker: str, text: str, unit: str | None, label: str | None = None) -> MarkerValue:
+    """One marker's result, checked for sense."""
+    return marker_reader(marker, unit, label)(text)

@@ -34,7 +34,9 @@ def _bands_spec(statuses: tuple[str, ...]) -> S.Spec:
     return S.list_of(S.fields(status=S.one_of(*statuses), range=S.text, sources=S.SOURCES), 1)
 
 
-_MARKER = S.fields(unit=S.text, notes=S.NOTES, bands=_bands_spec(MARKER_STATUSES))
+_MARKER = S.fields(unit=S.text, notes=S.NOTES, published=S.mapping_of(S.text, S.list_of(S.text, 1)),
+                   bands=_bands_spec(MARKER_STATUSES))
+_URGENCY = S.fields(marker=S.one_of(*MARKERS), range=S.text, message=S.ident, sources=S.SOURCES)
 _SCHEME = S.fields(id=S.ident, title=S.text, description=S.text, sources=S.SOURCES,
                    markers=S.fields(**{m: _MARKER for m in MARKERS}))
 _TOPIC = S.fields(id=S.ident, title=S.text, summary=S.text, aliases=S.list_of(S.text),
@@ -50,7 +52,7 @@ SHAPES: dict[str, S.Spec] = {
     "medications": S.fields(schema_version=S.integer, messages=S.MESSAGES, classes=S.list_of(_MED_CLASS, 1)),
     "thresholds": S.fields(schema_version=S.integer, disclaimer=S.text, schemes=S.list_of(_SCHEME, 1),
                            cb12=S.fields(sources=S.SOURCES, notes=S.NOTES, bands=_bands_spec(CB12_CATEGORIES)),
-                           messages=S.MESSAGES),
+                           urgency=S.list_of(_URGENCY), messages=S.MESSAGES),
     "topics": S.fields(schema_version=S.integer, topics=S.list_of(_TOPIC, 1)),
 }
 
@@ -62,7 +64,9 @@ REQUIRED_MESSAGES: dict[str, tuple[str, ...]] = {
     "thresholds": ("direct-deficient", "direct-and-functional", "direct-borderline", "mma-alone", "hcy-alone",
                    "all-in-range", "b12-high", "step-settle-indeterminate", "step-add-functional",
                    "step-kidney-age", "step-folate-b6", "step-see-doctor", "step-raised-b12",
-                   "step-symptoms-despite-normal", "note-pregnancy", "note-under-18", "note-own-range"),
+                   "step-symptoms-despite-normal", "note-pregnancy", "note-under-18", "note-own-range",
+                   "no-deficiency-sign", "other-scheme", "step-settle-disagreement", "urgent-neurological",
+                   "urgent-pregnancy", "note-censored-worst", "note-censored-no-cb12"),
 }
 
 
@@ -146,7 +150,41 @@ def _check_thresholds(data: dict) -> None:
             if spec["unit"] != CANONICAL_UNITS[marker]:
                 raise S.ShapeError(f"{path}.unit", f"expected the canonical unit {CANONICAL_UNITS[marker]!r}")
             _check_bands(spec["bands"], f"{path}.bands")
+            for unit, ranges in spec["published"].items():
+                _check_published(marker, spec["bands"], unit, ranges, f"{path}.published.{unit}")
     _check_bands(data["cb12"]["bands"], "cb12.bands")
+    _check_urgency(data)
+
+
+def _check_published(marker: str, bands: list[dict], unit: str, ranges: list[str], path: str) -> None:
+    """Edges as a source published them in another unit: the same bands, and each edge within 1% of
+    the canonical edge once converted (so a typo in either cannot slip through)."""
+    from b12cli.units import FACTORS, to_canonical
+
+    if unit not in FACTORS[marker] or unit == CANONICAL_UNITS[marker]:
+        raise S.ShapeError(path, f"expected a unit of {marker} other than the canonical one, "
+                                 f"one of {', '.join(u for u in FACTORS[marker] if u != CANONICAL_UNITS[marker])}")
+    if len(ranges) != len(bands):
+        raise S.ShapeError(path, f"expected {len(bands)} ranges, one per band, got {len(ranges)}")
+    _check_bands([{"range": r} for r in ranges], path)
+    for i, (band, text) in enumerate(zip(bands, ranges)):
+        ours, theirs = parse_interval(band["range"]), parse_interval(text)
+        for end in ("lower", "upper"):
+            a, b = getattr(ours, end), to_canonical(marker, getattr(theirs, end), unit)
+            if a != b and not abs(a - b) <= 0.01 * abs(a):
+                raise S.ShapeError(f"{path}[{i}]", f"the {end} end is {b:g} {CANONICAL_UNITS[marker]} once "
+                                                   f"converted, more than 1% from the band's {a:g}")
+
+
+def _check_urgency(data: dict) -> None:
+    have = {m["id"] for m in data["messages"]}
+    for i, rule in enumerate(data["urgency"]):
+        try:
+            parse_interval(rule["range"])
+        except IntervalError as exc:
+            raise S.ShapeError(f"urgency[{i}].range", str(exc)) from None
+        if rule["message"] not in have:
+            raise S.ShapeError(f"urgency[{i}].message", f"no message with id {rule['message']!r}")
 
 
 def _check_topics(data: dict) -> None:

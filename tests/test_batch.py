@@ -45,7 +45,7 @@ def test_mixed_file_gives_one_record_per_row_in_order(b12, mixed):
     assert p1["verdict"] == "deficiency_likely" and p1["input"]["note"] == "Smith, Jane"
     assert [m["status"] for m in p1["markers"]] == ["low", "high"]
     assert set(p1) == {"line", "input", "markers", "verdict", "cb12"}
-    assert set(p1["markers"][0]) == {"marker", "canonical_value", "canonical_unit", "status"}
+    assert set(p1["markers"][0]) == {"marker", "canonical_value", "canonical_unit", "status", "censored"}
     assert set(p2) == {"line", "input", "error"} and "'abc'" in p2["error"]
     assert "no marker" in p3["error"] and "no marker" in blank["error"]
     assert p4["verdict"] == "deficiency_unlikely" and p4["input"]["note"] == 'said "fine"'

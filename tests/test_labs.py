@@ -10,7 +10,9 @@ from b12cli import labs
 from b12cli.units import from_canonical, to_canonical
 
 LAB_KEYS = {"schema", "scheme", "age", "markers", "verdict", "reasons", "next_steps", "cb12", "notes", "disclaimer"}
-MARKER_KEYS = {"marker", "value", "unit", "canonical_value", "canonical_unit", "status", "reference", "sources"}
+MARKER_KEYS = {"marker", "value", "unit", "canonical_value", "canonical_unit", "status", "reference", "sources",
+               "censored", "other_schemes"}
+STEP_KEYS = {"text", "sources", "urgent"}
 
 
 def run(b12, *args):
@@ -33,8 +35,10 @@ def test_acceptance_example(b12):
     assert "doc-reverse" in b12_marker["sources"] and "doc-reverse" in mma_marker["sources"]
     assert document["verdict"] == "deficiency_likely"
     assert document["cb12"] is None and document["scheme"] == "documents" and document["age"] is None
-    for item in document["reasons"] + document["next_steps"]:
+    for item in document["reasons"]:
         assert set(item) == {"text", "sources"} and item["sources"]
+    for item in document["next_steps"]:
+        assert set(item) == STEP_KEYS and item["sources"] and isinstance(item["urgent"], bool)
     assert any("B12" in r["text"] and "MMA" in r["text"] for r in document["reasons"])
     assert any("kidney" in s["text"] for s in document["next_steps"])
     assert document["disclaimer"]
@@ -223,7 +227,8 @@ def test_ref_is_in_the_markers_unit(b12):
 
 @pytest.mark.parametrize(
     "ref",
-    ["b12=900-200", "b12=200-200", "b12", "b12=abc-300", "folate=1-2", "b12=0-100", "b12=200-nan",
+    ["b12=900-200", "b12=200-200", "b12", "b12=abc-300", "folate=1-2", "b12=0-5", "b12=-5-100", "b12=200-nan",
+         "b12=<0", "mma=0.01-378",
      "b12=1-2,b12=3-4"],
 )
 def test_bad_ref_exits_2(b12, ref):

@@ -32,7 +32,7 @@ def verdict(values: dict, age: float | None, scheme: str) -> str:
     markers = {m: labs.MarkerValue(m, v, CANONICAL[m], v)
                for m, v in values.items() if v is not None}
     query = labs.LabQuery(markers, age, scheme)
-    return labs.assess(THRESHOLDS, THRESHOLDS.schemes[scheme], query).verdict
+    return labs.Assessor(THRESHOLDS, THRESHOLDS.schemes[scheme]).assess(query.markers, query.age).verdict
 
 
 @given(values=panel(), age=st.one_of(st.none(), st.floats(18, 125)), scheme=st.sampled_from(["documents", "nice"]),

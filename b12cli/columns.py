@@ -1,0 +1,159 @@
+"""Which CSV column holds which marker, as laboratories and spreadsheets name them.
+
+A header is matched case-, space- and punctuation-insensitively against each marker's aliases
+("Vitamin B12", "Active B12", "Methylmalonic acid", "tHcy", ...). A unit in the header
+("B12 (pmol/L)", "MMA nmol/L") sets that column's unit. ``--column MARKER=HEADER`` names a column
+for anything else. A header that looks like a marker but cannot be mapped is reported as a warning,
+never silently dropped; a marker found twice, an unknown unit, or a header unit that disagrees with a
+unit column or option is an error.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+from b12cli.errors import UsageError
+from b12cli.units import FACTORS, normalize_unit
+from b12cli.values import show
+from b12cli.vocab import MARKERS
+
+UNIT_COLUMNS = {"b12_unit": "b12", "mma_unit": "mma"}
+KNOWN = (*MARKERS, "age", *UNIT_COLUMNS)
+ALIASES = {
+    "b12": ("b12", "vitamin b12", "vit b12", "serum b12", "total b12", "serum total b12", "b12 total",
+            "serum vitamin b12", "vitamin b12 serum", "plasma b12", "cobalamin", "serum cobalamin", "cobalamine",
+            "cyanocobalamin level", "vitamin b12 level", "b12 level"),
+    "holotc": ("holotc", "holo tc", "active b12", "active vitamin b12", "vitamin b12 active", "b12 active",
+               "holotranscobalamin", "holo transcobalamin", "holotranscobalamin ii", "active b12 holotc",
+               "holotc active b12"),
+    "mma": ("mma", "methylmalonic acid", "methylmalonic acid serum", "serum methylmalonic acid",
+            "serum mma", "plasma mma", "methylmalonate", "mma serum"),
+    "hcy": ("hcy", "thcy", "homocysteine", "total homocysteine", "homocysteine total", "plasma homocysteine",
+            "serum homocysteine", "homocysteine plasma", "tot homocysteine"),
+    "age": ("age", "age years", "age in years", "patient age"),
+    "b12_unit": ("b12 unit", "b12 units", "vitamin b12 unit"),
+    "mma_unit": ("mma unit", "mma units"),
+}
+# Stems that make a header look like a marker: such a header is never ignored without a word.
+MARKER_STEMS = ("b12", "cobalamin", "holotc", "transcobalamin", "mma", "methylmalon", "homocyst", "hcy")
+OUTPUT_COLUMNS = {f"{m}status" for m in MARKERS} | {"cb12", "cb12category"}  # b12's own CSV output, read back
+
+_UNIT_TEXT = re.compile(r"[\(\[]\s*([^\)\]]*?)\s*[\)\]]|,?\s+((?:[pnuµμm]?mol|[pnuµμm]?g)\s*/\s*(?:m?l|dl))\s*$",
+                        re.IGNORECASE)
+
+
+def _key(text: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "", text.casefold())
+
+
+_LOOKUP = {_key(alias): column for column, aliases in ALIASES.items() for alias in aliases}
+
+
+class Columns(NamedTuple):
+    names: list[str]  # as in the header, made unique so `input` keeps every cell
+    positions: dict[str, int]  # known column (b12, holotc, mma, hcy, age, b12_unit, mma_unit) -> position
+    units: dict[str, str]  # marker -> unit set by its header, e.g. "B12 (pmol/L)"
+    warnings: tuple[str, ...]  # headers that look like markers but are not read
+
+
+def split_header(raw: str) -> tuple[str, str | None]:
+    """("B12", "pmol/L") from "B12 (pmol/L)"; the name alone when it holds no unit."""
+    match = _UNIT_TEXT.search(raw)
+    if match is None:
+        return raw, None
+    unit = (match.group(1) or match.group(2) or "").strip()
+    return (raw[: match.start()] + raw[match.end():]).strip(), unit or None
+
+
+def unique_names(header: list[str]) -> list[str]:
+    """The header with repeats renamed ``x``, ``x_2``, ``x_3``...; linear, and never onto a name in use."""
+    taken = set(header)
+    count: dict[str, int] = {}
+    names = []
+    for raw in header:
+        if raw not in count:
+            count[raw] = 1
+            names.append(raw)
+            continue
+        n = count[raw]
+        while True:
+            n += 1
+            candidate = f"{raw}_{n}"
+            if candidate not in taken:
+                break
+        count[raw] = n
+        taken.add(candidate)
+        names.append(candidate)
+    return names
+
+
+def read_overrides(texts: list[str]) -> dict[str, str]:
+    """``--column MARKER=HEADER`` texts into {column id: header text}."""
+    chosen: dict[str, str] = {}
+    for text in texts:
+        name, sep, header = text.partition("=")
+        column = name.strip().casefold()
+        if not sep or not header.strip():
+            raise UsageError(f"--column {show(text)} is not accepted; expected MARKER=HEADER, e.g. b12='Serum B12'")
+        if column not in KNOWN:
+            raise UsageError(f"--column {show(text)}: {show(name)} is not known; expected one of {', '.join(KNOWN)}")
+        if column in chosen:
+            raise UsageError(f"--column for {column} is given twice; give one header per marker")
+        chosen[column] = header.strip()
+    return chosen
+
+
+def map_columns(header: list[str], overrides: dict[str, str], unit_options: dict[str, str | None]) -> Columns:
+    """Which position holds which marker, and in which unit; a ``UsageError`` for what cannot be right."""
+    positions: dict[str, int] = {}
+    units: dict[str, str] = {}
+    warnings: list[str] = []
+    wanted = {h.casefold(): column for column, h in overrides.items()}
+    for i, raw in enumerate(header):
+        name, unit_text = split_header(raw)
+        column = wanted.get(raw.strip().casefold()) or _LOOKUP.get(_key(name))
+        if column is None:
+            if any(stem in _key(raw) for stem in MARKER_STEMS) and _key(raw) not in OUTPUT_COLUMNS:
+                warnings.append(f"column {show(raw)} looks like a marker but is not read; "
+                                f"name it with --column MARKER={show(raw)}")
+            continue
+        if column in positions:
+            raise UsageError(f"the header has {column} twice (columns {positions[column] + 1} and {i + 1}: "
+                             f"{show(header[positions[column]])} and {show(raw)}); keep one, or choose with --column")
+        positions[column] = i
+        if unit_text is not None and column in MARKERS:
+            units[column] = _header_unit(column, unit_text, raw)
+    _check_overrides_found(overrides, positions)
+    _check_units(units, positions, unit_options)
+    return Columns(unique_names(header), positions, units, tuple(warnings))
+
+
+def _header_unit(marker: str, unit_text: str, raw: str) -> str:
+    if unit_text.casefold().replace(" ", "") in ("", "serum", "plasma"):
+        return ""
+    return normalize_unit(marker, unit_text, f"the unit in the column {show(raw)}")
+
+
+def _check_overrides_found(overrides: dict[str, str], positions: dict[str, int]) -> None:
+    for column, header in overrides.items():
+        if column not in positions:
+            raise UsageError(f"--column {column}={show(header)}: the header has no column {show(header)}")
+
+
+def _check_units(units: dict[str, str], positions: dict[str, int], unit_options: dict[str, str | None]) -> None:
+    for marker, unit in list(units.items()):
+        if not unit:
+            del units[marker]
+            continue
+        if f"{marker}_unit" in positions:
+            raise UsageError(f"the {marker} column's header gives the unit {unit} and there is also a "
+                             f"{marker}_unit column; give the unit in one place")
+        option = unit_options.get(marker)
+        if option is not None and option != unit and FACTORS[marker][option] != FACTORS[marker][unit]:
+            raise UsageError(f"the {marker} column's header gives the unit {unit} but --{marker}-unit is {option}; "
+                             "drop the option or fix the header")
+    if not any(m in positions for m in MARKERS):
+        raise UsageError(f"the header has no marker column; expected at least one of {', '.join(MARKERS)} "
+                         "(or names such as 'Vitamin B12', 'Active B12', 'Methylmalonic acid', 'Homocysteine'; "
+                         "or choose one with --column MARKER=HEADER)")
