@@ -343,18 +343,22 @@ def _usable_cache_dir(create: bool) -> Path | None:
 _fingerprint: list[str] = []
 
 
+def fingerprint_of(folder: Path) -> str:
+    """A hash of the cache format, the package version and the bytes of ``CODE_FILES`` in ``folder``."""
+    digest = hashlib.sha256(f"{CACHE_FORMAT}|{__version__}".encode())
+    for name in CODE_FILES:
+        try:
+            code = (folder / name).read_bytes()
+        except OSError:
+            code = b"(absent)"
+        digest.update(name.encode() + b"\0" + hashlib.sha256(code).digest())
+    return digest.hexdigest()
+
+
 def code_fingerprint() -> str:
-    """A hash of the package version and the bytes of ``CODE_FILES`` (computed once per process)."""
+    """``fingerprint_of`` this package's folder, computed once per process."""
     if not _fingerprint:
-        digest = hashlib.sha256(f"{CACHE_FORMAT}|{__version__}".encode())
-        here = Path(__file__).parent
-        for name in CODE_FILES:
-            try:
-                code = (here / name).read_bytes()
-            except OSError:
-                code = b"(absent)"
-            digest.update(name.encode() + b"\0" + hashlib.sha256(code).digest())
-        _fingerprint.append(digest.hexdigest())
+        _fingerprint.append(fingerprint_of(Path(__file__).parent))
     return _fingerprint[0]
 
 
