@@ -47,6 +47,12 @@ def test_nesting_up_to_the_cap_is_parsed():
         scan_depth("[" * (MAX_DEPTH + 1) + "1" + "]" * (MAX_DEPTH + 1))
 
 
+def test_the_depth_scan_runs_before_the_parser():
+    """A deep file that is also broken YAML early on: only a scan of the text reports the depth."""
+    with pytest.raises(RefusedYAML, match="nested more than 64 levels deep .line 2"):
+        load("]\n" + "[" * 100)
+
+
 @pytest.mark.parametrize("text", [
     "a: \"[[[[[[[[[[\"\n" * 10, "a: '{{{{{{{{{{'\n" * 10, "a: see [1\n" * 100,
     "a: [don't, stop]\n" * 100, "a: |\n" + "".join(" " * (i + 2) + "x\n" for i in range(100)),
