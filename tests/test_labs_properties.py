@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -10,8 +12,13 @@ from b12cli import labs
 from b12cli.kb import KnowledgeBase, bundled_data_dir
 from b12cli.units import CANONICAL, FACTORS, PLAUSIBLE, from_canonical, to_canonical
 
-THRESHOLDS = KnowledgeBase(bundled_data_dir()).thresholds
 RANK = labs.SEVERITY
+
+
+@cache
+def thresholds():
+    """Loaded on first use inside a test (with its isolated cache), never at import time."""
+    return KnowledgeBase(bundled_data_dir()).thresholds
 
 
 def value(marker):
@@ -30,7 +37,7 @@ def verdict(values: dict, age: float | None, scheme: str) -> str:
     markers = {m: labs.MarkerValue(m, v, CANONICAL[m], v)
                for m, v in values.items() if v is not None}
     query = labs.LabQuery(markers, age, scheme)
-    return labs.assess(THRESHOLDS, THRESHOLDS.schemes[scheme], query).verdict
+    return labs.assess(thresholds(), thresholds().schemes[scheme], query).verdict
 
 
 @given(values=panel(), age=st.one_of(st.none(), st.floats(18, 125)), scheme=st.sampled_from(["documents", "nice"]),
@@ -59,7 +66,7 @@ def test_unit_round_trip(data):
 
 @given(values=panel(), scheme=st.sampled_from(["documents", "nice"]))
 def test_every_value_gets_exactly_one_status(values, scheme):
-    bands = THRESHOLDS.schemes[scheme].markers
+    bands = thresholds().schemes[scheme].markers
     for marker, v in values.items():
         if v is not None:
             holding = [b for b in bands[marker].bands if b.interval.contains(v)]
