@@ -219,6 +219,7 @@ def test_size_cap_on_reads(tmp_path):
         kbmod.read_regular(big, limit=100)
 
 
+@pytest.mark.slow
 def test_twenty_parallel_first_runs_agree(tmp_path):
     env = {**os.environ, "B12_CACHE_DIR": str(tmp_path / "shared-cache")}
     cmd = [sys.executable, "-m", "b12cli", *LABS]
