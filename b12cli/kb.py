@@ -4,25 +4,27 @@ Each YAML file is read safely, checked against a strict shape (unknown or
 missing keys and wrong types are errors naming ``file: path.to.key``), checked
 for meaning (unique ids, contiguous bands, citations that resolve), and turned
 into frozen records. A validated file is cached as JSON keyed by a hash of its
-bytes, so later runs skip YAML entirely; any edit to the file misses the cache
-and is validated again. Only the files a command needs are read.
+bytes and of the code that shapes it, so later runs skip YAML entirely; any edit
+to the file or the code misses the cache and is validated again. A cache entry
+that does not verify is ignored and rebuilt. Only the files a command needs are read.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import stat
 from functools import cached_property
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 from b12cli import __version__
 from b12cli.bands import Cuts, Interval, cuts_of, locate, parse_interval
 from b12cli.errors import KnowledgeBaseError
 from b12cli.vocab import Cited
 
-CACHE_REVISION = "1"  # bump when validation or the cached shape changes
 FILES = ("sources", "intakes", "foods", "medications", "thresholds", "topics")
 
 
@@ -257,8 +259,9 @@ def bundled_data_dir() -> Path:
 
 
 def data_dir() -> Path:
+    """``B12_DATA_DIR`` if set and not empty, else the bundled data."""
     override = os.environ.get("B12_DATA_DIR")
-    if override is None:
+    if not override:
         return bundled_data_dir()
     path = Path(override)
     if not path.is_dir():
@@ -266,14 +269,175 @@ def data_dir() -> Path:
     return path
 
 
+# ----------------------------------------------------------------- the compiled cache
+#
+# One file per knowledge-base file, named ``<name>-<key>.json`` where the key hashes the header
+# below. The file is a one-line JSON header, a newline, then the validated data as JSON:
+#   {"format", "file", "source_sha256" (the YAML bytes), "code" (fingerprint of the code that
+#    shapes the data), "payload_sha256", "payload_bytes"}
+# A file is used only when its header is exactly the one expected and the payload's digest
+# matches; anything else (edited, truncated, wrong shape, another user's, a FIFO, a symlink,
+# too big) is ignored and the file is rebuilt from the YAML. The digest is not a signature:
+# it catches edits and damage; the ownership and permission checks keep other users out.
+
+MAX_FILE_BYTES = 8 * 1024 * 1024  # cap on a YAML source file and on a cache file
+CACHE_FORMAT = "b12-cache/2"
+# Modules whose code shapes the cached data; their bytes make up the code fingerprint, so any
+# change to them misses old caches without anyone bumping a constant.
+CODE_FILES = ("kb.py", "validate.py", "schema.py", "bands.py", "yamlsafe.py", "vocab.py", "units.py", "values.py")
+_CACHE_OFF_NOT = ("", "0", "false", "no", "off")  # B12_NO_CACHE values that leave the cache on
+
+
+class _Unusable(Exception):
+    """A file that is not a regular file, is too big, or (for the cache) is not private to us."""
+
+
+def _private(st: os.stat_result) -> bool:
+    """Owned by the current user and not writable by group or others (always true without uids)."""
+    if not hasattr(os, "getuid"):
+        return True
+    return st.st_uid == os.getuid() and not st.st_mode & 0o022
+
+
+def read_regular(path: Path, limit: int = MAX_FILE_BYTES, *, private: bool = False) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes; never blocks on a FIFO or device.
+
+    ``private`` (for cache files): the path itself must not be a symlink, and the file must be
+    ours and not writable by others. Raises ``OSError`` or ``_Unusable``.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    if private:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise _Unusable("not a regular file")
+        if private and not _private(st):
+            raise _Unusable("not private to this user")
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    finally:
+        os.close(fd)
+    if size > limit:
+        raise _Unusable(f"larger than {limit // (1024 * 1024)} MiB")
+    return b"".join(chunks)
+
+
 def cache_dir() -> Path | None:
-    if os.environ.get("B12_NO_CACHE"):
+    """Where compiled files go: None when ``B12_NO_CACHE`` is set to anything but 0/false/no/off/empty."""
+    if os.environ.get("B12_NO_CACHE", "").strip().casefold() not in _CACHE_OFF_NOT:
         return None
     configured = os.environ.get("B12_CACHE_DIR")
     if configured:
         return Path(configured)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):  # the XDG rule: a relative value is ignored
+        base = os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "b12"
+
+
+def _usable_cache_dir(create: bool) -> Path | None:
+    """The cache folder if it is a folder of ours that others cannot write to (created 0700)."""
+    folder = cache_dir()
+    if folder is None:
+        return None
+    try:
+        if create:
+            os.makedirs(folder, mode=0o700, exist_ok=True)
+        st = os.stat(folder)
+    except OSError:
+        return None
+    return folder if stat.S_ISDIR(st.st_mode) and _private(st) else None
+
+
+_fingerprint: list[str] = []
+
+
+def fingerprint_of(folder: Path) -> str:
+    """A hash of the cache format, the package version and the bytes of ``CODE_FILES`` in ``folder``."""
+    digest = hashlib.sha256(f"{CACHE_FORMAT}|{__version__}".encode())
+    for name in CODE_FILES:
+        try:
+            code = (folder / name).read_bytes()
+        except OSError:
+            code = b"(absent)"
+        digest.update(name.encode() + b"\0" + hashlib.sha256(code).digest())
+    return digest.hexdigest()
+
+
+def code_fingerprint() -> str:
+    """``fingerprint_of`` this package's folder, computed once per process."""
+    if not _fingerprint:
+        _fingerprint.append(fingerprint_of(Path(__file__).parent))
+    return _fingerprint[0]
+
+
+def _cache_header(name: str, raw: bytes) -> dict:
+    return {"format": CACHE_FORMAT, "file": name, "source_sha256": hashlib.sha256(raw).hexdigest(),
+            "code": code_fingerprint()}
+
+
+def _cache_name(header: dict) -> str:
+    key = hashlib.sha256(json.dumps(header, sort_keys=True).encode()).hexdigest()[:32]
+    return f"{header['file']}-{key}.json"
+
+
+def _read_cache(header: dict) -> dict | None:
+    """The cached data for ``header``, or None if there is none that verifies."""
+    folder = _usable_cache_dir(create=False)
+    if folder is None:
+        return None
+    try:
+        blob = read_regular(folder / _cache_name(header), private=True)
+    except (OSError, _Unusable):
+        return None
+    head, _, payload = blob.partition(b"\n")
+    expected = {**header, "payload_sha256": hashlib.sha256(payload).hexdigest(), "payload_bytes": len(payload)}
+    try:
+        if json.loads(head) != expected:
+            return None
+        data = json.loads(payload)
+    except (ValueError, RecursionError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _write_cache(header: dict, data: dict) -> None:
+    """Write atomically: a private temporary file in the same folder (O_EXCL, no symlink followed),
+    then a rename over the final name. Failure only costs speed."""
+    folder = _usable_cache_dir(create=True)
+    if folder is None:
+        return
+    try:
+        payload = json.dumps(data, allow_nan=False, separators=(",", ":")).encode()
+    except (TypeError, ValueError):
+        return
+    head = {**header, "payload_sha256": hashlib.sha256(payload).hexdigest(), "payload_bytes": len(payload)}
+    blob = json.dumps(head).encode() + b"\n" + payload
+    if len(blob) > MAX_FILE_BYTES:
+        return
+    import tempfile
+
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{header['file']}-", suffix=".tmp", dir=folder)
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(blob)
+        os.replace(tmp, folder / _cache_name(header))
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+
+
+# ----------------------------------------------------------------- reading and validating a file
 
 
 def _yaml_error(file: str, text: str, exc: Exception) -> KnowledgeBaseError:
@@ -293,45 +457,29 @@ def _parse(file: str, raw: bytes) -> Any:
         return load(text)
     except YAMLError as exc:
         raise _yaml_error(file, text, exc) from None
+    except RecursionError:
+        raise KnowledgeBaseError(f"{file}: nested too deeply") from None
 
 
-def _read_cache(path: Path | None) -> dict | None:
-    if path is None:
-        return None
+def _read_source(directory: Path, file: str) -> bytes:
     try:
-        with open(path, encoding="utf-8") as fh:
-            return json.load(fh)
-    except (OSError, ValueError):
-        return None
-
-
-def _write_cache(path: Path | None, data: dict) -> None:
-    if path is None:
-        return
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data, allow_nan=False), encoding="utf-8")
-        os.replace(tmp, path)
-    except (OSError, ValueError):
-        pass  # a cache that cannot be written only costs speed
-
-
-def load_file(directory: Path, name: str) -> dict:
-    """One file, parsed and validated (or taken from the cache)."""
-    file = f"{name}.yaml"
-    try:
-        raw = (directory / file).read_bytes()
+        return read_regular(directory / file)
     except FileNotFoundError:
         raise KnowledgeBaseError(f"{file}: missing from the knowledge base at {directory}") from None
+    except _Unusable as exc:
+        raise KnowledgeBaseError(f"{file}: cannot be read ({exc})") from None
     except OSError as exc:
         raise KnowledgeBaseError(f"{file}: cannot be read ({exc.strerror})") from None
-    cache = cache_dir()
-    digest = hashlib.sha256(raw + f"|{name}|{CACHE_REVISION}|{__version__}".encode()).hexdigest()[:32]
-    cache_path = cache / f"{name}-{digest}.json" if cache else None
-    cached = _read_cache(cache_path)
+
+
+def _load_file(directory: Path, name: str, use_cache: bool = True) -> tuple[dict, bool]:
+    """One file's validated data, and whether it came from the cache."""
+    file = f"{name}.yaml"
+    raw = _read_source(directory, file)
+    header = _cache_header(name, raw)
+    cached = _read_cache(header) if use_cache else None
     if cached is not None:
-        return cached
+        return cached, True
     from b12cli.schema import ShapeError
     from b12cli.validate import validate
 
@@ -339,8 +487,13 @@ def load_file(directory: Path, name: str) -> dict:
         data = validate(name, _parse(file, raw))
     except ShapeError as exc:
         raise KnowledgeBaseError(f"{file}: {exc.path}: {exc.problem}") from None
-    _write_cache(cache_path, data)
-    return data
+    _write_cache(header, data)
+    return data, False
+
+
+def load_file(directory: Path, name: str) -> dict:
+    """One file, parsed and validated (or taken from the cache)."""
+    return _load_file(directory, name)[0]
 
 
 def cited_ids(node: Any, path: str = "") -> list[tuple[str, str]]:
@@ -365,8 +518,7 @@ class KnowledgeBase:
     def __init__(self, directory: Path | None = None) -> None:
         self.directory = directory if directory is not None else data_dir()
 
-    def _load(self, name: str) -> dict:
-        data = load_file(self.directory, name)
+    def _checked(self, name: str, data: dict) -> dict:
         if name != "sources":
             known = self.sources
             for path, source_id in cited_ids(data):
@@ -374,29 +526,40 @@ class KnowledgeBase:
                     raise KnowledgeBaseError(f"{name}.yaml: {path}: unknown source id {source_id!r}")
         return data
 
+    def _built(self, name: str, build: Callable[[dict], Any]) -> Any:
+        """Records from one file. Data from the cache is never trusted to have the right shape:
+        if anything goes wrong while checking or building it, the file is read from the YAML again."""
+        data, cached = _load_file(self.directory, name)
+        if cached:
+            try:
+                return build(self._checked(name, data))
+            except Exception:  # noqa: BLE001 - a bad cached payload is discarded and rebuilt below
+                data, _ = _load_file(self.directory, name, use_cache=False)
+        return build(self._checked(name, data))
+
     @cached_property
     def sources(self) -> dict[str, Source]:
-        return build_sources(load_file(self.directory, "sources"))
+        return self._built("sources", build_sources)
 
     @cached_property
     def intakes(self) -> Intakes:
-        return build_intakes(self._load("intakes"))
+        return self._built("intakes", build_intakes)
 
     @cached_property
     def foods(self) -> Foods:
-        return build_foods(self._load("foods"))
+        return self._built("foods", build_foods)
 
     @cached_property
     def medications(self) -> Medications:
-        return build_medications(self._load("medications"))
+        return self._built("medications", build_medications)
 
     @cached_property
     def thresholds(self) -> Thresholds:
-        return build_thresholds(self._load("thresholds"))
+        return self._built("thresholds", build_thresholds)
 
     @cached_property
     def topics(self) -> tuple[Topic, ...]:
-        return build_topics(self._load("topics"))
+        return self._built("topics", build_topics)
 
     def load_all(self) -> None:
         for name in FILES:

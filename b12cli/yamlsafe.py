@@ -1,16 +1,48 @@
 """Safe YAML reading: no tag ever constructs an object, duplicate keys are refused,
-and an error names the key path where it happened."""
+and an error names the key path where it happened.
+
+Knowledge-base files are plain data, so before PyYAML builds anything the text is
+checked in two cheap passes:
+
+1. a scan of the text for nesting depth (block indentation, ``- `` markers and
+   ``[``/``{`` brackets, counted conservatively) -- a deeply nested file is refused
+   before any parser sees it, so it can never exhaust the C stack;
+2. a walk over the parser's event stream (no objects built) that refuses any
+   explicit tag (``!!int``, ``!!str``, ``!foo``, ``!!python/...``), any anchor or
+   alias (so nothing can be amplified by references) and any nesting deeper than
+   ``MAX_DEPTH``, naming the key path.
+
+Only then is the document loaded with a strict safe loader.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
 from yaml import YAMLError
 
-__all__ = ["YAMLError", "describe_error", "load"]
+__all__ = ["MAX_DEPTH", "RefusedYAML", "YAMLError", "describe_error", "load", "scan_depth"]
 
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+MAX_DEPTH = 64  # mappings and lists inside each other; the bundled files use at most 8
+_PATH_BUDGET = 200_000  # nodes the error reporter may visit while looking for a key path
+
+
+class RefusedYAML(YAMLError):
+    """Valid YAML that a knowledge-base file may not use (a tag, an anchor, too deep)."""
+
+    def __init__(self, problem: str, path: str = "", line: int | None = None) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.path = path
+        self.line = line  # 1-based, or None
+
+    def __str__(self) -> str:
+        where = f" (line {self.line})" if self.line else ""
+        return f"{self.path}: {self.problem}{where}" if self.path else f"{self.problem}{where}"
 
 
 class StrictLoader(_Base):  # type: ignore[misc, valid-type]
@@ -30,33 +62,209 @@ class StrictLoader(_Base):  # type: ignore[misc, valid-type]
 
 
 def load(text: str) -> Any:
-    return yaml.load(text, Loader=StrictLoader)  # noqa: S506 - StrictLoader is a SafeLoader
+    """Parse one knowledge-base document; raises ``YAMLError`` (``RefusedYAML`` for the limits above)."""
+    scan_depth(text)
+    check_events(text)
+    try:
+        return yaml.load(text, Loader=StrictLoader)  # noqa: S506 - StrictLoader is a SafeLoader
+    except (ValueError, OverflowError) as exc:  # e.g. an implicit date such as 2001-02-30
+        raise RefusedYAML(f"invalid value: {exc}") from None
 
 
-def _path_to(node: yaml.Node, line: int, column: int, path: str = "") -> str | None:
-    """The key path of the node that starts at (line, column), found without constructing anything."""
-    mark = node.start_mark
-    if (mark.line, mark.column) == (line, column) and path:
-        return path
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
-            sub = f"{path}.{key}" if path else str(key)
-            if (key_node.start_mark.line, key_node.start_mark.column) == (line, column):
-                return sub
-            found = _path_to(value_node, line, column, sub)
-            if found:
-                return found
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            found = _path_to(item, line, column, f"{path}[{i}]")
-            if found:
-                return found
+# ----------------------------------------------------------------- pass 1: nesting depth of the text
+
+_BLOCK_SCALAR = re.compile(r"(?:^|[\s:-])[|>][-+1-9]{0,2}\s*(?:#.*)?$")
+_NODE_START = frozenset(":-?,[{")
+
+
+class _DepthScan:
+    """Conservative nesting depth of YAML text, line by line, without parsing it.
+
+    Depth = open block indentation levels + ``- ``/``? `` markers opening the line + open flow
+    brackets. Quoted strings and comments are skipped; a bracket or quote only counts where a
+    node can start (not inside a plain word such as ``don't`` or ``see [1``).
+    """
+
+    def __init__(self) -> None:
+        self.indents: list[int] = []
+        self.flow = 0
+        self.quote = ""  # the open quote character while inside a quoted scalar spanning lines
+        self.block_indent: int | None = None  # inside a | or > block scalar deeper than this
+
+    def line(self, raw: str) -> int:
+        stripped = raw.lstrip(" ")
+        indent = len(raw) - len(stripped)
+        if self.block_indent is not None:
+            if not stripped.strip() or indent > self.block_indent:
+                return 0
+            self.block_indent = None
+        depth = 0
+        if not self.quote and not self.flow:
+            if not stripped.strip() or stripped.startswith("#"):
+                return 0
+            while self.indents and indent <= self.indents[-1]:
+                self.indents.pop()
+            self.indents.append(indent)
+            markers = re.match(r"(?:[-?](?:\s+|$))*", stripped).group(0)
+            depth = len(self.indents) + markers.count("-") + markers.count("?")
+            if _BLOCK_SCALAR.search(stripped):
+                self.block_indent = indent
+        return max(depth, len(self.indents) + self._chars(stripped))
+
+    def _chars(self, text: str) -> int:
+        deepest, prev = self.flow, ""
+        i = 0
+        while i < len(text):
+            ch = text[i]
+            if self.quote:
+                i = self._skip_quoted(text, i)
+            elif ch == "#" and (i == 0 or text[i - 1] in " \t"):
+                break
+            elif ch in "'\"" and (prev in _NODE_START or not prev):
+                self.quote = ch
+            elif ch in "[{" and (self.flow or prev in _NODE_START or not prev):
+                self.flow += 1
+                deepest = max(deepest, self.flow)
+            elif ch in "]}" and self.flow:
+                self.flow -= 1
+            if not ch.isspace():
+                prev = ch
+            i += 1
+        return deepest
+
+    def _skip_quoted(self, text: str, i: int) -> int:
+        """Index of the closing quote at or after ``i`` (the quote is then closed), else the end of the line."""
+        while i < len(text):
+            ch = text[i]
+            if self.quote == '"' and ch == "\\":
+                i += 2
+                continue
+            if ch == self.quote:
+                if self.quote == "'" and text[i + 1:i + 2] == "'":
+                    i += 2
+                    continue
+                self.quote = ""
+                return i
+            i += 1
+        return i
+
+
+def scan_depth(text: str, limit: int = MAX_DEPTH) -> None:
+    """Refuse text nested deeper than ``limit`` (raises ``RefusedYAML`` naming the line)."""
+    scan = _DepthScan()
+    for number, raw in enumerate(text.splitlines(), 1):
+        if scan.line(raw.replace("\t", " ")) > limit:
+            raise RefusedYAML(f"nested more than {limit} levels deep", line=number)
+
+
+# ----------------------------------------------------------------- pass 2: the parser's events
+
+
+def _tag_name(tag: str) -> str:
+    return "!!" + tag[len("tag:yaml.org,2002:"):] if tag.startswith("tag:yaml.org,2002:") else tag
+
+
+class _Frame:
+    __slots__ = ("is_map", "key", "path", "want_key", "index")
+
+    def __init__(self, path: str, is_map: bool) -> None:
+        self.path, self.is_map = path, is_map
+        self.key, self.want_key, self.index = "?", True, 0
+
+
+class _EventWalk:
+    """Follows the key path through the event stream; refuses tags, anchors, aliases and depth."""
+
+    def __init__(self, limit: int) -> None:
+        self.stack: list[_Frame] = []
+        self.limit = limit
+
+    def path(self, event: Any) -> str:
+        if not self.stack:
+            return ""
+        top = self.stack[-1]
+        if not top.is_map:
+            return f"{top.path}[{top.index}]"
+        key = (event.value if isinstance(event, yaml.ScalarEvent) else "?") if top.want_key else top.key
+        return f"{top.path}.{key}" if top.path else str(key)
+
+    def done(self, scalar: str | None) -> None:
+        """A node finished: move its parent on to the next key, value or item."""
+        if not self.stack:
+            return
+        top = self.stack[-1]
+        if not top.is_map:
+            top.index += 1
+        elif top.want_key:
+            top.key, top.want_key = ("?" if scalar is None else scalar), False
+        else:
+            top.want_key = True
+
+    def event(self, event: Any) -> None:
+        line = event.start_mark.line + 1 if event.start_mark else None
+        if isinstance(event, yaml.AliasEvent):
+            raise RefusedYAML(f"aliases (*{event.anchor}) are not allowed", self.path(event), line)
+        if isinstance(event, (yaml.ScalarEvent, yaml.CollectionStartEvent)):
+            if event.anchor is not None:
+                raise RefusedYAML(f"anchors (&{event.anchor}) are not allowed", self.path(event), line)
+            if event.tag is not None:
+                raise RefusedYAML(f"tag not allowed: {_tag_name(event.tag)}", self.path(event), line)
+        if isinstance(event, yaml.ScalarEvent):
+            self.done(event.value)
+        elif isinstance(event, yaml.CollectionStartEvent):
+            if len(self.stack) >= self.limit:
+                raise RefusedYAML(f"nested more than {self.limit} levels deep", self.path(event), line)
+            self.stack.append(_Frame(self.path(event), isinstance(event, yaml.MappingStartEvent)))
+        elif isinstance(event, yaml.CollectionEndEvent):
+            self.stack.pop()
+            self.done(None)
+
+
+def check_events(text: str, limit: int = MAX_DEPTH) -> None:
+    """Walk the parser's events (nothing is constructed); raises ``RefusedYAML`` or ``YAMLError``."""
+    walk = _EventWalk(limit)
+    for event in yaml.parse(text, Loader=_Base):
+        walk.event(event)
+
+
+# ----------------------------------------------------------------- error messages
+
+
+def _path_to(root: yaml.Node, line: int, column: int) -> str | None:
+    """The key path of the node that starts at (line, column), found without constructing anything.
+
+    Iterative, visits each node once and at most ``_PATH_BUDGET`` nodes, so a hostile document
+    (aliases, deep nesting) cannot make the error reporter slow."""
+    todo: list[tuple[yaml.Node, str]] = [(root, "")]
+    seen: set[int] = set()
+    while todo and len(seen) < _PATH_BUDGET:
+        node, path = todo.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if path and (node.start_mark.line, node.start_mark.column) == (line, column):
+            return path
+        todo.extend(reversed(_children(node, path)))
     return None
+
+
+def _children(node: yaml.Node, path: str) -> list[tuple[yaml.Node, str]]:
+    if isinstance(node, yaml.SequenceNode):
+        return [(item, f"{path}[{i}]") for i, item in enumerate(node.value)]
+    if not isinstance(node, yaml.MappingNode):
+        return []
+    found = []
+    for key_node, value_node in node.value:
+        key = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
+        sub = f"{path}.{key}" if path else str(key)
+        found += [(key_node, sub), (value_node, sub)]
+    return found
 
 
 def describe_error(text: str, exc: Exception) -> str:
     """'path.to.key: problem (line N)' where the path can be found, else 'line N: problem'."""
+    if isinstance(exc, RefusedYAML):
+        return str(exc)
     mark = getattr(exc, "problem_mark", None)
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     if mark is None:
@@ -65,7 +273,7 @@ def describe_error(text: str, exc: Exception) -> str:
     path = None
     if isinstance(exc, yaml.constructor.ConstructorError):
         try:
-            root = yaml.compose(text, Loader=yaml.SafeLoader)
+            root = yaml.compose(text, Loader=_Base)
         except YAMLError:
             root = None
         path = _path_to(root, mark.line, mark.column) if root is not None else None

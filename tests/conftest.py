@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,27 @@ REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "data"
 SEEDS = REPO.parent / "shared" / "seeds"
 WIDTH = 100
+
+# ----------------------------------------------------------------- the real ~/.cache is never written
+# For the whole session HOME and XDG_CACHE_HOME point at a private folder, set when this file
+# is imported, before any test module is collected. Each test gets its own B12_CACHE_DIR (below);
+# anything that runs without it (say, a module loading the knowledge base at import time) lands
+# in this folder's default cache location, and the session guard fails the run.
+_SESSION_HOME = Path(tempfile.mkdtemp(prefix="b12-tests-home-"))
+os.environ["HOME"] = str(_SESSION_HOME)
+os.environ["XDG_CACHE_HOME"] = str(_SESSION_HOME / ".cache")
+os.environ.pop("B12_CACHE_DIR", None)
+os.environ.pop("B12_NO_CACHE", None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _default_cache_untouched():
+    yield
+    try:
+        used = _SESSION_HOME / ".cache" / "b12"
+        assert not used.exists(), "something used the default cache folder: load the knowledge base inside tests"
+    finally:
+        shutil.rmtree(_SESSION_HOME, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

@@ -207,3 +207,50 @@ def test_data_files_have_no_unquoted_yaml_1_1_booleans():
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             value = line.split(":", 1)[1].strip() if re.match(r"\s*[a-z_]+:", line) else ""
             assert value not in {"yes", "no", "on", "off", "y", "n"}, f"{path.name}:{n}"
+
+
+# ------------------------------------------------------------------ checks that must not go missing
+# Edited through the parsed data (not the text) so that they keep working as the data files change.
+
+
+def rewrite(folder: Path, name: str, change) -> None:
+    data = raw(name)
+    change(data)
+    (folder / f"{name}.yaml").write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), "utf-8")
+
+
+def test_rewritten_files_still_load(kb_copy):
+    """The premise of the tests below: a file dumped back unchanged is accepted."""
+    rewrite(kb_copy, "thresholds", lambda d: None)
+    rewrite(kb_copy, "foods", lambda d: None)
+    assert KnowledgeBase(kb_copy).thresholds.cb12_bands.bands
+    assert KnowledgeBase(kb_copy).foods.foods
+
+
+@pytest.mark.parametrize("drop", [1, 2, 3])
+def test_a_gap_in_the_cb12_bands_exits_1(b12, kb_copy, drop):
+    rewrite(kb_copy, "thresholds", lambda d: d["cb12"]["bands"].pop(drop))
+    with pytest.raises(kbmod.KnowledgeBaseError, match=r"^thresholds.yaml: cb12.bands: .*gap"):
+        KnowledgeBase(kb_copy).load_all()
+    result = b12("labs", "--b12", "300")
+    assert result.exit_code == 1 and result.stderr.startswith("b12: error: thresholds.yaml: cb12.bands: ")
+
+
+def test_overlapping_cb12_bands_exit_1(kb_copy):
+    def overlap(data: dict) -> None:
+        first = data["cb12"]["bands"][0]
+        first["range"] = first["range"].replace(")", "]")
+    rewrite(kb_copy, "thresholds", overlap)
+    with pytest.raises(kbmod.KnowledgeBaseError, match=r"^thresholds.yaml: cb12.bands: .*overlap"):
+        KnowledgeBase(kb_copy).load_all()
+
+
+@pytest.mark.parametrize("spelling", [str, str.upper, str.lower])
+def test_duplicate_food_names_exit_1(b12, kb_copy, spelling):
+    def duplicate(data: dict) -> None:
+        data["foods"][1]["name"] = spelling(data["foods"][0]["name"])
+    rewrite(kb_copy, "foods", duplicate)
+    with pytest.raises(kbmod.KnowledgeBaseError, match=r"^foods.yaml: foods\[1\]"):
+        KnowledgeBase(kb_copy).load_all()
+    result = b12("foods")
+    assert result.exit_code == 1 and result.stderr.startswith("b12: error: foods.yaml: foods[1]")

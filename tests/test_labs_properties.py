@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import cache
 
 import pytest
 from hypothesis import given
@@ -12,8 +13,13 @@ from b12cli import labs
 from b12cli.kb import KnowledgeBase, bundled_data_dir
 from b12cli.units import CANONICAL, FACTORS, PLAUSIBLE, from_canonical, to_canonical
 
-THRESHOLDS = KnowledgeBase(bundled_data_dir()).thresholds
 RANK = labs.SEVERITY
+
+
+@cache
+def thresholds():
+    """Loaded on first use inside a test (with its isolated cache), never at import time."""
+    return KnowledgeBase(bundled_data_dir()).thresholds
 
 
 def value(marker):
@@ -32,7 +38,7 @@ def verdict(values: dict, age: float | None, scheme: str) -> str:
     markers = {m: labs.MarkerValue(m, v, CANONICAL[m], v)
                for m, v in values.items() if v is not None}
     query = labs.LabQuery(markers, age, scheme)
-    return labs.Assessor(THRESHOLDS, THRESHOLDS.schemes[scheme]).assess(query.markers, query.age).verdict
+    return labs.Assessor(thresholds(), thresholds().schemes[scheme]).assess(query.markers, query.age).verdict
 
 
 @given(values=panel(), age=st.one_of(st.none(), st.floats(18, 125)), scheme=st.sampled_from(["documents", "nice"]),
@@ -66,17 +72,14 @@ def _inside(interval, x: float) -> bool:
     return above and below
 
 
-EDGES = sorted({e for s in ("documents", "nice") for m in labs.MARKERS
-                for b in THRESHOLDS.schemes[s].markers[m].bands for e in (b.interval.lower, b.interval.upper)
-                if math.isfinite(e)})
-
-
-@given(values=panel(), scheme=st.sampled_from(["documents", "nice"]), edge=st.sampled_from(EDGES),
+@given(values=panel(), scheme=st.sampled_from(["documents", "nice"]), data=st.data(),
        marker=st.sampled_from(labs.MARKERS), nudge=st.sampled_from([-1, 0, 1]))
-def test_the_production_lookup_finds_the_one_band_holding_each_value(values, scheme, edge, marker, nudge):
+def test_the_production_lookup_finds_the_one_band_holding_each_value(values, scheme, data, marker, nudge):
     """``band_for`` (what single queries and batch rows use) picks the band whose interval holds
     the value, and no other band holds it: at random values and at every edge and its neighbours."""
-    bands = THRESHOLDS.schemes[scheme].markers
+    bands = thresholds().schemes[scheme].markers
+    edges = sorted({e for b in bands[marker].bands for e in (b.interval.lower, b.interval.upper) if math.isfinite(e)})
+    edge = data.draw(st.sampled_from(edges))
     probes = [(m, v) for m, v in values.items() if v is not None]
     probes.append((marker, edge if nudge == 0 else math.nextafter(edge, math.inf * nudge)))
     for m, v in probes:

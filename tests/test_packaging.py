@@ -23,6 +23,7 @@ def wheel(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_wheel_contains_every_data_file(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     for yaml_file in DATA.glob("*.yaml"):
@@ -32,6 +33,7 @@ def test_wheel_contains_every_data_file(wheel):
     assert "b12 = b12cli.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
 
 
+@pytest.mark.slow
 def test_installed_wheel_finds_its_data_from_another_folder(wheel, tmp_path):
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(target),
