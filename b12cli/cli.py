@@ -245,6 +245,8 @@ def labs(
                                           metavar="FILE"),
     fmt: str | None = typer.Option(None, "--format", "-f", help="table, json or csv; jsonl or csv with --input.",
                                    metavar="FORMAT"),
+    csv_safe: bool = typer.Option(False, "--csv-safe", help="With --input and --format csv: put a ' before "
+                                  "input cells that start with = + - @ tab or CR, so spreadsheets show them as text."),
 ) -> None:
     """Interpret B12, holoTC, MMA and homocysteine results, alone and together.
 
@@ -257,7 +259,10 @@ def labs(
     units = core.read_units({"b12": b12_unit, "mma": mma_unit})
     raw = {"b12": b12, "holotc": holotc, "mma": mma, "hcy": hcy}
     if input_file is not None:
-        raise typer.Exit(_labs_batch(input_file, raw, age, scheme, list(ref or []), units, pregnant, check, fmt))
+        raise typer.Exit(_labs_batch(input_file, raw, age, scheme, list(ref or []), units, pregnant, check, fmt,
+                                     csv_safe))
+    if csv_safe:
+        raise UsageError("--csv-safe applies only to --input with --format csv")
     fmt = _format(fmt or "table", FORMATS + ("jsonl",))
     query = core.LabQuery(core.read_markers(raw, units), core.read_age(age), scheme,
                           core.read_refs(list(ref or []), units), pregnant)
@@ -270,7 +275,7 @@ def labs(
 
 
 def _labs_batch(path: str, raw: dict, age: str | None, scheme: str, refs: list[str], units: dict, pregnant: bool,
-                check: bool, fmt: str | None) -> int:
+                check: bool, fmt: str | None, csv_safe: bool = False) -> int:
     """`labs --input`: the options that apply to every row, then the batch run."""
     from b12cli import batch
 
@@ -280,7 +285,9 @@ def _labs_batch(path: str, raw: dict, age: str | None, scheme: str, refs: list[s
     if age is not None:
         raise UsageError("--age cannot be combined with --input; use an age column in the file")
     fmt = _format(fmt or "jsonl", ("jsonl", "csv"))
-    options = batch.BatchOptions(scheme, refs, units, pregnant, check)
+    if csv_safe and fmt != "csv":
+        raise UsageError("--csv-safe applies only to --format csv")
+    options = batch.BatchOptions(scheme, refs, units, pregnant, check, csv_safe)
     return batch.run(KnowledgeBase().thresholds, path, fmt, options)
 
 
