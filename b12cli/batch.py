@@ -151,10 +151,9 @@ class Lines:
     after that one are read again as records of their own (``pending``).
     """
 
-    LIMIT = MAX_ROW + 2  # a line of MAX_ROW characters and its CR LF
-
     def __init__(self, source: IO[str]) -> None:
         self.readline = source.readline
+        self.limit = MAX_ROW + 2  # a line of MAX_ROW characters and its CR LF
         self.pending: deque[str] = deque()  # lines to read again, in order, before the input's next
         self.held: list[str] = []
         self.cut: deque[int] = deque()  # numbers of lines over MAX_ROW not yet reported
@@ -166,7 +165,7 @@ class Lines:
 
     def iterate(self, number: int) -> Iterator[str]:
         """The lines after line ``number``."""
-        readline, pending, held, limit = self.readline, self.pending, self.held, self.LIMIT
+        readline, pending, held, limit = self.readline, self.pending, self.held, self.limit
         carry, size, self.carry = self.carry, 0, ""
         while True:
             if pending:
@@ -199,11 +198,11 @@ class Lines:
         of the next line when it had to be read to tell a CR LF from a lone CR."""
         while piece and piece[-1] != "\n":
             if piece[-1] == "\r":
-                if len(piece) < self.LIMIT:
+                if len(piece) < self.limit:
                     return ""
                 after = self.readline(1)
                 return "" if after == "\n" else after
-            piece = self.readline(self.LIMIT)
+            piece = self.readline(self.limit)
         return ""
 
     def reread(self, start: int) -> int:
@@ -268,7 +267,7 @@ def _records(lines: Lines, after: int = 0) -> Iterator[tuple[int, list[str], str
 def _loose(line: str) -> list[str]:
     """The cells of a record's first line as far as they can be read, to show with its error."""
     try:
-        return next(csv.reader([line]), [])
+        return next(csv.reader([line.rstrip("\r\n")]), [])
     except csv.Error:
         return []
 
