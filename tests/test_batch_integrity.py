@@ -204,7 +204,7 @@ def test_csv_safe_quotes_cells_that_a_spreadsheet_would_run(b12):
 @pytest.mark.parametrize("args", [["--b12", "300"], ["--input", "-"], ["--input", "-", "--format", "jsonl"]])
 def test_csv_safe_is_refused_where_it_cannot_apply(b12, args):
     result = b12("labs", *args, "--csv-safe", input="b12\n300\n")
-    assert result.exit_code == 2 and "--csv-safe" in result.stderr and result.stdout == ""
+    assert result.exit_code == 2 and "--csv-safe applies only" in result.stderr and result.stdout == ""
 
 
 # --- output streams ----------------------------------------------------------------------------------
