@@ -226,8 +226,6 @@ def _too_large(lines: Lines, last: int) -> str:
 
 def _unreadable(lines: Lines, start: int, exc: Exception) -> str:
     """The error for a record on line ``start`` that csv could not read."""
-    if lines.cut and lines.cut[0] == start:
-        return _too_large(lines, start)
     if isinstance(exc, _Unclosed):
         return (f'unterminated quote (a " in the record on line {start} is not closed within {MAX_LINES:,} '
                 f"lines or {MAX_ROW:,} characters); the lines after it are read as records of their own")

@@ -116,12 +116,22 @@ def test_a_line_over_the_row_limit_is_an_error_without_being_held(b12, tmp_path)
 @pytest.mark.parametrize("ending", ["\n", "\r\n", "\r"])
 def test_row_limit_edges_with_every_line_ending(monkeypatch, ending):
     monkeypatch.setattr(batch, "MAX_ROW", 20)
-    lines = ["b12,note", "1," + "a" * 18, "2," + "b" * 19, "3," + "c" * 20, "4," + "d" * 45, "5,e"]
+    # line 3 ends exactly where the bounded read stops, so its CR is read apart from what follows
+    lines = ["b12,note", "1," + "a" * 18, "2," + "b" * 19, "5,e", "3," + "c" * 20, "4," + "d" * 45, "6,f"]
     found = read(ending.join(lines) + ending)
-    assert [line for line, _, _ in found] == [1, 2, 3, 4, 5, 6]  # numbers stay right after a cut line
-    assert [error is None for _, _, error in found] == [True, True, False, False, False, True]
-    assert found[1][1] == ["1", "a" * 18] and found[5][1] == ["5", "e"]
+    assert [line for line, _, _ in found] == [1, 2, 3, 4, 5, 6, 7]  # numbers stay right after a cut line
+    assert [error is None for _, _, error in found] == [True, True, False, True, False, False, True]
+    assert found[1][1] == ["1", "a" * 18] and found[3][1] == ["5", "e"] and found[6][1] == ["6", "f"]
     assert "line 3 is over 20 characters" in found[2][2]
+
+
+def test_a_cut_line_that_ends_an_open_quote_loses_nothing_of_the_next_line(monkeypatch):
+    monkeypatch.setattr(batch, "MAX_ROW", 20)
+    monkeypatch.setattr(batch, "MAX_LINES", 1)
+    found = read("\r".join(["b12,note", '1,"open', "2," + "b" * 19, "5,e"]) + "\r")
+    assert [line for line, _, _ in found] == [1, 2, 3, 4]
+    assert "not closed within 1 lines" in found[1][2] and "line 3 is over" in found[2][2]
+    assert found[3] == (4, ["5", "e"], None)
 
 
 def test_a_multi_line_record_over_the_row_limit_is_an_error(monkeypatch):
