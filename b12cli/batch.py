@@ -167,6 +167,7 @@ class Lines:
         """The lines after line ``number``."""
         readline, pending, held, limit = self.readline, self.pending, self.held, self.limit
         carry, size, self.carry = self.carry, 0, ""
+        max_row, max_lines = MAX_ROW, MAX_LINES
         while True:
             if pending:
                 line = pending.popleft()
@@ -176,7 +177,7 @@ class Lines:
                 if not line:
                     self.eof = True
                     return
-                if len(line) > MAX_ROW and len(line.rstrip("\r\n")) > MAX_ROW:
+                if len(line) > max_row and len(line.rstrip("\r\n")) > max_row:
                     carry = self._skip(line)
                     self.cut.append(number + 1)
                     line = "\n"
@@ -184,7 +185,7 @@ class Lines:
             self.chars += len(line)
             if held:
                 size += len(line)
-                if size > MAX_ROW or len(held) >= MAX_LINES:
+                if size > max_row or len(held) >= max_lines:
                     held.append(line)
                     self.carry = carry
                     raise _Unclosed
@@ -252,7 +253,7 @@ def _records(lines: Lines, after: int = 0) -> Iterator[tuple[int, list[str], str
                     yield start, cells[: lines.width], (
                         f"row is too large ({len(cells):,} cells; at most {lines.max_cells:,}); its input "
                         f"keeps only the header's columns")
-                elif not _blank(cells):
+                elif cells and (len(cells) > 1 or cells[0].strip()):  # not _blank(cells), inlined
                     yield start, cells, None
             return
         except (csv.Error, _Unclosed) as exc:
