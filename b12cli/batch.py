@@ -129,11 +129,6 @@ def _not_utf8(cells: list[str]) -> bool:
     return False
 
 
-def _blank(cells: list[str]) -> bool:
-    """A blank line (csv gives [] or one whitespace cell); a row of empty cells is still a record."""
-    return not cells or (len(cells) == 1 and not cells[0].strip())
-
-
 Record = tuple[int, list[str], str | None]  # (first line, cells, error)
 
 
@@ -253,7 +248,7 @@ def _records(lines: Lines, after: int = 0) -> Iterator[tuple[int, list[str], str
                     yield start, cells[: lines.width], (
                         f"row is too large ({len(cells):,} cells; at most {lines.max_cells:,}); its input "
                         f"keeps only the header's columns")
-                elif cells and (len(cells) > 1 or cells[0].strip()):  # not _blank(cells), inlined
+                elif cells and (len(cells) > 1 or cells[0].strip()):  # not a blank line
                     yield start, cells, None
             return
         except (csv.Error, _Unclosed) as exc:
@@ -450,16 +445,15 @@ class Tally:
             self.verdicts[verdict] += count
 
 
-
-
 def process(interpreter: Interpreter, fmt: JsonlFormat | CsvFormat, chunk: list[Record]) -> tuple[str, Tally]:
     """Interpret and format a chunk of records: their output text, in order, and their counts."""
     tally, out = Tally(interpreter.check), []
     interpret, record, add = interpreter.row, fmt.record, tally.add
     for line, cells, error in chunk:
         row = None
-        if error is None and _not_utf8(cells):
-            cells, error = [c.encode("utf-8", "replace").decode("utf-8") for c in cells], "row is not valid UTF-8 text"
+        if _not_utf8(cells):  # error records too: their cells are written as well
+            cells = [c.encode("utf-8", "replace").decode("utf-8") for c in cells]
+            error = error or "row is not valid UTF-8 text"
         if error is None:
             try:
                 row = interpret(cells)

@@ -87,6 +87,14 @@ def test_a_quote_closed_then_followed_by_text_is_an_error_not_a_silent_join(b12)
     assert good["line"] == 3 and good["input"]["note"] == "x"
 
 
+def test_a_broken_record_with_bytes_that_are_not_utf8_is_still_written(b12, tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes('b12,note\n180,"Zoë\n100,x\n'.encode("latin-1"))
+    result, (broken, good) = records(b12, "--input", str(path))
+    assert result.exit_code == 4 and "unterminated quote" in broken["error"]
+    assert broken["input"]["note"] == "Zo?" and good["input"]["note"] == "x"
+
+
 def test_a_broken_record_over_several_lines_rereads_the_lines_after_its_first():
     found = read('b12\n"1\n2"x\n3\n')
     assert [(line, error is None) for line, _, error in found] == [(1, True), (2, False), (3, True), (4, True)]
