@@ -119,13 +119,14 @@ def _open(path: str) -> IO[str]:
 
 
 def _not_utf8(cells: list[str]) -> bool:
-    """True when a cell holds bytes that were not UTF-8 (cheap for ASCII rows)."""
-    for cell in cells:
-        if not cell.isascii():
-            try:
-                cell.encode("utf-8")
-            except UnicodeEncodeError:
-                return True
+    """True when a cell holds bytes that were not UTF-8 (one check of the joined row: cheap for ASCII)."""
+    text = "".join(cells)
+    if text.isascii():
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
     return False
 
 
