@@ -9,7 +9,9 @@ single query.
 
 from __future__ import annotations
 
+import codecs
 import csv
+import functools
 import io
 import json
 import json.encoder
@@ -18,6 +20,7 @@ from collections import deque
 from itertools import chain
 from typing import IO, Callable, Iterator, NamedTuple, TypeVar
 
+from b12cli.columns import UNIT_COLUMNS, Columns, map_columns
 from b12cli.errors import ExitCode, UsageError
 from b12cli.kb import Thresholds
 from b12cli.labs import Assessor, Core, is_abnormal, read_age, read_refs, read_scheme
@@ -25,8 +28,10 @@ from b12cli.units import MarkerValue, marker_reader, normalize_unit
 from b12cli.vocab import CANONICAL, MARKER_STATUSES, MARKERS, VERDICTS
 
 FIELD_LIMIT = 1 << 20  # a cell over 1 MiB is refused as that row's error
-UNIT_COLUMNS = {"b12_unit": "b12", "mma_unit": "mma"}
-KNOWN = (*MARKERS, "age", *UNIT_COLUMNS)
+MAX_ROW = 1 << 20  # characters in one row (all its lines); a longer row is that row's error
+MAX_CELLS = 10_000  # cells in one row (or the header's width, if wider); more is that row's error
+MAX_LINES = 1_000  # lines one quoted cell may span before its quote counts as never closed
+CHUNK_CHARS = 4 << 20  # input characters per unit of work, so wide rows keep memory flat
 STATUS_COLUMNS = [f"{m}_status" for m in MARKERS] + ["verdict", "cb12", "cb12_category", "error"]
 CHUNK = 2000  # records per unit of work; output is written a chunk at a time
 MEMO_LIMIT = 8192  # entries per memo before it is emptied: lab values repeat; memory must not grow
@@ -38,15 +43,12 @@ class BatchOptions(NamedTuple):
     units: dict[str, str | None]
     pregnant: bool
     check: bool
+    csv_safe: bool = False  # CSV output: a quote before input cells that start with = + - @ tab or CR
+    columns: dict[str, str] = {}  # --column MARKER=HEADER choices (never mutated)
 
 
 class RowError(Exception):
     pass
-
-
-class Columns(NamedTuple):
-    names: list[str]  # as in the header, made unique so `input` keeps every cell
-    positions: dict[str, int]  # known column (casefolded) -> position
 
 
 class Row(NamedTuple):
@@ -58,26 +60,6 @@ class Row(NamedTuple):
     @property
     def abnormal(self) -> bool:
         return is_abnormal(self.core.verdict, self.core.status.values())
-
-
-def _columns(header: list[str]) -> Columns:
-    positions: dict[str, int] = {}
-    names: list[str] = []
-    for i, raw in enumerate(header):
-        key = raw.strip().casefold()
-        if key in KNOWN:
-            if key in positions:
-                raise UsageError(f"the header has the column {key!r} twice (columns {positions[key] + 1} and {i + 1})")
-            positions[key] = i
-        name, n = raw, 2
-        while name in names:
-            name, n = f"{raw}_{n}", n + 1
-        names.append(name)
-    if not any(m in positions for m in MARKERS):
-        shown = ", ".join(header)[:120] or "nothing"
-        raise UsageError(f"the header has no marker column; expected at least one of {', '.join(MARKERS)} "
-                         f"(got: {shown})")
-    return Columns(names, positions)
 
 
 def _open(path: str) -> IO[str]:
@@ -98,55 +80,161 @@ def _open(path: str) -> IO[str]:
 
 
 def _not_utf8(cells: list[str]) -> bool:
-    """True when a cell holds bytes that were not UTF-8 (cheap for ASCII rows)."""
-    for cell in cells:
-        if not cell.isascii():
-            try:
-                cell.encode("utf-8")
-            except UnicodeEncodeError:
-                return True
+    """True when a cell holds bytes that were not UTF-8 (one check of the joined row: cheap for ASCII)."""
+    text = "".join(cells)
+    if text.isascii():
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
     return False
 
 
-def _blank(cells: list[str]) -> bool:
-    """A blank line (csv gives [] or one whitespace cell); a row of empty cells is still a record."""
-    return not cells or (len(cells) == 1 and not cells[0].strip())
+Record = tuple[int, list[str], str | None]  # (first line, cells, error)
 
 
-def _records(reader) -> Iterator[tuple[int, list[str] | None, str | None]]:  # noqa: ANN001
-    """(first line, cells, error) per non-blank record; a record csv cannot read comes with its error."""
-    last = reader.line_num
+class _Unclosed(Exception):
+    """A record still open after MAX_LINES lines or MAX_ROW characters (a quote that never closes)."""
+
+
+class Lines:
+    """The input's physical lines for csv, read with a bound so that no line is ever held whole
+    when it is longer than MAX_ROW characters: such a line is skipped in pieces, csv gets an empty
+    line in its place, and its number goes into ``cut`` for the record that holds it to report.
+
+    The lines of the record being read are kept in ``held`` (the reader empties it after each
+    record), so that a record that cannot be read is reported on its first line and the lines
+    after that one are read again as records of their own (``pending``).
+    """
+
+    def __init__(self, source: IO[str]) -> None:
+        self.readline = source.readline
+        self.limit = MAX_ROW + 2  # a line of MAX_ROW characters and its CR LF
+        self.pending: deque[str] = deque()  # lines to read again, in order, before the input's next
+        self.held: list[str] = []
+        self.cut: deque[int] = deque()  # numbers of lines over MAX_ROW not yet reported
+        self.chars = 0  # characters handed to csv so far (sizes the chunks of work)
+        self.eof = False  # csv asked for a line after the last one
+        self.max_cells = sys.maxsize  # set once the header's width is known
+        self.width = 0
+        self.carry = ""  # the start of the next line, read to tell a CR LF from a lone CR
+
+    def iterate(self, number: int) -> Iterator[str]:
+        """The lines after line ``number``."""
+        readline, pending, held, limit = self.readline, self.pending, self.held, self.limit
+        carry, size, self.carry = self.carry, 0, ""
+        max_row, max_lines = MAX_ROW, MAX_LINES
+        while True:
+            if pending:
+                line = pending.popleft()
+            else:
+                line = carry + readline(limit - len(carry)) if carry else readline(limit)
+                carry = ""
+                if not line:
+                    self.eof = True
+                    return
+                if len(line) > max_row and len(line.rstrip("\r\n")) > max_row:
+                    carry = self._skip(line)
+                    self.cut.append(number + 1)
+                    line = "\n"
+            number += 1
+            self.chars += len(line)
+            if held:
+                size += len(line)
+                if size > max_row or len(held) >= max_lines:
+                    held.append(line)
+                    self.carry = carry
+                    raise _Unclosed
+            else:
+                size = len(line)
+            held.append(line)
+            yield line
+
+    def _skip(self, piece: str) -> str:
+        """Read past the rest of an over-long line, a piece at a time; returns the first character
+        of the next line when it had to be read to tell a CR LF from a lone CR."""
+        while piece and piece[-1] != "\n":
+            if piece[-1] == "\r":
+                if len(piece) < self.limit:
+                    return ""
+                after = self.readline(1)
+                return "" if after == "\n" else after
+            piece = self.readline(self.limit)
+        return ""
+
+    def reread(self, start: int) -> int:
+        """After a record on line ``start`` could not be read: its later lines are read again."""
+        held = self.held
+        self.pending.extendleft(reversed(held[1:]))
+        held.clear()
+        self.eof = False
+        return start
+
+
+def _too_large(lines: Lines, last: int) -> str:
+    """The error for a record holding a line over MAX_ROW (lines up to ``last``)."""
+    cut = lines.cut
+    first = cut[0]
+    while cut and cut[0] <= last:
+        cut.popleft()
+    return (f"row is too large (line {first} is over {MAX_ROW:,} characters; at most {MAX_ROW:,} per row); "
+            f"its input is not kept")
+
+
+def _unreadable(lines: Lines, start: int, exc: Exception) -> str:
+    """The error for a record on line ``start`` that csv could not read."""
+    if isinstance(exc, _Unclosed):
+        return (f'unterminated quote (a " in the record on line {start} is not closed within {MAX_LINES:,} '
+                f"lines or {MAX_ROW:,} characters); the lines after it are read as records of their own")
+    if lines.eof:
+        return (f'unterminated quote (a " in the record on line {start} is never closed); the lines after it '
+                f"are read as records of their own")
+    return f"cannot read this row as CSV ({exc})"
+
+
+def _records(lines: Lines, after: int = 0) -> Iterator[tuple[int, list[str], str | None]]:
+    """(first line, cells, error) per non-blank record after line ``after``. A record that csv cannot
+    read, or that is too large, comes with its error; no line outside a closed quote is ever lost."""
+    held = lines.held
     while True:
+        reader = csv.reader(lines.iterate(after), strict=True)
+        last = after
         try:
-            cells = next(reader)
-        except StopIteration:
+            for cells in reader:
+                start, last = last + 1, after + reader.line_num
+                held.clear()
+                if lines.cut and lines.cut[0] <= last:
+                    yield start, [], _too_large(lines, last)
+                elif len(cells) > lines.max_cells:
+                    yield start, cells[: lines.width], (
+                        f"row is too large ({len(cells):,} cells; at most {lines.max_cells:,}); its input "
+                        f"keeps only the header's columns")
+                elif cells and (len(cells) > 1 or cells[0].strip()):  # not a blank line
+                    yield start, cells, None
             return
-        except csv.Error as exc:
-            yield last + 1, None, f"cannot read this row as CSV ({exc})"
-            last = reader.line_num
-            continue
-        start, last = last + 1, reader.line_num
-        if not _blank(cells):
-            yield start, cells, None
+        except (csv.Error, _Unclosed) as exc:
+            start = last + 1
+            error = _unreadable(lines, start, exc)
+            yield start, _loose(held[0]) if held else [], error
+            after = lines.reread(start)
+
+
+def _loose(line: str) -> list[str]:
+    """The cells of a record's first line as far as they can be read, to show with its error."""
+    try:
+        return next(csv.reader([line.rstrip("\r\n")]), [])
+    except csv.Error:
+        return []
 
 
 T = TypeVar("T")
 
 
 def memoized(read: Callable[[str], T]) -> Callable[[str], T]:
-    """The same reader, remembering recent cells: lab values repeat a lot across rows.
-    Errors are not remembered (they raise each time); the memo is emptied when it fills."""
-    memo: dict[str, T] = {}
-
-    def read_memo(text: str) -> T:
-        found = memo.get(text)
-        if found is None:
-            if len(memo) >= MEMO_LIMIT:
-                memo.clear()
-            found = memo[text] = read(text)
-        return found
-
-    return read_memo
+    """The same reader, remembering recent cells (lab values repeat a lot across rows); at most
+    MEMO_LIMIT of them, so memory does not grow. Errors are not remembered: they raise each time."""
+    return functools.lru_cache(maxsize=MEMO_LIMIT)(read)
 
 
 class Interpreter:
@@ -155,7 +243,7 @@ class Interpreter:
     def __init__(self, thresholds: Thresholds, columns: Columns, options: BatchOptions) -> None:
         self.scheme = read_scheme(thresholds, options.scheme)
         self.assessor = Assessor(thresholds, self.scheme, read_refs(options.refs, options.units))
-        self.units = options.units
+        self.units = {**options.units, **columns.units}  # a unit in a column's header counts as given
         self.check = options.check
         self.width = len(columns.names)
         where = columns.positions
@@ -202,13 +290,15 @@ class Interpreter:
 
 class JsonlFormat:
     """The compact record of the spec, one line each. The fixed parts are preformatted;
-    floats use ``float.__repr__``, exactly as ``json`` writes them."""
+    floats use ``float.__repr__``, exactly as ``json`` writes them. With ``ascii_only`` (an output
+    that cannot take every character) strings are written with ``\\u`` escapes: the same JSON."""
 
-    def __init__(self, columns: Columns) -> None:
+    def __init__(self, columns: Columns, ascii_only: bool = False) -> None:
         self.names, self.width = columns.names, len(columns.names)
-        self.encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
-        self.string = json.encoder.encode_basestring  # the C string encoder json itself uses
-        self.template = "{" + ",".join(f"{self.string(name)}:%s" for name in self.names) + "}"
+        self.encode = json.JSONEncoder(ensure_ascii=ascii_only, allow_nan=False, separators=(",", ":")).encode
+        # the C string encoders json itself uses
+        self.string = json.encoder.encode_basestring_ascii if ascii_only else json.encoder.encode_basestring
+        self.keys = [f"{self.string(name)}:" for name in self.names]  # no %-template: names may hold %
         self.head = {m: f'{{"marker":"{m}","canonical_value":' for m in MARKERS}
         self.tail = {m: {s: f',"canonical_unit":"{CANONICAL[m]}","status":"{s}","censored":' for s in MARKER_STATUSES}
                      for m in MARKERS}
@@ -225,7 +315,7 @@ class JsonlFormat:
         elif len(cells) > self.width:
             extra = {f"_extra_{i + 1}": cell for i, cell in enumerate(cells) if i >= self.width}
             return self.encode({**dict(zip(self.names, cells)), **extra})
-        return self.template % tuple(map(self.string, cells))
+        return "{" + ",".join(map(str.__add__, self.keys, map(self.string, cells))) + "}"
 
     def record(self, line: int, cells: list[str], row: Row | None, error: str | None) -> str:
         if error is not None:
@@ -249,13 +339,19 @@ class JsonlFormat:
                 f'"verdict":"{core.verdict}","cb12":{cb12}}}\n')
 
 
-class CsvFormat:
-    """The input columns plus statuses, verdict, cB12 and error."""
+SPREADSHEET_FORMULA = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may run as a formula (OWASP)
 
-    def __init__(self, columns: Columns) -> None:
+
+class CsvFormat:
+    """The input columns plus statuses, verdict, cB12 and error. With ``safe`` (--csv-safe) an input
+    cell that starts with = + - @ tab or CR gets a leading single quote, so that a spreadsheet shows
+    it as text instead of running it (negative numbers included: every such cell, as OWASP advises)."""
+
+    def __init__(self, columns: Columns, safe: bool = False) -> None:
         self.buffer = io.StringIO()
         self.writer = csv.writer(self.buffer, lineterminator="\n")
         self.names, self.width = columns.names, len(columns.names)
+        self.safe = safe
 
     def _take(self) -> str:
         text = self.buffer.getvalue()
@@ -264,11 +360,16 @@ class CsvFormat:
         return text
 
     def header(self) -> str:
-        self.writer.writerow(self.names + STATUS_COLUMNS)
+        self.writer.writerow(self._cells(self.names) + STATUS_COLUMNS)
         return self._take()
 
+    def _cells(self, cells: list[str]) -> list[str]:
+        if self.safe:
+            return [f"'{c}" if c.startswith(SPREADSHEET_FORMULA) else c for c in cells]
+        return cells
+
     def record(self, line: int, cells: list[str], row: Row | None, error: str | None) -> str:
-        cells = (cells + [""] * (self.width - len(cells)))[: self.width]
+        cells = self._cells((cells + [""] * (self.width - len(cells)))[: self.width])
         if error is not None:
             self.writer.writerow(cells + [""] * (len(STATUS_COLUMNS) - 1) + [error])
         else:
@@ -304,17 +405,15 @@ class Tally:
             self.verdicts[verdict] += count
 
 
-Record = tuple[int, list[str], str | None]
-
-
 def process(interpreter: Interpreter, fmt: JsonlFormat | CsvFormat, chunk: list[Record]) -> tuple[str, Tally]:
     """Interpret and format a chunk of records: their output text, in order, and their counts."""
     tally, out = Tally(interpreter.check), []
     interpret, record, add = interpreter.row, fmt.record, tally.add
     for line, cells, error in chunk:
         row = None
-        if error is None and _not_utf8(cells):
-            cells, error = [c.encode("utf-8", "replace").decode("utf-8") for c in cells], "row is not valid UTF-8 text"
+        if _not_utf8(cells):  # error records too: their cells are written as well
+            cells = [c.encode("utf-8", "replace").decode("utf-8") for c in cells]
+            error = error or "row is not valid UTF-8 text"
         if error is None:
             try:
                 row = interpret(cells)
@@ -325,11 +424,27 @@ def process(interpreter: Interpreter, fmt: JsonlFormat | CsvFormat, chunk: list[
     return "".join(out), tally
 
 
-def _serve(connection, interpreter: Interpreter, fmt: JsonlFormat | CsvFormat) -> None:  # noqa: ANN001
-    """A forked worker: chunks in, (text, tally) out, until it is sent None."""
-    while (chunk := connection.recv()) is not None:
+def _serve(connection, inherited: list, interpreter: Interpreter, fmt: JsonlFormat | CsvFormat) -> None:  # noqa: ANN001
+    """A forked worker: chunks in, (text, tally) out, until it is sent None or the parent is gone.
+
+    The pipe ends it inherited and does not use (the parent's, other workers') are closed first, so
+    that when the parent dies, however it dies, the worker's ``recv`` sees the end of the pipe."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it closes our pipe
+    for end in inherited:
+        end.close()
+    while True:
+        try:
+            chunk = connection.recv()
+        except (EOFError, OSError):
+            return
+        if chunk is None:
+            return
         try:
             connection.send(("ok", *process(interpreter, fmt, chunk)))
+        except (BrokenPipeError, EOFError, ConnectionResetError):
+            return
         except Exception as exc:  # a bug: the parent reports it as an internal error
             connection.send(("fail", f"{type(exc).__name__}: {exc}", None))
 
@@ -351,7 +466,8 @@ class Workers:
         self.connections, self.processes = [], []
         for _ in range(count):
             mine, theirs = context.Pipe()
-            process_ = context.Process(target=_serve, args=(theirs, interpreter, fmt), daemon=True)
+            inherited = [*self.connections, mine]  # what a fork copies that is not the worker's own
+            process_ = context.Process(target=_serve, args=(theirs, inherited, interpreter, fmt), daemon=True)
             process_.start()
             theirs.close()
             self.connections.append(mine)
@@ -385,13 +501,15 @@ class Workers:
                 process_.terminate()
 
 
-def _chunks(records: Iterator[tuple[int, list[str] | None, str | None]]) -> Iterator[list[Record]]:
+def _chunks(records: Iterator[Record], lines: Lines) -> Iterator[list[Record]]:
+    """Records in lists of at most CHUNK records and about CHUNK_CHARS characters of input."""
     chunk: list[Record] = []
-    for line, cells, error in records:
-        chunk.append((line, cells or [], error))
-        if len(chunk) == CHUNK:
+    mark = lines.chars
+    for record in records:
+        chunk.append(record)
+        if len(chunk) == CHUNK or lines.chars - mark > CHUNK_CHARS:
             yield chunk
-            chunk = []
+            chunk, mark = [], lines.chars
     if chunk:
         yield chunk
 
@@ -410,17 +528,38 @@ def workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
+def _say(text: str) -> None:
+    """Write to stderr if there is one: a closed or missing stderr never stops the data."""
+    err = sys.stderr
+    if err is None:
+        return
+    try:
+        err.write(text)
+        err.flush()
+    except (OSError, ValueError):
+        pass
+
+
+def _is_terminal(stream) -> bool:  # noqa: ANN001
+    try:
+        return stream is not None and stream.isatty()
+    except (OSError, ValueError):
+        return False
+
+
 class Progress:
-    """A Rich progress display on stderr, only when stderr is a terminal."""
+    """A Rich progress display on stderr (never stdout), only when stderr is a terminal."""
 
     def __init__(self) -> None:
         self.bar = None
-        if sys.stderr.isatty():
+        if _is_terminal(sys.stderr):
+            from rich.console import Console
             from rich.progress import Progress as RichProgress
             from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
 
             self.bar = RichProgress(SpinnerColumn(), TextColumn("{task.completed} rows"), TimeElapsedColumn(),
-                                    transient=True, redirect_stdout=False, redirect_stderr=False)
+                                    console=Console(stderr=True), transient=True, redirect_stdout=False,
+                                    redirect_stderr=False)
             self.task = self.bar.add_task("rows", total=None)
             self.bar.start()
 
@@ -430,45 +569,82 @@ class Progress:
 
     def stop(self) -> None:
         if self.bar is not None:
-            self.bar.stop()
+            try:
+                self.bar.stop()
+            except (OSError, ValueError):
+                pass
 
 
-def _header(reader, path: str) -> list[str]:  # noqa: ANN001
-    try:
-        header = next((r for r in reader if not _blank(r)), None)
-    except csv.Error as exc:
-        raise UsageError(f"--input {path!r}: the header cannot be read as UTF-8 CSV text ({exc})") from None
-    if header is None:
+class Output:
+    """stdout for records. Where its encoding cannot take every character (say ASCII), characters
+    it lacks are written as backslash escapes instead of stopping the run (JSONL uses ``\\u``
+    escapes itself, so its records stay exact)."""
+
+    def __init__(self) -> None:
+        self.stream = sys.stdout
+        encoding = getattr(self.stream, "encoding", None) or "utf-8"
+        try:
+            self.encoding = codecs.lookup(encoding).name
+        except LookupError:
+            self.encoding = "ascii"
+        self.unicode = self.encoding.startswith("utf")
+
+    def write(self, text: str) -> None:
+        if not self.unicode:
+            text = text.encode(self.encoding, "backslashreplace").decode(self.encoding)
+        self.stream.write(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+def _header(records: Iterator[Record], path: str) -> list[str]:
+    first = next(records, None)
+    if first is None:
         raise UsageError(f"--input {path!r} is empty; expected a CSV header and rows")
+    line, header, error = first
+    if error is not None:
+        raise UsageError(f"--input {path!r}: the header (line {line}) cannot be read: {error}")
+    if _not_utf8(header):
+        raise UsageError(f"--input {path!r}: the header is not UTF-8 text; save the file as UTF-8")
     return header
+
+
+def _formatter(fmt: str, columns: Columns, out: Output, options: BatchOptions) -> JsonlFormat | CsvFormat:
+    if fmt == "jsonl":
+        return JsonlFormat(columns, ascii_only=not out.unicode)
+    return CsvFormat(columns, safe=options.csv_safe)
 
 
 def run(thresholds: Thresholds, path: str, fmt: str, options: BatchOptions) -> int:
     csv.field_size_limit(FIELD_LIMIT)
     with _open(path) as source:
-        reader = csv.reader(source)
-        header = _header(reader, path)
-        if _not_utf8(header):
-            raise UsageError(f"--input {path!r}: the header is not UTF-8 text; save the file as UTF-8")
-        columns = _columns(header)
+        lines = Lines(source)
+        records = _records(lines)
+        columns = map_columns(_header(records, path), options.columns, options.units)
+        for warning in columns.warnings:
+            _say(f"b12: warning: {warning}\n")
+        lines.width, lines.max_cells = len(columns.names), max(MAX_CELLS, len(columns.names))
         interpreter = Interpreter(thresholds, columns, options)
-        formatter = (JsonlFormat if fmt == "jsonl" else CsvFormat)(columns)
-        sys.stdout.write(formatter.header())
-        tally = _stream(_chunks(_records(reader)), interpreter, formatter)
+        out = Output()
+        formatter = _formatter(fmt, columns, out, options)
+        out.write(formatter.header())
+        tally = _stream(_chunks(records, lines), interpreter, formatter, out)
     _summary(thresholds, interpreter.scheme, tally, options.pregnant)
     if tally.errors:
         return ExitCode.ROWS_INVALID
     return ExitCode.CHECK_FAILED if options.check and tally.abnormal else ExitCode.OK
 
 
-def _stream(chunks: Iterator[list[Record]], interpreter: Interpreter, formatter) -> Tally:  # noqa: ANN001
+def _stream(chunks: Iterator[list[Record]], interpreter: Interpreter, formatter, out: Output) -> Tally:  # noqa: ANN001
     """Chunks in order to stdout. A second chunk means a large input: from then on the chunks
     are shared out to forked workers, and results are written in input order."""
-    tally, out = Tally(interpreter.check), sys.stdout
+    tally = Tally(interpreter.check)
     first = next(chunks, None)
     if first is None:
         return tally
-    count = workers() if len(first) == CHUNK else 1
+    second = next(chunks, None)
+    count = workers() if second is not None else 1
     pool = Workers(count, interpreter, formatter) if count > 1 else None  # before any progress thread
     progress = Progress()
 
@@ -480,7 +656,7 @@ def _stream(chunks: Iterator[list[Record]], interpreter: Interpreter, formatter)
 
     finished = False
     try:
-        for chunk in chain((first,), chunks):
+        for chunk in chain((first,), () if second is None else (second,), chunks):
             emit(process(interpreter, formatter, chunk) if pool is None else pool.submit(chunk))
         while pool is not None and pool.busy:
             emit(pool.collect())
@@ -496,7 +672,5 @@ def _stream(chunks: Iterator[list[Record]], interpreter: Interpreter, formatter)
 def _summary(thresholds: Thresholds, scheme, tally: Tally, pregnant: bool) -> None:  # noqa: ANN001
     counts = ", ".join(f"{v} {tally.verdicts[v]}" for v in reversed(VERDICTS))
     pregnancy = f" {thresholds.messages['note-pregnancy'].cited()}" if pregnant else ""
-    sys.stderr.write(
-        f"b12: {tally.rows} rows: {counts}, errors {tally.errors}; scheme {scheme.id} "
-        f"(sources: {', '.join(scheme.sources)}).{pregnancy} {thresholds.disclaimer}\n"
-    )
+    _say(f"b12: {tally.rows} rows: {counts}, errors {tally.errors}; scheme {scheme.id} "
+         f"(sources: {', '.join(scheme.sources)}).{pregnancy} {thresholds.disclaimer}\n")

@@ -300,6 +300,11 @@ def labs(
                                           metavar="FILE"),
     fmt: str | None = typer.Option(None, "--format", "-f", help="table, json or csv; jsonl or csv with --input.",
                                    metavar="FORMAT"),
+    column: List[str] | None = typer.Option(None, "--column", metavar="MARKER=HEADER",
+                                            help="With --input: the column that holds a marker (or age, b12_unit, "
+                                            "mma_unit), e.g. b12='Serum B12 result' (repeatable)."),
+    csv_safe: bool = typer.Option(False, "--csv-safe", help="With --input and --format csv: put a ' before "
+                                  "input cells that start with = + - @ tab or CR, so spreadsheets show them as text."),
 ) -> int:
     """Interpret B12, holoTC, MMA and homocysteine results, alone and together.
 
@@ -312,7 +317,10 @@ def labs(
     units = core.read_units({"b12": b12_unit, "mma": mma_unit})
     raw = {"b12": b12, "holotc": holotc, "mma": mma, "hcy": hcy}
     if input_file is not None:
-        return _labs_batch(input_file, raw, age, scheme, list(ref or []), units, pregnant, check, fmt)
+        return _labs_batch(input_file, raw, age, fmt, {"scheme": scheme, "refs": list(ref or []), "units": units,
+                           "pregnant": pregnant, "check": check, "csv_safe": csv_safe, "columns": list(column or [])})
+    if csv_safe or column:
+        raise UsageError(f"{'--csv-safe' if csv_safe else '--column'} applies only to --input")
     fmt = _format(fmt or "table", FORMATS + ("jsonl",))
     query = core.LabQuery(core.read_markers(raw, units), core.read_age(age), scheme,
                           core.read_refs(list(ref or []), units), pregnant)
@@ -323,10 +331,10 @@ def labs(
     return ExitCode.CHECK_FAILED if check and result.abnormal else ExitCode.OK
 
 
-def _labs_batch(path: str, raw: dict, age: str | None, scheme: str, refs: list[str], units: dict, pregnant: bool,
-                check: bool, fmt: str | None) -> int:
-    """`labs --input`: the options that apply to every row, then the batch run."""
+def _labs_batch(path: str, raw: dict, age: str | None, fmt: str | None, settings: dict) -> int:
+    """`labs --input`: the options that apply to every row (``settings``: BatchOptions fields), then the run."""
     from b12cli import batch
+    from b12cli.columns import read_overrides
 
     given = [f"--{m}" for m, v in raw.items() if v is not None]
     if given:
@@ -334,7 +342,9 @@ def _labs_batch(path: str, raw: dict, age: str | None, scheme: str, refs: list[s
     if age is not None:
         raise UsageError("--age cannot be combined with --input; use an age column in the file")
     fmt = _format(fmt or "jsonl", ("jsonl", "csv"))
-    options = batch.BatchOptions(scheme, refs, units, pregnant, check)
+    if settings["csv_safe"] and fmt != "csv":
+        raise UsageError("--csv-safe applies only to --format csv")
+    options = batch.BatchOptions(**{**settings, "columns": read_overrides(settings["columns"])})
     return batch.run(KnowledgeBase().thresholds, path, fmt, options)
 
 

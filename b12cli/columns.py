@@ -67,24 +67,21 @@ def split_header(raw: str) -> tuple[str, str | None]:
 
 
 def unique_names(header: list[str]) -> list[str]:
-    """The header with repeats renamed ``x``, ``x_2``, ``x_3``...; linear, and never onto a name in use."""
-    taken = set(header)
-    count: dict[str, int] = {}
+    """The header's names made unique, in linear time: a repeat of ``x`` becomes ``x_2``, ``x_3``...,
+    skipping any name the header itself has (a column already called ``x_2`` keeps its name)."""
+    given, taken = set(header), set()
+    counters: dict[str, int] = {}
     names = []
     for raw in header:
-        if raw not in count:
-            count[raw] = 1
-            names.append(raw)
-            continue
-        n = count[raw]
-        while True:
-            n += 1
-            candidate = f"{raw}_{n}"
-            if candidate not in taken:
-                break
-        count[raw] = n
-        taken.add(candidate)
-        names.append(candidate)
+        name = raw
+        if name in taken:
+            n = counters.get(raw, 2)
+            while f"{raw}_{n}" in given or f"{raw}_{n}" in taken:
+                n += 1
+            counters[raw] = n + 1
+            name = f"{raw}_{n}"
+        taken.add(name)
+        names.append(name)
     return names
 
 
@@ -119,7 +116,7 @@ def map_columns(header: list[str], overrides: dict[str, str], unit_options: dict
                                 f"name it with --column MARKER={show(raw)}")
             continue
         if column in positions:
-            raise UsageError(f"the header has {column} twice (columns {positions[column] + 1} and {i + 1}: "
+            raise UsageError(f"the header names {column!r} twice (columns {positions[column] + 1} and {i + 1}: "
                              f"{show(header[positions[column]])} and {show(raw)}); keep one, or choose with --column")
         positions[column] = i
         if unit_text is not None and column in MARKERS:

@@ -55,7 +55,7 @@ def test_a_10_mb_field_is_that_rows_error_and_the_rest_carry_on(b12, tmp_path):
     result, lines = run(b12, tmp_path, content)
     assert result.exit_code == 4
     assert [r["line"] for r in lines] == [2, 3, 4]
-    assert "field larger than" in lines[0]["error"]
+    assert "row is too large" in lines[0]["error"]  # a line over 1 MiB is cut before csv sees it
     assert [r.get("verdict") for r in lines[1:]] == ["deficiency_possible", "deficiency_unlikely"]
 
 
