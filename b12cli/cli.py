@@ -205,19 +205,29 @@ def foods(
 
 @command
 def meds(
-    names: List[str] | None = typer.Argument(None, help="Generic or brand names to look up.", metavar="NAME..."),
-    check: bool = typer.Option(False, "--check", help="Exit 3 when any name is a listed medicine."),
+    names: List[str] | None = typer.Argument(None, help="Generic or brand names to look up; one argument may hold "
+                                             "several (a, b / a + b / a and b); '-' reads names from stdin, one a "
+                                             "line.", metavar="NAME..."),
+    check: bool = typer.Option(False, "--check", help="Exit 3 when any name is a listed medicine; a near-miss "
+                               "spelling is refused (exit 2)."),
     fmt: str = FormatOpt,
 ) -> None:
-    """Medicines that can lower B12; look up generic or brand names.
+    """Medicines that can lower B12; look up generic, brand, salt-form or combination names.
 
-    Example: b12 meds omeprazole Pepcid
+    Example: b12 meds omeprazole Pepcid "metformin hydrochloride" Janumet
     """
     from b12cli import meds as core
     from b12cli import render
 
     fmt = _format(fmt)
-    result = core.lookup(KnowledgeBase().medications, list(names or []))
+    asked = list(names or [])
+    if "-" in asked:
+        if len(asked) > 1:
+            raise UsageError("'-' (read names from stdin) cannot be combined with names on the command line")
+        asked = core.read_names(sys.stdin.read().splitlines())
+    result = core.lookup(KnowledgeBase().medications, asked)
+    if check and core.typo_error(result):
+        raise UsageError(core.typo_error(result))
     header = render.CSV_HEADERS["meds-list" if result.results is None else "meds-lookup"]
     _emit(fmt, lambda: render.meds_json(result), lambda: _tables().meds(result), header)
     if check and result.any_match:

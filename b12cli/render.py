@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # result types only; importing them here would slow every com
     from b12cli.foods import FoodsResult
     from b12cli.kb import LifeStage, MedicationClass, Source
     from b12cli.labs import CB12, Cited, LabAssessment
-    from b12cli.meds import LookupResult, MedsResult
+    from b12cli.meds import LookupResult, Match, MedsResult
     from b12cli.rda import RdaResult
     from b12cli.search import SearchResult
 
@@ -72,19 +72,30 @@ def med_class_json(c: MedicationClass) -> dict:
             "effect": c.effect, "advice": c.advice, "notes": list(c.notes), "sources": list(c.sources)}
 
 
+MEDS_SCHEMA = "b12.meds/2"  # 2: look-ups under "items"; argument, also and ingredients added
+
+
+def match_json(m: Match | None) -> dict | None:
+    if m is None:
+        return None
+    c = m.med_class
+    return {"name": m.name, "matched_as": m.matched_as, "class_id": c.id, "class_name": c.name,
+            "effect": c.effect, "advice": c.advice, "notes": list(c.notes), "sources": list(c.sources)}
+
+
 def lookup_json(r: LookupResult) -> dict:
-    match = None
-    if r.match:
-        c = r.match.med_class
-        match = {"name": r.match.name, "matched_as": r.match.matched_as, "class_id": c.id, "class_name": c.name,
-                 "effect": c.effect, "advice": c.advice, "notes": list(c.notes), "sources": list(c.sources)}
-    return {"query": r.query, "match": match, "suggestions": list(r.suggestions), "note": r.note}
+    return {"query": r.query, "argument": r.argument, "match": match_json(r.match),
+            "also": [match_json(m) for m in r.also],
+            "ingredients": None if r.ingredients is None else list(r.ingredients),
+            "suggestions": list(r.suggestions), "note": r.note}
 
 
 def meds_json(r: MedsResult) -> dict:
     if r.results is None:
-        return envelope("meds", items=[med_class_json(c) for c in r.classes], notes=list(r.notes))
-    return envelope("meds", results=[lookup_json(x) for x in r.results], notes=list(r.notes))
+        items = [med_class_json(c) for c in r.classes]
+    else:
+        items = [lookup_json(x) for x in r.results]
+    return {"schema": MEDS_SCHEMA, "items": items, "notes": list(r.notes)}
 
 
 # ----------------------------------------------------------------- labs
@@ -172,6 +183,8 @@ def _flatten(row: dict) -> dict:
     if match is False:
         return row
     flat = {k: v for k, v in row.items() if k != "match"}
+    if "also" in flat:  # meds: a combination's other listed ingredients, as "name (class id)"
+        flat["also"] = [f"{m['name']} ({m['class_id']})" for m in flat["also"]]
     for key, value in (match or {}).items():
         flat[f"match_{key}" if key in ("name", "notes", "sources") else key] = value
     return flat
@@ -182,8 +195,8 @@ CSV_HEADERS: dict[str, list[str]] = {
     "foods": ["name", "serving", "mcg_per_serving", "mcg_per_100g", "percent_dv", "category", "vegan",
               "vegetarian", "fortified", "notes", "sources"],
     "meds-list": ["id", "name", "generic_names", "brand_names", "effect", "advice", "notes", "sources"],
-    "meds-lookup": ["query", "match_name", "matched_as", "class_id", "class_name", "effect", "advice",
-                    "suggestions", "note", "match_sources"],
+    "meds-lookup": ["query", "argument", "match_name", "matched_as", "class_id", "class_name", "effect", "advice",
+                    "also", "ingredients", "suggestions", "note", "match_sources"],
     "labs": ["marker", "value", "unit", "canonical_value", "canonical_unit", "status", "reference", "sources"],
     "sources": ["id", "title", "author", "publisher", "year", "url", "kind"],
     "about-list": ["id", "title", "summary", "points"],

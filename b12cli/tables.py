@@ -121,19 +121,34 @@ def meds(r: MedsResult) -> None:
 def _lookup(out: Console, r: MedsResult) -> None:
     table = _table("Name", "Result", "Class", "Sources")
     details: dict[str, tuple[str, tuple[str, ...]]] = {}
+    name_notes: dict[str, tuple[str, tuple[str, ...]]] = {}
     for x in r.results:
         if x.match:
-            c = x.match.med_class
-            _row(table, x.query, f"listed: {x.match.name} ({x.match.matched_as})", c.name, _cites(c.sources))
-            details[c.id] = (f"{c.name}: {c.effect} {c.advice}", c.sources)
+            _row(table, x.query, _listed(x), ", ".join(dict.fromkeys(m.med_class.name for m in x.matches)),
+                 _cites(tuple(dict.fromkeys(s for m in x.matches for s in m.med_class.sources))))
+            for m in x.matches:
+                details[m.med_class.id] = (f"{m.med_class.name}: {m.med_class.effect} {m.med_class.advice}",
+                                           m.med_class.sources)
+            if x.note:
+                name_notes[x.note] = (f"{x.query}: {x.note}", ())
         else:
             hint = f"; did you mean {', '.join(x.suggestions)}?" if x.suggestions else ""
             _row(table, x.query, Text(f"not listed{hint}"), "-", "")
     out.print(table)
     _bullets(out, "What the listed classes do", list(details.values()))
+    _bullets(out, "Notes on these names", list(name_notes.values()))
     unlisted = next((x.note for x in r.results if x.match is None), None)
     if unlisted:
         out.print(Text(f"Not listed: {unlisted}"))
+
+
+def _listed(x) -> Text:  # noqa: ANN001 - a meds.LookupResult
+    if x.ingredients is None:
+        return Text(f"listed: {x.match.name} ({x.match.matched_as})")
+    names = ", ".join(m.name for m in x.matches)
+    unlisted = [i for i in x.ingredients if i.casefold() not in {m.name.casefold() for m in x.matches}]
+    rest = f"; not listed: {', '.join(unlisted)}" if unlisted else ""
+    return Text(f"listed: {names} (combination: {' + '.join(x.ingredients)}){rest}")
 
 
 def labs(a: LabAssessment) -> None:
