@@ -48,20 +48,33 @@ def rda_json(r: RdaResult) -> dict:
 # ----------------------------------------------------------------- foods
 
 
-def food_json(item, with_servings: bool) -> dict:
+def food_json(item, with_servings: bool, marks_crystalline: bool = False) -> dict:
     f = item.food
-    out = {"name": f.name, "serving": f.serving, "mcg_per_serving": f.mcg_per_serving,
-           "mcg_per_100g": f.mcg_per_100g, "percent_dv": item.percent_dv, "category": f.category,
-           "vegan": f.vegan, "vegetarian": f.vegetarian, "fortified": f.fortified,
-           "notes": list(f.notes), "sources": list(f.sources)}
+    out = {"id": f.id, "name": f.name, "serving": f.serving, "serving_g": f.serving_g,
+           "mcg_per_serving": f.mcg_per_serving, "mcg_per_100g": f.mcg_per_100g, "percent_dv": item.percent_dv,
+           "category": f.category, "vegan": f.vegan, "vegetarian": f.vegetarian, "fortified": f.fortified,
+           "aliases": list(f.aliases), "notes": list(f.notes), "sources": list(f.sources)}
     if with_servings:
         out["servings_for_rda"] = item.servings_for_rda
+    if marks_crystalline:
+        out["crystalline_b12"] = item.crystalline
     return out
 
 
 def foods_json(r: FoodsResult) -> dict:
-    return envelope("foods", daily_value_mcg=r.daily_value_mcg,
-                    items=[food_json(i, r.with_servings) for i in r.items], notes=list(r.notes))
+    target = None
+    if r.target is not None:
+        t = r.target
+        target = {"mcg_per_day": t.mcg_per_day, "unit": "mcg", "stage_id": t.stage_id, "life_stage": t.life_stage,
+                  "age_years": t.age_years, "condition": t.condition}
+    return envelope("foods", daily_value_mcg=r.daily_value_mcg, target=target,
+                    items=[food_json(i, r.with_servings, r.marks_crystalline) for i in r.items], notes=list(r.notes))
+
+
+def foods_csv_header(r: FoodsResult) -> list[str]:
+    """The foods columns, plus servings_for_rda and crystalline_b12 when they were worked out."""
+    return (CSV_HEADERS["foods"] + (["servings_for_rda"] if r.with_servings else [])
+            + (["crystalline_b12"] if r.marks_crystalline else []))
 
 
 # ----------------------------------------------------------------- meds
@@ -192,8 +205,8 @@ def _flatten(row: dict) -> dict:
 
 CSV_HEADERS: dict[str, list[str]] = {
     "rda": ["id", "life_stage", "ages", "mcg_per_day", "unit", "kind", "notes", "sources"],
-    "foods": ["name", "serving", "mcg_per_serving", "mcg_per_100g", "percent_dv", "category", "vegan",
-              "vegetarian", "fortified", "notes", "sources"],
+    "foods": ["id", "name", "serving", "serving_g", "mcg_per_serving", "mcg_per_100g", "percent_dv", "category",
+              "vegan", "vegetarian", "fortified", "aliases", "notes", "sources"],
     "meds-list": ["id", "name", "generic_names", "brand_names", "effect", "advice", "notes", "sources"],
     "meds-lookup": ["query", "argument", "match_name", "matched_as", "class_id", "class_name", "effect", "advice",
                     "also", "ingredients", "suggestions", "note", "match_sources"],

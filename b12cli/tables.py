@@ -88,19 +88,28 @@ def rda(r: RdaResult) -> None:
 def foods(r: FoodsResult) -> None:
     out, err = consoles()
     columns = ["Food and serving", "mcg per serving", "mcg per 100 g", "%DV"]
+    columns += ["B12 form"] if r.marks_crystalline else []
     columns += ["Servings for RDA"] if r.with_servings else []
-    table = _table(*columns, "Sources")
+    title = ("Over 50: foods with added (crystalline) B12 come first; B12 that is bound in food is absorbed less "
+             "well (see the notes, and --fortified)") if r.marks_crystalline else None
+    table = _table(*columns, "Sources", title=title)
     for item in r.items:
         f = item.food
         per100 = "unknown" if f.mcg_per_100g is None else f"{f.mcg_per_100g:g} mcg"
         name = f"{f.name} (vegan)" if f.vegan else f.name
         cells = [f"{name}: {f.serving}", f"{f.mcg_per_serving:g} mcg", per100, f"{item.percent_dv:.0f}%"]
+        if r.marks_crystalline:
+            cells.append("added" if item.crystalline else "in food")
         if r.with_servings:
             cells.append("none (no B12)" if item.servings_for_rda is None else f"{item.servings_for_rda:.2g}")
         _row(table, *cells, _cites(f.sources))
     out.print(table)
     if not r.items:
         err.print(Text("No food matches these filters."))
+    if r.target:
+        t = r.target
+        who = f"age {t.age_years:g}" if t.age_years is not None else "no age given"
+        err.print(Text(f"Servings are counted against {t.mcg_per_day:g} mcg/day ({t.life_stage}; {who})."))
     _notes(err, r.notes)
 
 

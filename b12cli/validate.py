@@ -67,7 +67,7 @@ SHAPES: dict[str, S.Spec] = {
 # Message ids the code relies on, per file.
 REQUIRED_MESSAGES: dict[str, tuple[str, ...]] = {
     "intakes": ("tables-start-at-14", "no-upper-limit"),
-    "foods": ("vegan-supplement", "check-labels", "older-adults"),
+    "foods": ("vegan-supplement", "check-labels", "older-adults", "crystalline-b12"),
     "medications": ("not-listed", "do-not-stop"),
     "thresholds": ("direct-deficient", "direct-and-functional", "direct-borderline", "mma-alone", "hcy-alone",
                    "all-in-range", "b12-high", "step-settle-indeterminate", "step-add-functional",
