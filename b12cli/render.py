@@ -155,7 +155,7 @@ def about_json(r: AboutResult) -> dict:
 def search_json(r: SearchResult) -> dict:
     items = [{"kind": h.kind, "id": h.id, "title": h.title, "where": h.where, "text": h.text,
               "sources": list(h.sources)} for h in r.hits]
-    return envelope("search", query=r.query, items=items, notes=[])
+    return envelope("search", query=r.query, items=items, notes=list(r.notes))
 
 
 # ----------------------------------------------------------------- CSV

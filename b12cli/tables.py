@@ -209,3 +209,4 @@ def search(r: SearchResult) -> None:
         _row(table, h.where, h.text, _cites(h.sources))
     out.print(table)
     err.print(Text(f"{len(r.hits)} match{'es' if len(r.hits) != 1 else ''} for {r.query!r}"))
+    _notes(err, r.notes)
