@@ -116,6 +116,13 @@ class MedicationClass(NamedTuple):
     notes: tuple[str, ...]
     sources: tuple[str, ...]
     name_notes: tuple[NameNote, ...] = ()
+    brand_generics: dict[str, str] = {}  # brand -> the generic name it contains
+
+    def generic_for(self, name: str) -> str | None:
+        """The generic name behind a generic or brand name of this class."""
+        if name in self.generic_names:
+            return name
+        return self.brand_generics.get(name)
 
 
 class Combination(NamedTuple):
@@ -218,6 +225,7 @@ def build_foods(data: dict) -> Foods:
 def _med_class(c: dict) -> MedicationClass:
     record = _tuples(c, "generic_names", "brand_names", "notes", "sources")
     record["name_notes"] = tuple(NameNote(tuple(n["names"]), n["text"], tuple(n["sources"])) for n in c["name_notes"])
+    record["brand_generics"] = {b["brand"]: b["generic"] for b in c["brand_generics"]}
     return MedicationClass(**record)
 
 

@@ -38,8 +38,13 @@ _MARKS = re.compile("[\u00ae\u2122\u00a9\u2120\u00b0]")
 
 class Match(NamedTuple):
     name: str  # the name as the reference spells it
-    matched_as: str  # generic | brand | "salt or dosage form of NAME" | "ingredient of BRAND"
+    matched_as: str  # generic | brand | "salt form of NAME" | "dosage form of NAME" | "ingredient of BRAND (...)"
     med_class: MedicationClass
+
+    @property
+    def generic(self) -> str | None:
+        """The generic name matched (for a brand, the generic it contains)."""
+        return self.med_class.generic_for(self.name)
 
 
 class LookupResult(NamedTuple):

@@ -92,7 +92,7 @@ def match_json(m: Match | None) -> dict | None:
     if m is None:
         return None
     c = m.med_class
-    return {"name": m.name, "matched_as": m.matched_as, "class_id": c.id, "class_name": c.name,
+    return {"name": m.name, "generic": m.generic, "matched_as": m.matched_as, "class_id": c.id, "class_name": c.name,
             "effect": c.effect, "advice": c.advice, "notes": list(c.notes), "sources": list(c.sources)}
 
 
@@ -208,8 +208,8 @@ CSV_HEADERS: dict[str, list[str]] = {
     "foods": ["id", "name", "serving", "serving_g", "mcg_per_serving", "mcg_per_100g", "percent_dv", "category",
               "vegan", "vegetarian", "fortified", "aliases", "notes", "sources"],
     "meds-list": ["id", "name", "generic_names", "brand_names", "effect", "advice", "notes", "sources"],
-    "meds-lookup": ["query", "argument", "match_name", "matched_as", "class_id", "class_name", "effect", "advice",
-                    "also", "ingredients", "suggestions", "note", "match_sources"],
+    "meds-lookup": ["query", "argument", "match_name", "generic", "matched_as", "class_id", "class_name", "effect",
+                    "advice", "also", "ingredients", "suggestions", "note", "match_sources"],
     "labs": ["marker", "value", "unit", "canonical_value", "canonical_unit", "status", "reference", "sources"],
     "sources": ["id", "title", "author", "publisher", "year", "url", "kind"],
     "about-list": ["id", "title", "summary", "points"],

@@ -153,7 +153,10 @@ def _lookup(out: Console, r: MedsResult) -> None:
 
 def _listed(x) -> Text:  # noqa: ANN001 - a meds.LookupResult
     if x.ingredients is None:
-        return Text(f"listed: {x.match.name} ({x.match.matched_as})")
+        how = x.match.matched_as
+        if how == "brand" and x.match.generic:
+            how = f"brand of {x.match.generic}"
+        return Text(f"listed: {x.match.name} ({how})")
     names = ", ".join(m.name for m in x.matches)
     unlisted = [i for i in x.ingredients if i.casefold() not in {m.name.casefold() for m in x.matches}]
     rest = f"; not listed: {', '.join(unlisted)}" if unlisted else ""

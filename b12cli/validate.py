@@ -35,6 +35,7 @@ _FOOD = S.fields(id=S.ident, name=S.text, serving=S.text, mcg_per_serving=S.non_
 _NAME_NOTE = S.fields(names=S.list_of(S.text, 1), text=S.text, sources=S.SOURCES)
 _MED_CLASS = S.fields(id=S.ident, name=S.text, generic_names=S.list_of(S.text, 1), brand_names=S.list_of(S.text),
                       effect=S.text, advice=S.text, notes=S.NOTES, sources=S.SOURCES,
+                      brand_generics=S.list_of(S.fields(brand=S.text, generic=S.text)),
                       name_notes=S.list_of(_NAME_NOTE))
 _COMBINATION = S.fields(brand=S.text, ingredients=S.list_of(S.text, 2), region=S.text, sources=S.SOURCES)
 
@@ -144,6 +145,7 @@ def _check_medications(data: dict) -> None:
                     raise S.ShapeError(path, f"name {name!r} is listed twice (also at {seen[key]})")
                 seen[key] = path
         _check_name_notes(cls, i)
+        _check_brand_generics(cls, i)
     _check_combinations(data["combinations"], seen)
 
 
@@ -154,6 +156,17 @@ def _check_name_notes(cls: dict, i: int) -> None:
             if name.casefold() not in own:
                 raise S.ShapeError(f"classes[{i}].name_notes[{k}].names[{j}]",
                                    f"{name!r} is not a generic or brand name of this class")
+
+
+def _check_brand_generics(cls: dict, i: int) -> None:
+    """Each brand name has exactly one entry, naming one of the class's generic names."""
+    given = [b["brand"] for b in cls["brand_generics"]]
+    if sorted(given) != sorted(cls["brand_names"]):
+        raise S.ShapeError(f"classes[{i}].brand_generics", "must give a generic for every brand name, once each")
+    for j, pair in enumerate(cls["brand_generics"]):
+        if pair["generic"] not in cls["generic_names"]:
+            raise S.ShapeError(f"classes[{i}].brand_generics[{j}].generic",
+                               f"{pair['generic']!r} is not a generic name of this class")
 
 
 def _check_combinations(combos: list[dict], seen: dict[str, str]) -> None:

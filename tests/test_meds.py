@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 RESULT_KEYS = {"query", "argument", "match", "also", "ingredients", "suggestions", "note"}
-MATCH_KEYS = {"name", "matched_as", "class_id", "class_name", "effect", "advice", "notes", "sources"}
+MATCH_KEYS = {"name", "generic", "matched_as", "class_id", "class_name", "effect", "advice", "notes", "sources"}
 
 
 def lookup(b12, *names):
@@ -36,6 +36,7 @@ def test_acceptance_salt_form_combination_and_uk_brand(b12):
                                                                       "proton-pump-inhibitors"]
     assert [salt["match"]["name"], janumet["match"]["name"], losec["match"]["name"]] == ["metformin", "metformin",
                                                                                          "Losec"]
+    assert [e["match"]["generic"] for e in (salt, janumet, losec)] == ["metformin", "metformin", "omeprazole"]
     assert salt["match"]["matched_as"] == "salt form of metformin"
     assert janumet["match"]["class_id"] == "metformin" and janumet["ingredients"] == ["sitagliptin", "metformin"]
     assert janumet["match"]["matched_as"].startswith("ingredient of Janumet")
@@ -201,3 +202,18 @@ def test_name_note_must_name_its_own_class(kb_copy, b12):
     path.write_text(text.replace("names: [ranitidine, Zantac]", "names: [metformin]"), encoding="utf-8")
     result = b12("meds")
     assert result.exit_code == 1 and "name_notes[0].names[0]" in result.stderr
+
+
+def test_every_brand_names_its_generic(kb):
+    for cls in kb.medications.classes:
+        assert set(cls.brand_generics) == set(cls.brand_names)
+        assert all(g in cls.generic_names for g in cls.brand_generics.values())
+
+
+def test_brand_generics_must_name_a_generic_of_the_class(kb_copy, b12):
+    path = kb_copy / "medications.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace('{brand: "Losec", generic: omeprazole}', '{brand: "Losec", generic: metformin}'),
+                    encoding="utf-8")
+    result = b12("meds")
+    assert result.exit_code == 1 and "brand_generics" in result.stderr and "metformin" in result.stderr
