@@ -55,6 +55,7 @@ class LookupResult(NamedTuple):
     argument: str = ""  # the argument the name came from, as typed
     also: tuple[Match, ...] = ()  # a combination's other listed ingredients
     ingredients: tuple[str, ...] | None = None  # a combination's ingredients, listed or not
+    typo: bool = False  # unlisted, but within a typo or two of a listed name (refused by --check)
 
     @property
     def matches(self) -> tuple[Match, ...]:
@@ -73,7 +74,7 @@ class MedsResult(NamedTuple):
     @property
     def near_misses(self) -> tuple[LookupResult, ...]:
         """Unlisted names that look like a typo of a listed one."""
-        return tuple(r for r in self.results or () if r.match is None and r.suggestions)
+        return tuple(r for r in self.results or () if r.match is None and r.typo)
 
 
 def normalise(name: str) -> str:
@@ -160,7 +161,28 @@ def _lookup_one(index: _Index, query: str, argument: str, not_listed: str) -> Lo
     close = difflib.get_close_matches(base or key, vocabulary, n=3, cutoff=0.75)
     spelled = tuple(dict.fromkeys(index.names[c].name if c in index.names else index.combos[c].brand
                                   for c in close))
-    return LookupResult(query, None, spelled, not_listed, argument)
+    typo = any(is_typo(base or key, c) for c in close)
+    return LookupResult(query, None, spelled, not_listed, argument, typo=typo)
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Insertions, deletions, substitutions and swaps of two neighbouring letters needed to turn a into b."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, start=1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def is_typo(typed: str, listed: str) -> bool:
+    """Close enough to be a slip of the keyboard: one edit for short names, two for longer ones. Real, different
+    medicines with similar names (lamotrigine and famotidine) are further apart than that."""
+    return edit_distance(typed, listed) <= (1 if len(listed) <= 6 else 2)
 
 
 def lookup(meds: Medications, names: list[str]) -> MedsResult:

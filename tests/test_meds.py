@@ -217,3 +217,19 @@ def test_brand_generics_must_name_a_generic_of_the_class(kb_copy, b12):
                     encoding="utf-8")
     result = b12("meds")
     assert result.exit_code == 1 and "brand_generics" in result.stderr and "metformin" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["lamotrigine", "gabapentin", "phenytoin", "losartan", "metoprolol", "lafutidine"])
+def test_check_does_not_refuse_a_different_real_medicine(b12, name):
+    result = b12("meds", name, "--check")
+    assert result.exit_code == 0, result.stderr  # not listed, not a typo: reported, never refused
+
+
+@pytest.mark.parametrize(("typed", "listed", "typo"), [
+    ("metformn", "metformin", True), ("metfromin", "metformin", True), ("omeprazol", "omeprazole", True),
+    ("nexuim", "nexium", True), ("nexum", "nexium", True), ("lamotrigine", "famotidine", False),
+    ("tums", "tums", True), ("tunes", "tums", False), ("pantoprazol", "pantoprazole", True)])
+def test_typo_rule(typed, listed, typo):
+    from b12cli.meds import is_typo
+
+    assert is_typo(typed, listed) is typo
