@@ -247,3 +247,17 @@ def test_over_50_lists_added_b12_first_and_marks_it(b12):
     assert "added" in table.stdout and "in food" in table.stdout and "crystalline" in table.stdout
     young = items(b12, "--age", "30")["items"]
     assert not young[0]["fortified"]  # under 51 the default order is still largest first
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ("serving_g: 85\n", "serving_g: 0\n", "foods[0].serving_g: must be above 0"),
+    ("serving_g: 85\n", "serving_g: lots\n", "foods[0].serving_g"),
+    ("aliases: [soymilk, soya milk, soya drink]", "aliases: [Marmite]", "alias 'Marmite' is also at"),
+])
+def test_loader_checks_serving_grams_and_aliases(kb_copy, b12, old, new, message):
+    path = kb_copy / "foods.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    result = b12("foods")
+    assert result.exit_code == 1 and message in result.stderr
