@@ -233,6 +233,9 @@ def foods(
     include_zero: bool = typer.Option(False, "--include-zero", help="Also list foods with no B12."),
     age: str | None = typer.Option(None, "--age", help="Add servings needed for this age's intake.",
                                    metavar="YEARS"),
+    pregnant: bool = typer.Option(False, "--pregnant", help="Count servings against the pregnancy intake."),
+    breastfeeding: bool = typer.Option(False, "--breastfeeding",
+                                       help="Count servings against the breastfeeding intake."),
     fmt: str = FormatOpt,
 ) -> None:
     """Foods that supply B12, per serving and per 100 g, with %DV (Daily Value 2.4 mcg).
@@ -241,38 +244,61 @@ def foods(
     """
     from b12cli import foods as core
     from b12cli import render
-    from b12cli.rda import OLDER_ADULT_MONTHS, stage_for
-    from b12cli.values import parse_age, parse_non_negative, parse_positive_int
+    from b12cli.values import parse_non_negative, parse_positive_int
 
     fmt = _format(fmt)
     kb = KnowledgeBase()
-    when = parse_age(age) if age is not None else None
+    target, older = _foods_target(kb, age, pregnant, breastfeeding)
     query = core.FoodQuery(
         vegan=vegan, vegetarian=vegetarian, fortified=fortified, search=search,
         min_mcg=parse_non_negative(min_mcg, "--min-mcg") if min_mcg is not None else None,
         sort=sort.strip().casefold(), limit=parse_positive_int(limit, "--limit") if limit is not None else None,
-        include_zero=include_zero, rda_mcg=stage_for(kb.intakes, when.months).mcg_per_day if when else None,
-        older_adult=bool(when and when.months >= OLDER_ADULT_MONTHS),
+        include_zero=include_zero, rda_mcg=target.mcg_per_day if target else None, older_adult=older, target=target,
     )
     result = core.select(kb.foods, query)
-    _emit(fmt, lambda: render.foods_json(result), lambda: _tables().foods(result), render.CSV_HEADERS["foods"])
+    _emit(fmt, lambda: render.foods_json(result), lambda: _tables().foods(result), render.foods_csv_header(result))
+
+
+def _foods_target(kb: KnowledgeBase, age: str | None, pregnant: bool, breastfeeding: bool):  # noqa: ANN202
+    """The intake that servings are counted against (or None), and whether the age is over 50."""
+    from b12cli import foods as core
+    from b12cli.rda import OLDER_ADULT_MONTHS, recommend
+    from b12cli.values import parse_age
+
+    when = parse_age(age) if age is not None else None
+    if when is None and not (pregnant or breastfeeding):
+        return None, False
+    result = recommend(kb.intakes, when, pregnant, breastfeeding)
+    (row,) = result.items
+    target = core.Target(row.mcg_per_day, row.id, row.life_stage, when.years if when else None, result.condition)
+    return target, bool(when and when.months >= OLDER_ADULT_MONTHS and result.condition == "none")
 
 
 @command
 def meds(
-    names: List[str] | None = typer.Argument(None, help="Generic or brand names to look up.", metavar="NAME..."),
-    check: bool = typer.Option(False, "--check", help="Exit 3 when any name is a listed medicine."),
+    names: List[str] | None = typer.Argument(None, help="Generic or brand names to look up; one argument may hold "
+                                             "several (a, b / a + b / a and b); '-' reads names from stdin, one a "
+                                             "line.", metavar="NAME..."),
+    check: bool = typer.Option(False, "--check", help="Exit 3 when any name is a listed medicine; a near-miss "
+                               "spelling is refused (exit 2)."),
     fmt: str = FormatOpt,
 ) -> int:
-    """Medicines that can lower B12; look up generic or brand names.
+    """Medicines that can lower B12; look up generic, brand, salt-form or combination names.
 
-    Example: b12 meds omeprazole Pepcid
+    Example: b12 meds omeprazole Pepcid "metformin hydrochloride" Janumet
     """
     from b12cli import meds as core
     from b12cli import render
 
     fmt = _format(fmt)
-    result = core.lookup(KnowledgeBase().medications, list(names or []))
+    asked = list(names or [])
+    if "-" in asked:
+        if len(asked) > 1:
+            raise UsageError("'-' (read names from stdin) cannot be combined with names on the command line")
+        asked = core.read_names(sys.stdin.read().splitlines())
+    result = core.lookup(KnowledgeBase().medications, asked)
+    if check and core.typo_error(result):
+        raise UsageError(core.typo_error(result))
     header = render.CSV_HEADERS["meds-list" if result.results is None else "meds-lookup"]
     _emit(fmt, lambda: render.meds_json(result), lambda: _tables().meds(result), header)
     return ExitCode.CHECK_FAILED if check and result.any_match else ExitCode.OK

@@ -16,6 +16,22 @@ class FoodItem(NamedTuple):
     percent_dv: float
     servings_for_rda: float | None  # only when an age was given; None for a food with no B12
 
+    @property
+    def crystalline(self) -> bool:
+        """Fortified foods carry added (crystalline) B12, which does not need stomach acid to be freed from
+        food protein; that is why people over 50 are pointed to them."""
+        return self.food.fortified
+
+
+class Target(NamedTuple):
+    """The daily intake servings are counted against, and where it came from."""
+
+    mcg_per_day: float
+    stage_id: str
+    life_stage: str
+    age_years: float | None
+    condition: str  # none | pregnancy | breastfeeding
+
 
 class FoodQuery(NamedTuple):
     vegan: bool = False
@@ -26,8 +42,9 @@ class FoodQuery(NamedTuple):
     sort: str = "mcg"
     limit: int | None = None
     include_zero: bool = False
-    rda_mcg: float | None = None  # the life stage's intake when --age was given
+    rda_mcg: float | None = None  # the life stage's intake when --age (or --pregnant/--breastfeeding) was given
     older_adult: bool = False
+    target: Target | None = None  # where rda_mcg came from
 
 
 class FoodsResult(NamedTuple):
@@ -37,11 +54,40 @@ class FoodsResult(NamedTuple):
     items: tuple[FoodItem, ...]
     notes: tuple[str, ...]
 
+    @property
+    def target(self) -> Target | None:
+        return self.query.target
+
+    @property
+    def marks_crystalline(self) -> bool:
+        return self.query.older_adult
+
+
+# British and American spellings (and a few other variants) are folded to one form, in both the words looked
+# for and the text, so that "anaemia" finds "anemia" and the other way round.
+SPELLING_VARIANTS = (
+    ("anaemia", "anemia"), ("anaemic", "anemic"), ("haem", "hem"), ("oesophag", "esophag"), ("fibre", "fiber"),
+    ("coeliac", "celiac"), ("oestrogen", "estrogen"), ("foetus", "fetus"), ("foetal", "fetal"),
+    ("paediatric", "pediatric"), ("diarrhoea", "diarrhea"), ("yoghurt", "yogurt"),
+    ("aluminium", "aluminum"), ("sulph", "sulf"), ("colour", "color"), ("flavour", "flavor"),
+    ("savour", "savor"), ("labour", "labor"), ("behaviour", "behavior"), ("tumour", "tumor"),
+    ("litre", "liter"), ("centre", "center"), ("programme", "program"), ("ageing", "aging"),
+    ("soya", "soy"), ("b-12", "b12"), ("vitamin b 12", "vitamin b12"), ("grey", "gray"),
+)
+
+
+def fold(text: str) -> str:
+    """Casefolded, with British spellings turned into American ones (both sides of a search go through this)."""
+    folded = text.casefold()
+    for british, american in SPELLING_VARIANTS:
+        folded = folded.replace(british, american)
+    return folded
+
 
 def words_match(words: list[str], *texts: str) -> bool:
-    """True when every word appears somewhere in the texts (case-insensitive)."""
-    haystack = " ".join(texts).casefold()
-    return all(word in haystack for word in words)
+    """True when every word appears somewhere in the texts (case-insensitive, spelling variants folded)."""
+    haystack = fold(" ".join(texts))
+    return all(fold(word) in haystack for word in words)
 
 
 def _keep(food: Food, q: FoodQuery, words: list[str]) -> bool:
@@ -51,11 +97,13 @@ def _keep(food: Food, q: FoodQuery, words: list[str]) -> bool:
         and (not q.vegetarian or food.vegetarian)
         and (not q.fortified or food.fortified)
         and (q.min_mcg is None or food.mcg_per_serving >= q.min_mcg)
-        and (not words or words_match(words, food.name, food.category, *food.notes))
+        and (not words or words_match(words, food.name, food.category, *food.aliases, *food.notes))
     )
 
 
-def _sort_key(sort: str):
+def _sort_key(sort: str, crystalline_first: bool = False):
+    if crystalline_first:  # over 50: foods with added (crystalline) B12 first, each group largest first
+        return lambda f: (not f.fortified, -f.mcg_per_serving, f.name.casefold())
     if sort == "name":
         return lambda f: f.name.casefold()
     if sort == "per100g":
@@ -69,7 +117,8 @@ def select(foods: Foods, q: FoodQuery) -> FoodsResult:
     words = q.search.casefold().split() if q.search is not None else []
     if q.search is not None and not words:
         raise UsageError("--search '' is empty; expected one or more words to look for")
-    chosen = sorted((f for f in foods.foods if _keep(f, q, words)), key=_sort_key(q.sort))
+    chosen = sorted((f for f in foods.foods if _keep(f, q, words)),
+                    key=_sort_key(q.sort, q.older_adult and q.sort == "mcg"))
     if q.limit is not None:
         chosen = chosen[: q.limit]
     items = tuple(
@@ -93,6 +142,7 @@ def _notes(foods: Foods, q: FoodQuery) -> tuple[str, ...]:
         notes.append(msg["check-labels"].cited())
     if q.older_adult:
         notes.append(msg["older-adults"].cited())
+        notes.append(msg["crystalline-b12"].cited())
     if not q.include_zero:
         notes.append("Foods with no B12 are hidden; add --include-zero to list them.")
     return tuple(notes)

@@ -85,6 +85,8 @@ class Food(NamedTuple):
     fortified: bool
     notes: tuple[str, ...]
     sources: tuple[str, ...]
+    serving_g: float | None = None  # grams in one serving, where known
+    aliases: tuple[str, ...] = ()  # other names and brand names it is searched by
 
 
 class Foods(NamedTuple):
@@ -92,6 +94,12 @@ class Foods(NamedTuple):
     daily_value_sources: tuple[str, ...]
     foods: tuple[Food, ...]
     messages: dict[str, Message]
+
+
+class NameNote(NamedTuple):
+    names: tuple[str, ...]  # the generic or brand names this note is about
+    text: str
+    sources: tuple[str, ...]
 
 
 class MedicationClass(NamedTuple):
@@ -103,11 +111,27 @@ class MedicationClass(NamedTuple):
     advice: str
     notes: tuple[str, ...]
     sources: tuple[str, ...]
+    name_notes: tuple[NameNote, ...] = ()
+    brand_generics: dict[str, str] = {}  # brand -> the generic name it contains
+
+    def generic_for(self, name: str) -> str | None:
+        """The generic name behind a generic or brand name of this class."""
+        if name in self.generic_names:
+            return name
+        return self.brand_generics.get(name)
+
+
+class Combination(NamedTuple):
+    brand: str
+    ingredients: tuple[str, ...]  # generic names, listed or not
+    region: str
+    sources: tuple[str, ...]
 
 
 class Medications(NamedTuple):
     classes: tuple[MedicationClass, ...]
     messages: dict[str, Message]
+    combinations: tuple[Combination, ...] = ()
 
 
 class Band(NamedTuple):
@@ -209,15 +233,22 @@ def build_intakes(data: dict) -> Intakes:
 
 
 def build_foods(data: dict) -> Foods:
-    foods = tuple(Food(**_tuples(f, "notes", "sources")) for f in data["foods"])
+    foods = tuple(Food(**_tuples(f, "notes", "sources", "aliases")) for f in data["foods"])
     dv = data["daily_value"]
     return Foods(dv["mcg"], tuple(dv["sources"]), foods, _messages(data["messages"]))
 
 
+def _med_class(c: dict) -> MedicationClass:
+    record = _tuples(c, "generic_names", "brand_names", "notes", "sources")
+    record["name_notes"] = tuple(NameNote(tuple(n["names"]), n["text"], tuple(n["sources"])) for n in c["name_notes"])
+    record["brand_generics"] = {b["brand"]: b["generic"] for b in c["brand_generics"]}
+    return MedicationClass(**record)
+
+
 def build_medications(data: dict) -> Medications:
-    classes = tuple(MedicationClass(**_tuples(c, "generic_names", "brand_names", "notes", "sources"))
-                    for c in data["classes"])
-    return Medications(classes, _messages(data["messages"]))
+    classes = tuple(_med_class(c) for c in data["classes"])
+    combinations = tuple(Combination(**_tuples(c, "ingredients", "sources")) for c in data["combinations"])
+    return Medications(classes, _messages(data["messages"]), combinations)
 
 
 def build_thresholds(data: dict) -> Thresholds:

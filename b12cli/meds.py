@@ -1,26 +1,65 @@
-"""`b12 meds`: medicines that can lower B12, and name look-ups."""
+"""`b12 meds`: medicines that can lower B12, and name look-ups.
+
+A name asked about is normalised (case, spaces, trademark signs), split into
+several names where it holds a list ("metformin, omeprazole", "a + b", "a/b",
+"a and b"), and looked up: as written, then with salt or ester words and dosage
+forms taken off ("metformin hydrochloride ER" -> metformin), then as a
+combination product whose listed ingredients each match.
+"""
 
 from __future__ import annotations
 
 import difflib
+import re
+import unicodedata
 from typing import NamedTuple
 
 from b12cli.errors import UsageError
-from b12cli.kb import MedicationClass, Medications
+from b12cli.kb import Combination, MedicationClass, Medications
 from b12cli.values import show
+
+# Words that name a salt, ester or hydrate of a base drug, not a different drug.
+SALT_WORDS = frozenset("""
+    hydrochloride hcl hydrobromide hbr magnesium sodium potassium calcium mesylate besylate maleate succinate
+    tartrate fumarate citrate sulfate sulphate phosphate acetate bromide dihydrate trihydrate monohydrate
+    hemihydrate sesquihydrate anhydrous strontium
+""".split())
+# Words that name a dosage form or release, again not a different drug.
+FORM_WORDS = frozenset("""
+    delayed-release extended-release modified-release sustained-release controlled-release immediate-release
+    delayed extended modified sustained controlled immediate release er xr sr dr mr xl la cr ir ec odt
+    tablet tablets tab tabs capsule capsules cap caps oral suspension solution liquid chewable dispersible
+    gastro-resistant mups fastab otc rx 24hr 12hr mg mcg g ml
+""".split())
+_STRENGTH = re.compile(r"^\d+(?:\.\d+)?(?:mg|mcg|g|ml|%)?$")
+_SPLIT = re.compile(r"\s*(?:[,+/;&]|\band\b)\s*", re.IGNORECASE)
+_MARKS = re.compile("[\u00ae\u2122\u00a9\u2120\u00b0]")
 
 
 class Match(NamedTuple):
     name: str  # the name as the reference spells it
-    matched_as: str  # generic | brand
+    matched_as: str  # generic | brand | "salt form of NAME" | "dosage form of NAME" | "ingredient of BRAND (...)"
     med_class: MedicationClass
+
+    @property
+    def generic(self) -> str | None:
+        """The generic name matched (for a brand, the generic it contains)."""
+        return self.med_class.generic_for(self.name)
 
 
 class LookupResult(NamedTuple):
-    query: str
-    match: Match | None
+    query: str  # one name (an argument may hold several)
+    match: Match | None  # for a combination: its first listed ingredient
     suggestions: tuple[str, ...]
-    note: str | None
+    note: str | None  # why an unlisted name is not the last word, or a note on this name (e.g. withdrawn)
+    argument: str = ""  # the argument the name came from, as typed
+    also: tuple[Match, ...] = ()  # a combination's other listed ingredients
+    ingredients: tuple[str, ...] | None = None  # a combination's ingredients, listed or not
+    typo: bool = False  # unlisted, but within a typo or two of a listed name (refused by --check)
+
+    @property
+    def matches(self) -> tuple[Match, ...]:
+        return ((self.match,) if self.match else ()) + self.also
 
 
 class MedsResult(NamedTuple):
@@ -32,19 +71,118 @@ class MedsResult(NamedTuple):
     def any_match(self) -> bool:
         return any(r.match for r in self.results or ())
 
+    @property
+    def near_misses(self) -> tuple[LookupResult, ...]:
+        """Unlisted names that look like a typo of a listed one."""
+        return tuple(r for r in self.results or () if r.match is None and r.typo)
 
-def _key(name: str) -> str:
-    return " ".join(name.casefold().split())
+
+def normalise(name: str) -> str:
+    """Casefolded, trademark signs and stray punctuation removed, spaces collapsed."""
+    text = unicodedata.normalize("NFKC", _MARKS.sub(" ", name)).casefold()
+    text = re.sub(r"[()\[\]{}\"'`.:!?*]", " ", text)
+    return " ".join(text.split())
 
 
-def _index(meds: Medications) -> dict[str, Match]:
-    index: dict[str, Match] = {}
+def split_names(argument: str) -> list[str]:
+    """One argument as one or more names, as typed: split on , + / ; & and the word 'and'."""
+    text = " ".join(unicodedata.normalize("NFKC", _MARKS.sub(" ", argument)).split())
+    return [part.strip() for part in _SPLIT.split(text) if normalise(part)]
+
+
+def base_name(key: str) -> tuple[str, bool]:
+    """The name with salt, ester and dosage-form words removed, and whether a salt word was removed."""
+    kept, salt = [], False
+    for word in key.split():
+        if word in SALT_WORDS:
+            salt = True
+        elif word not in FORM_WORDS and not _STRENGTH.match(word):
+            kept.append(word)
+    return " ".join(kept), salt
+
+
+class _Index(NamedTuple):
+    names: dict[str, Match]  # normalised generic and brand names
+    combos: dict[str, Combination]  # normalised combination brands
+    generics: dict[str, Match]  # normalised generic names only
+
+
+def _index(meds: Medications) -> _Index:
+    names: dict[str, Match] = {}
+    generics: dict[str, Match] = {}
     for cls in meds.classes:
         for name in cls.generic_names:
-            index[_key(name)] = Match(name, "generic", cls)
+            names[normalise(name)] = generics[normalise(name)] = Match(name, "generic", cls)
         for name in cls.brand_names:
-            index[_key(name)] = Match(name, "brand", cls)
-    return index
+            names[normalise(name)] = Match(name, "brand", cls)
+            names.setdefault(base_name(normalise(name))[0], Match(name, "brand", cls))  # "Trokendi XR" as "trokendi"
+    combos: dict[str, Combination] = {}
+    for combo in meds.combinations:
+        combos[normalise(combo.brand)] = combo
+        combos.setdefault(base_name(normalise(combo.brand))[0], combo)
+    return _Index(names, combos, generics)
+
+
+def _name_note(match: Match) -> str | None:
+    for note in match.med_class.name_notes:
+        if any(normalise(n) == normalise(match.name) for n in note.names):
+            return f"{note.text} (sources: {', '.join(note.sources)})"
+    return None
+
+
+def _combination(index: _Index, combo: Combination, query: str, argument: str) -> LookupResult | None:
+    label = f"ingredient of {combo.brand} ({' + '.join(combo.ingredients)})"
+    found = [index.generics[normalise(i)] for i in combo.ingredients if normalise(i) in index.generics]
+    if not found:
+        return None
+    matches = tuple(Match(m.name, label, m.med_class) for m in found)
+    notes = [n for n in (_name_note(m) for m in found) if n]
+    return LookupResult(query, matches[0], (), notes[0] if notes else None, argument, matches[1:],
+                        combo.ingredients)
+
+
+def _lookup_one(index: _Index, query: str, argument: str, not_listed: str) -> LookupResult:
+    key = normalise(query)
+    match = index.names.get(key)
+    if match:
+        return LookupResult(query, match, (), _name_note(match), argument)
+    combo = index.combos.get(key)
+    base, salt = base_name(key)
+    combo = combo or index.combos.get(base)
+    if combo:
+        result = _combination(index, combo, query, argument)
+        if result:
+            return result
+    match = index.names.get(base) if base else None
+    if match:
+        found = Match(match.name, f"{'salt' if salt else 'dosage'} form of {match.name}", match.med_class)
+        return LookupResult(query, found, (), _name_note(match), argument)
+    vocabulary = [*index.names, *index.combos]
+    close = difflib.get_close_matches(base or key, vocabulary, n=3, cutoff=0.75)
+    spelled = tuple(dict.fromkeys(index.names[c].name if c in index.names else index.combos[c].brand
+                                  for c in close))
+    typo = any(is_typo(base or key, c) for c in close)
+    return LookupResult(query, None, spelled, not_listed, argument, typo=typo)
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Insertions, deletions, substitutions and swaps of two neighbouring letters needed to turn a into b."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, start=1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def is_typo(typed: str, listed: str) -> bool:
+    """Close enough to be a slip of the keyboard: one edit for short names, two for longer ones. Real, different
+    medicines with similar names (lamotrigine and famotidine) are further apart than that."""
+    return edit_distance(typed, listed) <= (1 if len(listed) <= 6 else 2)
 
 
 def lookup(meds: Medications, names: list[str]) -> MedsResult:
@@ -52,16 +190,32 @@ def lookup(meds: Medications, names: list[str]) -> MedsResult:
     if not names:
         return MedsResult(meds.classes, None, notes)
     index = _index(meds)
-    not_listed = meds.messages["not-listed"]
+    not_listed = meds.messages["not-listed"].cited()
     results = []
-    for query in names:
-        key = _key(query)
-        if not key:
-            raise UsageError(f"medication name {show(query)} is empty; expected a generic or brand name")
-        match = index.get(key)
-        if match:
-            results.append(LookupResult(query, match, (), None))
-            continue
-        close = difflib.get_close_matches(key, list(index), n=3, cutoff=0.75)
-        results.append(LookupResult(query, None, tuple(index[c].name for c in close), not_listed.cited()))
+    for argument in names:
+        parts = split_names(argument)
+        if not parts:
+            raise UsageError(f"medication name {show(argument)} is empty; expected a generic or brand name")
+        results.extend(_lookup_one(index, part, argument, not_listed) for part in parts)
     return MedsResult(meds.classes, tuple(results), notes)
+
+
+def read_names(lines: list[str]) -> list[str]:
+    """Names from stdin, one a line; blank lines and lines starting with # are skipped."""
+    names = [line.strip() for line in lines]
+    names = [n for n in names if n and not n.startswith("#")]
+    if not names:
+        raise UsageError("no medication names on standard input; expected one name a line")
+    return names
+
+
+def typo_error(result: MedsResult) -> str | None:
+    """With --check, an unlisted name that looks like a typo of a listed one is refused."""
+    misses = result.near_misses
+    if not misses:
+        return None
+    first = misses[0]
+    hint = " or ".join(first.suggestions)
+    more = f" ({len(misses) - 1} more name(s) like it)" if len(misses) > 1 else ""
+    return (f"{show(first.query)} is not listed; did you mean {hint}?{more} With --check a near miss is refused "
+            "so that a typo cannot pass; without --check, unlisted names are reported, not refused")

@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # result types only; importing them here would slow every com
     from b12cli.foods import FoodsResult
     from b12cli.kb import LifeStage, MedicationClass, Source
     from b12cli.labs import CB12, LabAssessment, MarkerResult
-    from b12cli.meds import LookupResult, MedsResult
+    from b12cli.meds import LookupResult, Match, MedsResult
     from b12cli.rda import RdaResult
     from b12cli.search import SearchResult
     from b12cli.vocab import Cited
@@ -57,20 +57,33 @@ def rda_json(r: RdaResult) -> dict:
 # ----------------------------------------------------------------- foods
 
 
-def food_json(item, with_servings: bool) -> dict:
+def food_json(item, with_servings: bool, marks_crystalline: bool = False) -> dict:
     f = item.food
-    out = {"name": f.name, "serving": f.serving, "mcg_per_serving": f.mcg_per_serving,
-           "mcg_per_100g": f.mcg_per_100g, "percent_dv": item.percent_dv, "category": f.category,
-           "vegan": f.vegan, "vegetarian": f.vegetarian, "fortified": f.fortified,
-           "notes": list(f.notes), "sources": list(f.sources)}
+    out = {"id": f.id, "name": f.name, "serving": f.serving, "serving_g": f.serving_g,
+           "mcg_per_serving": f.mcg_per_serving, "mcg_per_100g": f.mcg_per_100g, "percent_dv": item.percent_dv,
+           "category": f.category, "vegan": f.vegan, "vegetarian": f.vegetarian, "fortified": f.fortified,
+           "aliases": list(f.aliases), "notes": list(f.notes), "sources": list(f.sources)}
     if with_servings:
         out["servings_for_rda"] = item.servings_for_rda
+    if marks_crystalline:
+        out["crystalline_b12"] = item.crystalline
     return out
 
 
 def foods_json(r: FoodsResult) -> dict:
-    return envelope("foods", daily_value_mcg=r.daily_value_mcg,
-                    items=[food_json(i, r.with_servings) for i in r.items], notes=list(r.notes))
+    target = None
+    if r.target is not None:
+        t = r.target
+        target = {"mcg_per_day": t.mcg_per_day, "unit": "mcg", "stage_id": t.stage_id, "life_stage": t.life_stage,
+                  "age_years": t.age_years, "condition": t.condition}
+    return envelope("foods", daily_value_mcg=r.daily_value_mcg, target=target,
+                    items=[food_json(i, r.with_servings, r.marks_crystalline) for i in r.items], notes=list(r.notes))
+
+
+def foods_csv_header(r: FoodsResult) -> list[str]:
+    """The foods columns, plus servings_for_rda and crystalline_b12 when they were worked out."""
+    return (CSV_HEADERS["foods"] + (["servings_for_rda"] if r.with_servings else [])
+            + (["crystalline_b12"] if r.marks_crystalline else []))
 
 
 # ----------------------------------------------------------------- meds
@@ -81,19 +94,30 @@ def med_class_json(c: MedicationClass) -> dict:
             "effect": c.effect, "advice": c.advice, "notes": list(c.notes), "sources": list(c.sources)}
 
 
+MEDS_SCHEMA = "b12.meds/2"  # 2: look-ups under "items"; argument, also and ingredients added
+
+
+def match_json(m: Match | None) -> dict | None:
+    if m is None:
+        return None
+    c = m.med_class
+    return {"name": m.name, "generic": m.generic, "matched_as": m.matched_as, "class_id": c.id, "class_name": c.name,
+            "effect": c.effect, "advice": c.advice, "notes": list(c.notes), "sources": list(c.sources)}
+
+
 def lookup_json(r: LookupResult) -> dict:
-    match = None
-    if r.match:
-        c = r.match.med_class
-        match = {"name": r.match.name, "matched_as": r.match.matched_as, "class_id": c.id, "class_name": c.name,
-                 "effect": c.effect, "advice": c.advice, "notes": list(c.notes), "sources": list(c.sources)}
-    return {"query": r.query, "match": match, "suggestions": list(r.suggestions), "note": r.note}
+    return {"query": r.query, "argument": r.argument, "match": match_json(r.match),
+            "also": [match_json(m) for m in r.also],
+            "ingredients": None if r.ingredients is None else list(r.ingredients),
+            "suggestions": list(r.suggestions), "note": r.note}
 
 
 def meds_json(r: MedsResult) -> dict:
     if r.results is None:
-        return envelope("meds", items=[med_class_json(c) for c in r.classes], notes=list(r.notes))
-    return envelope("meds", results=[lookup_json(x) for x in r.results], notes=list(r.notes))
+        items = [med_class_json(c) for c in r.classes]
+    else:
+        items = [lookup_json(x) for x in r.results]
+    return {"schema": MEDS_SCHEMA, "items": items, "notes": list(r.notes)}
 
 
 # ----------------------------------------------------------------- labs
@@ -146,7 +170,7 @@ def about_json(r: AboutResult) -> dict:
 def search_json(r: SearchResult) -> dict:
     items = [{"kind": h.kind, "id": h.id, "title": h.title, "where": h.where, "text": h.text,
               "sources": list(h.sources)} for h in r.hits]
-    return envelope("search", query=r.query, items=items, notes=[])
+    return envelope("search", query=r.query, items=items, notes=list(r.notes))
 
 
 # ----------------------------------------------------------------- CSV
@@ -187,6 +211,8 @@ def _flatten(row: dict) -> dict:
     if match is False:
         return row
     flat = {k: v for k, v in row.items() if k != "match"}
+    if "also" in flat:  # meds: a combination's other listed ingredients, as "name (class id)"
+        flat["also"] = [f"{m['name']} ({m['class_id']})" for m in flat["also"]]
     for key, value in (match or {}).items():
         flat[f"match_{key}" if key in ("name", "notes", "sources") else key] = value
     return flat
@@ -194,11 +220,11 @@ def _flatten(row: dict) -> dict:
 
 CSV_HEADERS: dict[str, list[str]] = {
     "rda": ["id", "life_stage", "ages", "mcg_per_day", "unit", "kind", "notes", "sources"],
-    "foods": ["name", "serving", "mcg_per_serving", "mcg_per_100g", "percent_dv", "category", "vegan",
-              "vegetarian", "fortified", "notes", "sources"],
+    "foods": ["id", "name", "serving", "serving_g", "mcg_per_serving", "mcg_per_100g", "percent_dv", "category",
+              "vegan", "vegetarian", "fortified", "aliases", "notes", "sources"],
     "meds-list": ["id", "name", "generic_names", "brand_names", "effect", "advice", "notes", "sources"],
-    "meds-lookup": ["query", "match_name", "matched_as", "class_id", "class_name", "effect", "advice",
-                    "suggestions", "note", "match_sources"],
+    "meds-lookup": ["query", "argument", "match_name", "generic", "matched_as", "class_id", "class_name", "effect",
+                    "advice", "also", "ingredients", "suggestions", "note", "match_sources"],
     "labs": ["marker", "value", "unit", "canonical_value", "canonical_unit", "status", "reference", "sources",
              "censored"],
     "sources": ["id", "title", "author", "publisher", "year", "url", "kind"],

@@ -98,19 +98,28 @@ def rda(r: RdaResult) -> None:
 def foods(r: FoodsResult) -> None:
     out, err = consoles()
     columns = ["Food and serving", "mcg per serving", "mcg per 100 g", "%DV"]
+    columns += ["B12 form"] if r.marks_crystalline else []
     columns += ["Servings for RDA"] if r.with_servings else []
-    table = _table(*columns, "Sources")
+    title = ("Over 50: foods with added (crystalline) B12 come first; B12 that is bound in food is absorbed less "
+             "well (see the notes, and --fortified)") if r.marks_crystalline else None
+    table = _table(*columns, "Sources", title=title)
     for item in r.items:
         f = item.food
         per100 = "unknown" if f.mcg_per_100g is None else f"{f.mcg_per_100g:g} mcg"
         name = f"{f.name} (vegan)" if f.vegan else f.name
         cells = [f"{name}: {f.serving}", f"{f.mcg_per_serving:g} mcg", per100, f"{item.percent_dv:.0f}%"]
+        if r.marks_crystalline:
+            cells.append("added" if item.crystalline else "in food")
         if r.with_servings:
             cells.append("none (no B12)" if item.servings_for_rda is None else f"{item.servings_for_rda:.2g}")
         _row(table, *cells, _cites(f.sources))
     out.print(table)
     if not r.items:
         err.print(Text("No food matches these filters."))
+    if r.target:
+        t = r.target
+        who = f"age {t.age_years:g}" if t.age_years is not None else "no age given"
+        err.print(Text(f"Servings are counted against {t.mcg_per_day:g} mcg/day ({t.life_stage}; {who})."))
     _notes(err, r.notes)
 
 
@@ -131,19 +140,37 @@ def meds(r: MedsResult) -> None:
 def _lookup(out: Console, r: MedsResult) -> None:
     table = _table("Name", "Result", "Class", "Sources")
     details: dict[str, tuple[str, tuple[str, ...]]] = {}
+    name_notes: dict[str, tuple[str, tuple[str, ...]]] = {}
     for x in r.results:
         if x.match:
-            c = x.match.med_class
-            _row(table, x.query, f"listed: {x.match.name} ({x.match.matched_as})", c.name, _cites(c.sources))
-            details[c.id] = (f"{c.name}: {c.effect} {c.advice}", c.sources)
+            _row(table, x.query, _listed(x), ", ".join(dict.fromkeys(m.med_class.name for m in x.matches)),
+                 _cites(tuple(dict.fromkeys(s for m in x.matches for s in m.med_class.sources))))
+            for m in x.matches:
+                details[m.med_class.id] = (f"{m.med_class.name}: {m.med_class.effect} {m.med_class.advice}",
+                                           m.med_class.sources)
+            if x.note:
+                name_notes[x.note] = (f"{x.query}: {x.note}", ())
         else:
             hint = f"; did you mean {', '.join(x.suggestions)}?" if x.suggestions else ""
             _row(table, x.query, Text(f"not listed{hint}"), "-", "")
     out.print(table)
     _bullets(out, "What the listed classes do", list(details.values()))
+    _bullets(out, "Notes on these names", list(name_notes.values()))
     unlisted = next((x.note for x in r.results if x.match is None), None)
     if unlisted:
         out.print(Text(f"Not listed: {unlisted}"))
+
+
+def _listed(x) -> Text:  # noqa: ANN001 - a meds.LookupResult
+    if x.ingredients is None:
+        how = x.match.matched_as
+        if how == "brand" and x.match.generic:
+            how = f"brand of {x.match.generic}"
+        return Text(f"listed: {x.match.name} ({how})")
+    names = ", ".join(m.name for m in x.matches)
+    unlisted = [i for i in x.ingredients if i.casefold() not in {m.name.casefold() for m in x.matches}]
+    rest = f"; not listed: {', '.join(unlisted)}" if unlisted else ""
+    return Text(f"listed: {names} (combination: {' + '.join(x.ingredients)}){rest}")
 
 
 def labs(a: LabAssessment) -> None:
@@ -195,3 +222,4 @@ def search(r: SearchResult) -> None:
         _row(table, h.where, h.text, _cites(h.sources))
     out.print(table)
     err.print(Text(f"{len(r.hits)} match{'es' if len(r.hits) != 1 else ''} for {r.query!r}"))
+    _notes(err, r.notes)

@@ -25,9 +25,14 @@ _FOOD = S.fields(id=S.ident, name=S.text, serving=S.text, mcg_per_serving=S.non_
                  mcg_per_100g=S.nullable(S.non_negative),
                  category=S.one_of("organ-meat", "meat", "poultry", "fish", "shellfish", "dairy", "eggs",
                                    "fortified", "plant"),
-                 vegan=S.boolean, vegetarian=S.boolean, fortified=S.boolean, notes=S.NOTES, sources=S.SOURCES)
+                 vegan=S.boolean, vegetarian=S.boolean, fortified=S.boolean, notes=S.NOTES, sources=S.SOURCES,
+                 serving_g=S.nullable(S.non_negative), aliases=S.list_of(S.text))
+_NAME_NOTE = S.fields(names=S.list_of(S.text, 1), text=S.text, sources=S.SOURCES)
 _MED_CLASS = S.fields(id=S.ident, name=S.text, generic_names=S.list_of(S.text, 1), brand_names=S.list_of(S.text),
-                      effect=S.text, advice=S.text, notes=S.NOTES, sources=S.SOURCES)
+                      effect=S.text, advice=S.text, notes=S.NOTES, sources=S.SOURCES,
+                      brand_generics=S.list_of(S.fields(brand=S.text, generic=S.text)),
+                      name_notes=S.list_of(_NAME_NOTE))
+_COMBINATION = S.fields(brand=S.text, ingredients=S.list_of(S.text, 2), region=S.text, sources=S.SOURCES)
 
 
 def _bands_spec(statuses: tuple[str, ...]) -> S.Spec:
@@ -49,7 +54,8 @@ SHAPES: dict[str, S.Spec] = {
     "foods": S.fields(schema_version=S.integer,
                       daily_value=S.fields(mcg=S.non_negative, sources=S.SOURCES),
                       messages=S.MESSAGES, foods=S.list_of(_FOOD, 1)),
-    "medications": S.fields(schema_version=S.integer, messages=S.MESSAGES, classes=S.list_of(_MED_CLASS, 1)),
+    "medications": S.fields(schema_version=S.integer, messages=S.MESSAGES, combinations=S.list_of(_COMBINATION),
+                            classes=S.list_of(_MED_CLASS, 1)),
     "thresholds": S.fields(schema_version=S.integer, disclaimer=S.text, schemes=S.list_of(_SCHEME, 1),
                            cb12=S.fields(sources=S.SOURCES, notes=S.NOTES, bands=_bands_spec(CB12_CATEGORIES)),
                            urgency=S.list_of(_URGENCY), messages=S.MESSAGES),
@@ -59,7 +65,7 @@ SHAPES: dict[str, S.Spec] = {
 # Message ids the code relies on, per file.
 REQUIRED_MESSAGES: dict[str, tuple[str, ...]] = {
     "intakes": ("tables-start-at-14", "no-upper-limit"),
-    "foods": ("vegan-supplement", "check-labels", "older-adults"),
+    "foods": ("vegan-supplement", "check-labels", "older-adults", "crystalline-b12"),
     "medications": ("not-listed", "do-not-stop"),
     "thresholds": ("direct-deficient", "direct-and-functional", "direct-borderline", "mma-alone", "hcy-alone",
                    "all-in-range", "b12-high", "step-settle-indeterminate", "step-add-functional",
@@ -112,6 +118,19 @@ def _check_foods(data: dict) -> None:
     for i, food in enumerate(data["foods"]):
         if food["vegan"] and not food["vegetarian"]:
             raise S.ShapeError(f"foods[{i}].vegetarian", "a vegan food is also vegetarian")
+        if food["serving_g"] is not None and food["serving_g"] <= 0:
+            raise S.ShapeError(f"foods[{i}].serving_g", "must be above 0 (or null when unknown)")
+    _check_food_aliases(data["foods"])
+
+
+def _check_food_aliases(foods: list[dict]) -> None:
+    seen = {food["name"].casefold(): f"foods[{i}].name" for i, food in enumerate(foods)}
+    for i, food in enumerate(foods):
+        for j, alias in enumerate(food["aliases"]):
+            key, path = alias.casefold(), f"foods[{i}].aliases[{j}]"
+            if key in seen:
+                raise S.ShapeError(path, f"alias {alias!r} is also at {seen[key]}")
+            seen[key] = path
 
 
 def _check_medications(data: dict) -> None:
@@ -124,6 +143,40 @@ def _check_medications(data: dict) -> None:
                 if key in seen:
                     raise S.ShapeError(path, f"name {name!r} is listed twice (also at {seen[key]})")
                 seen[key] = path
+        _check_name_notes(cls, i)
+        _check_brand_generics(cls, i)
+    _check_combinations(data["combinations"], seen)
+
+
+def _check_name_notes(cls: dict, i: int) -> None:
+    own = {n.casefold() for n in (*cls["generic_names"], *cls["brand_names"])}
+    for k, note in enumerate(cls["name_notes"]):
+        for j, name in enumerate(note["names"]):
+            if name.casefold() not in own:
+                raise S.ShapeError(f"classes[{i}].name_notes[{k}].names[{j}]",
+                                   f"{name!r} is not a generic or brand name of this class")
+
+
+def _check_brand_generics(cls: dict, i: int) -> None:
+    """Each brand name has exactly one entry, naming one of the class's generic names."""
+    given = [b["brand"] for b in cls["brand_generics"]]
+    if sorted(given) != sorted(cls["brand_names"]):
+        raise S.ShapeError(f"classes[{i}].brand_generics", "must give a generic for every brand name, once each")
+    for j, pair in enumerate(cls["brand_generics"]):
+        if pair["generic"] not in cls["generic_names"]:
+            raise S.ShapeError(f"classes[{i}].brand_generics[{j}].generic",
+                               f"{pair['generic']!r} is not a generic name of this class")
+
+
+def _check_combinations(combos: list[dict], seen: dict[str, str]) -> None:
+    generics = {key for key, path in seen.items() if ".generic_names[" in path}
+    for i, combo in enumerate(combos):
+        key, path = combo["brand"].casefold(), f"combinations[{i}].brand"
+        if key in seen:
+            raise S.ShapeError(path, f"name {combo['brand']!r} is listed twice (also at {seen[key]})")
+        seen[key] = path
+        if not any(name.casefold() in generics for name in combo["ingredients"]):
+            raise S.ShapeError(f"combinations[{i}].ingredients", "no ingredient is a listed generic name")
 
 
 def _check_bands(bands: list[dict], path: str) -> None:

@@ -105,3 +105,66 @@ def test_sources_command_lists_every_source_with_fields(b12, kb):
     for source in document["items"]:
         assert set(source) == {"id", "title", "author", "publisher", "year", "url", "kind"}
     assert b12("sources", "--format", "csv").stdout.startswith("id,title,author,publisher,year,url,kind")
+
+
+# ------------------------------------------------------------------ spellings, brands, no-hit help
+
+
+@pytest.mark.parametrize("query", ["anemia", "anaemia", "pernicious anemia", "pernicious anaemia", "folic acid",
+                                   "Marmite", "Vegemite", "celiac", "coeliac", "Janumet", "Losec"])
+def test_search_finds_spelling_variants_and_brand_names(b12, query):
+    document = b12("search", query, "--format", "json").json()
+    assert document["items"], query
+    assert document["notes"] == []
+
+
+def test_both_spellings_find_the_same_hits(b12):
+    us = b12("search", "anemia", "--format", "json").json()["items"]
+    uk = b12("search", "anaemia", "--format", "json").json()["items"]
+    assert us == uk and len(us) >= 5
+
+
+def test_marmite_finds_the_yeast_extract_record(b12):
+    hits = b12("search", "marmite", "--format", "json").json()["items"]
+    assert {h["id"] for h in hits} == {"yeast-extract-spread"} and hits[0]["where"].endswith("name")
+
+
+def test_ranitidine_withdrawal_is_searchable(b12):
+    hits = b12("search", "ranitidine", "withdrawn", "--format", "json").json()["items"]
+    assert any(h["where"].endswith("note on ranitidine") and "fda-ranitidine-2020" in h["sources"] for h in hits)
+
+
+def test_no_hit_says_so_and_suggests_near_words(b12):
+    result = b12("search", "metfromin", "--format", "json")
+    assert result.exit_code == 0
+    document = result.json()
+    assert document["items"] == []
+    assert document["notes"][0].startswith("Nothing matched 'metfromin'")
+    assert any("did you mean" in n and "metformin" in n for n in document["notes"])
+    table = b12("search", "metfromin")
+    assert table.exit_code == 0 and "Nothing matched" in table.stderr and "metformin" in table.stderr
+
+
+def test_no_hit_for_words_that_never_meet_says_try_fewer(b12):
+    notes = b12("search", "liver", "xylophone", "--format", "json").json()["notes"]
+    assert notes[0].startswith("Nothing matched")
+    quiet = b12("search", "tingling", "clams", "--format", "json").json()
+    assert quiet["items"] == [] and any("fewer words" in n for n in quiet["notes"])
+
+
+# ------------------------------------------------------------------ corrected topic points
+
+
+def test_safety_no_longer_says_surplus_is_simply_excreted(b12):
+    text = topic_text(b12, "safety")
+    assert "instead of letting them build up" not in text and "store" in text and "2–3 mg" in text
+
+
+def test_high_b12_says_some_laboratories(b12):
+    text = topic_text(b12, "high-b12")
+    assert "some uk laboratories" in text and "914 ng/l" in text
+
+
+def test_folic_acid_masking_and_prompt_care_are_covered(b12):
+    assert "folic acid" in topic_text(b12, "anaemia") and "mask" in topic_text(b12, "anaemia")
+    assert "prompt care" in topic_text(b12, "symptoms")

@@ -18,9 +18,9 @@ COMMANDS = ["rda", "foods", "meds", "labs", "about", "search", "sources"]
 
 ENVELOPES = {
     ("rda",): ("b12.rda/1", {"schema", "query", "items", "notes"}),
-    ("foods",): ("b12.foods/1", {"schema", "daily_value_mcg", "items", "notes"}),
-    ("meds",): ("b12.meds/1", {"schema", "items", "notes"}),
-    ("meds", "metformin"): ("b12.meds/1", {"schema", "results", "notes"}),
+    ("foods",): ("b12.foods/1", {"schema", "daily_value_mcg", "target", "items", "notes"}),
+    ("meds",): ("b12.meds/2", {"schema", "items", "notes"}),
+    ("meds", "metformin"): ("b12.meds/2", {"schema", "items", "notes"}),
     ("labs", "--b12", "300"): ("b12.labs/1", {"schema", "scheme", "age", "markers", "verdict", "reasons",
                                               "next_steps", "cb12", "notes", "disclaimer"}),
     ("about",): ("b12.about/1", {"schema", "items", "notes"}),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-FOOD_KEYS = {"name", "serving", "mcg_per_serving", "mcg_per_100g", "percent_dv", "category", "vegan",
-             "vegetarian", "fortified", "notes", "sources"}
+FOOD_KEYS = {"id", "name", "serving", "serving_g", "mcg_per_serving", "mcg_per_100g", "percent_dv", "category",
+             "vegan", "vegetarian", "fortified", "aliases", "notes", "sources"}
 
 
 def items(b12, *args):
@@ -43,6 +43,7 @@ def test_fortified_filter(b12):
 def test_every_item_has_the_contract_keys_and_percent_dv_against_2_4(b12):
     document = items(b12, "--include-zero")
     assert document["schema"] == "b12.foods/1" and document["daily_value_mcg"] == 2.4
+    assert set(document) == {"schema", "daily_value_mcg", "target", "items", "notes"} and document["target"] is None
     assert len(document["items"]) >= 30
     for item in document["items"]:
         assert set(item) == FOOD_KEYS
@@ -126,6 +127,137 @@ def test_csv_has_a_header_and_one_line_per_food(b12):
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert len(rows) == len(items(b12, "--vegan")["items"])
     assert set(rows[0]) == FOOD_KEYS and rows[0]["vegan"] == "true"
+    assert list(rows[0]) == ["id", "name", "serving", "serving_g", "mcg_per_serving", "mcg_per_100g", "percent_dv",
+                             "category", "vegan", "vegetarian", "fortified", "aliases", "notes", "sources"]
     yeast = next(r for r in rows if r["name"].startswith("Nutritional yeast"))
     assert yeast["mcg_per_100g"] == ""  # null is an empty cell
     assert "; " in yeast["notes"] and yeast["sources"] == "ods-b12; doc-reverse; doc-recovery"  # lists joined
+
+
+# ------------------------------------------------------------------ per-100 g, servings and notes agree
+
+
+def test_per_100g_and_per_serving_agree_wherever_both_are_known(kb):
+    checked = 0
+    for food in kb.foods.foods:
+        if food.serving_g is None or food.mcg_per_100g is None:
+            continue
+        worked_out = food.mcg_per_100g * food.serving_g / 100
+        gap = abs(worked_out - food.mcg_per_serving)
+        assert gap <= 0.05 or gap <= 0.05 * food.mcg_per_serving, (food.id, worked_out, food.mcg_per_serving)
+        checked += 1
+    assert checked >= 45
+
+
+def test_relation_test_catches_a_wrong_per_serving_amount(kb_copy, b12):
+    from b12cli.kb import KnowledgeBase
+
+    path = kb_copy / "foods.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("mcg_per_serving: 70.7", "mcg_per_serving: 60.7"),
+                    encoding="utf-8")
+    liver = next(f for f in KnowledgeBase(kb_copy).foods.foods if f.id == "beef-liver-pan-fried")
+    assert abs(liver.mcg_per_100g * liver.serving_g / 100 - liver.mcg_per_serving) > 0.05 * liver.mcg_per_serving
+
+
+@pytest.mark.parametrize("grams", ["3 oz (85 g)", "1 cup (244 g)", "6 oz (170 g)", "1.5 oz (42.5 g)",
+                                   "1 large (50 g)"])
+def test_serving_grams_match_the_serving_text(kb, grams):
+    weight = float(grams.split("(")[1].split()[0])
+    for food in kb.foods.foods:
+        if grams in food.serving:
+            assert food.serving_g == weight, food.id
+
+
+def test_a_note_stating_the_share_of_the_dv_matches_the_table(b12):
+    import re
+
+    for item in items(b12, "--include-zero")["items"]:
+        for note in item["notes"]:
+            for found in re.finditer(r"about ([\d,]+)% DV per", note):
+                assert int(found.group(1).replace(",", "")) == round(item["percent_dv"]), (item["id"], note)
+
+
+def test_foods_with_no_b12_in_usda_show_zero_per_100g(b12):
+    zero = {i["id"]: i for i in items(b12, "--include-zero")["items"] if i["mcg_per_serving"] == 0}
+    for food_id in ("banana", "bread-whole-wheat", "strawberries", "kidney-beans", "spinach"):
+        assert zero[food_id]["mcg_per_100g"] == 0.0 and "usda-sr28" in zero[food_id]["sources"]
+
+
+def test_corrected_records(kb):
+    foods = {f.id: f for f in kb.foods.foods}
+    beef = foods["beef-ground-85-lean"]
+    assert "crumbles" in beef.name and beef.mcg_per_100g == 2.80 and any("23570" in n for n in beef.notes)
+    assert foods["clams-cooked"].mcg_per_100g == 20.0
+    assert any("no SR28 record fits" in n for n in foods["clams-cooked"].notes)
+    assert any("68 g" in n and "48.0" in n for n in foods["beef-liver-braised"].notes)
+    assert foods["yeast-extract-spread"].serving_g <= 10 and foods["bakers-yeast-active-dry"].serving_g <= 10
+    assert foods["tempeh"].name != foods["tempeh-cooked"].name.split(",")[0]
+    soy = [f.name for f in kb.foods.foods if f.name.startswith("Soy milk, fortified")]
+    assert len(soy) == 2 and "Silk" in soy[1] and "generic" in soy[0]
+
+
+def test_brand_aliases_are_searched(b12):
+    (spread,) = items(b12, "--search", "marmite")["items"]
+    assert spread["id"] == "yeast-extract-spread" and "Marmite" in spread["aliases"]
+    assert items(b12, "--search", "soya milk")["items"]
+
+
+# ------------------------------------------------------------------ intake targets
+
+
+def test_pregnant_and_breastfeeding_set_the_servings_target(b12):
+    pregnant = items(b12, "--pregnant")
+    assert pregnant["target"] == {"mcg_per_day": 2.6, "unit": "mcg", "stage_id": "pregnancy",
+                                  "life_stage": pregnant["target"]["life_stage"], "age_years": None,
+                                  "condition": "pregnancy"}
+    first = pregnant["items"][0]
+    assert first["servings_for_rda"] == pytest.approx(2.6 / first["mcg_per_serving"])
+    feeding = items(b12, "--breastfeeding", "--age", "31")
+    assert feeding["target"]["mcg_per_day"] == 2.8 and feeding["target"]["age_years"] == 31
+    assert feeding["items"][0]["servings_for_rda"] == pytest.approx(2.8 / feeding["items"][0]["mcg_per_serving"])
+    both = b12("foods", "--pregnant", "--breastfeeding")
+    assert both.exit_code == 2 and both.stderr.startswith("b12: error:")
+
+
+def test_target_records_the_age_it_came_from(b12):
+    document = items(b12, "--age", "30")
+    assert document["target"]["age_years"] == 30 and document["target"]["stage_id"] == "adults-19-50-years"
+    assert document["target"]["mcg_per_day"] == 2.4 and document["target"]["condition"] == "none"
+
+
+def test_csv_includes_servings_when_computed(b12):
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(b12("foods", "--age", "30", "--format", "csv").stdout)))
+    assert rows and "servings_for_rda" in rows[0] and float(rows[0]["servings_for_rda"]) > 0
+    rows = list(csv.DictReader(io.StringIO(b12("foods", "--pregnant", "--format", "csv").stdout)))
+    assert float(rows[0]["servings_for_rda"]) == pytest.approx(2.6 / float(rows[0]["mcg_per_serving"]))
+    assert "servings_for_rda" not in b12("foods", "--format", "csv").stdout.splitlines()[0]
+
+
+def test_over_50_lists_added_b12_first_and_marks_it(b12):
+    document = items(b12, "--age", "70")
+    flags = [i["crystalline_b12"] for i in document["items"]]
+    assert flags[0] is True and flags == sorted(flags, reverse=True)  # every fortified food before any other
+    assert all(i["crystalline_b12"] == i["fortified"] for i in document["items"])
+    assert any("--fortified" in n and "crystalline" in n for n in document["notes"])
+    assert "crystalline_b12" not in items(b12, "--age", "30")["items"][0]
+    table = b12("foods", "--age", "70")
+    assert "added" in table.stdout and "in food" in table.stdout and "crystalline" in table.stdout
+    young = items(b12, "--age", "30")["items"]
+    assert not young[0]["fortified"]  # under 51 the default order is still largest first
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ("serving_g: 85\n", "serving_g: 0\n", "foods[0].serving_g: must be above 0"),
+    ("serving_g: 85\n", "serving_g: lots\n", "foods[0].serving_g"),
+    ("aliases: [soymilk, soya milk, soya drink]", "aliases: [Marmite]", "alias 'Marmite' is also at"),
+])
+def test_loader_checks_serving_grams_and_aliases(kb_copy, b12, old, new, message):
+    path = kb_copy / "foods.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    result = b12("foods")
+    assert result.exit_code == 1 and message in result.stderr

@@ -1,35 +1,132 @@
-"""`b12 meds`: generic and brand look-ups, suggestions, --check."""
+"""`b12 meds`: generic, brand, salt-form and combination look-ups, suggestions, --check."""
 
 from __future__ import annotations
 
 import pytest
 
-RESULT_KEYS = {"query", "match", "suggestions", "note"}
+RESULT_KEYS = {"query", "argument", "match", "also", "ingredients", "suggestions", "note"}
+MATCH_KEYS = {"name", "generic", "matched_as", "class_id", "class_name", "effect", "advice", "notes", "sources"}
+
+
+def lookup(b12, *names):
+    result = b12("meds", *names, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    document = result.json()
+    assert document["schema"] == "b12.meds/2" and set(document) == {"schema", "items", "notes"}
+    for item in document["items"]:
+        assert set(item) == RESULT_KEYS
+        for match in [item["match"], *item["also"]]:
+            assert match is None or set(match) == MATCH_KEYS
+    return document["items"]
 
 
 def test_generic_and_brand_match_and_aspirin_is_not_listed(b12):
-    result = b12("meds", "omeprazole", "Pepcid", "aspirin", "--format", "json")
-    assert result.exit_code == 0
-    document = result.json()
-    assert document["schema"] == "b12.meds/1"
-    omeprazole, pepcid, aspirin = document["results"]
-    assert all(set(r) == RESULT_KEYS for r in document["results"])
+    omeprazole, pepcid, aspirin = lookup(b12, "omeprazole", "Pepcid", "aspirin")
     assert omeprazole["match"]["class_id"] == "proton-pump-inhibitors"
-    assert omeprazole["match"]["matched_as"] == "generic"
+    assert omeprazole["match"]["matched_as"] == "generic" and omeprazole["argument"] == "omeprazole"
     assert pepcid["match"]["class_id"] == "h2-receptor-antagonists"
     assert pepcid["match"]["matched_as"] == "brand" and pepcid["match"]["name"] == "Pepcid"
-    assert aspirin["match"] is None
-    assert "does not mean" in aspirin["note"] or "may still" in aspirin["note"]
+    assert aspirin["match"] is None and aspirin["also"] == [] and aspirin["ingredients"] is None
+    assert "may still" in aspirin["note"]
+
+
+def test_acceptance_salt_form_combination_and_uk_brand(b12):
+    salt, janumet, losec = lookup(b12, "metformin hydrochloride", "Janumet", "Losec")
+    assert [e["match"]["class_id"] for e in (salt, janumet, losec)] == ["metformin", "metformin",
+                                                                      "proton-pump-inhibitors"]
+    assert [salt["match"]["name"], janumet["match"]["name"], losec["match"]["name"]] == ["metformin", "metformin",
+                                                                                         "Losec"]
+    assert [e["match"]["generic"] for e in (salt, janumet, losec)] == ["metformin", "metformin", "omeprazole"]
+    assert salt["match"]["matched_as"] == "salt form of metformin"
+    assert janumet["match"]["class_id"] == "metformin" and janumet["ingredients"] == ["sitagliptin", "metformin"]
+    assert janumet["match"]["matched_as"].startswith("ingredient of Janumet")
+    assert losec["match"]["class_id"] == "proton-pump-inhibitors"
+
+
+@pytest.mark.parametrize(
+    ("name", "class_id", "matched_as"),
+    [("esomeprazole magnesium", "proton-pump-inhibitors", "salt form of esomeprazole"),
+     ("Omeprazole Magnesium 20 mg delayed-release", "proton-pump-inhibitors", "salt form of omeprazole"),
+     ("pantoprazole sodium", "proton-pump-inhibitors", "salt form of pantoprazole"),
+     ("Metformin HCl ER", "metformin", "salt form of metformin"),
+     ("metformin 500 mg tablets", "metformin", "dosage form of metformin"),
+     ("Glucophage\u00ae", "metformin", "brand"),
+     ("Nexium\u2122", "proton-pump-inhibitors", "brand"),
+     ("Trokendi", "anticonvulsants", "brand"),
+     ("famotidine.", "h2-receptor-antagonists", "generic")],
+)
+def test_salt_and_dosage_forms_match_the_base_drug(b12, name, class_id, matched_as):
+    (entry,) = lookup(b12, name)
+    assert entry["match"]["class_id"] == class_id and entry["match"]["matched_as"] == matched_as
+
+
+def test_salt_words_alone_or_with_an_unlisted_base_do_not_match(b12):
+    calcium, bicarbonate = lookup(b12, "calcium", "sodium bicarbonate")
+    assert calcium["match"] is None and bicarbonate["match"] is None
+
+
+@pytest.mark.parametrize(
+    ("brand", "listed", "unlisted"),
+    [("Janumet XR", ["metformin"], ["sitagliptin"]),
+     ("Synjardy", ["metformin"], ["empagliflozin"]),
+     ("Vimovo", ["esomeprazole"], ["naproxen"]),
+     ("Zegerid", ["omeprazole"], ["sodium bicarbonate"]),
+     ("Duexis", ["famotidine"], ["ibuprofen"]),
+     ("Pepcid Complete", ["famotidine", "calcium carbonate", "magnesium hydroxide"], [])],
+)
+def test_combinations_match_every_listed_ingredient(b12, brand, listed, unlisted):
+    (entry,) = lookup(b12, brand)
+    assert [m["name"] for m in [entry["match"], *entry["also"]]] == listed
+    assert set(entry["ingredients"]) == set(listed) | set(unlisted)
+    assert all(m["matched_as"].startswith("ingredient of ") for m in entry["also"])
+
+
+def test_pepcid_complete_matches_two_classes(b12):
+    (entry,) = lookup(b12, "Pepcid Complete")
+    classes = {m["class_id"] for m in [entry["match"], *entry["also"]]}
+    assert classes == {"h2-receptor-antagonists", "antacids-chronic-use"}
+    csv = b12("meds", "Pepcid Complete", "--format", "csv").stdout.splitlines()
+    assert "calcium carbonate (antacids-chronic-use); magnesium hydroxide (antacids-chronic-use)" in csv[1]
+
+
+@pytest.mark.parametrize("argument", ["metformin, omeprazole", "metformin + omeprazole", "metformin/omeprazole",
+                                      "metformin and omeprazole", "Metformin AND omeprazole,"])
+def test_one_argument_may_hold_several_names(b12, argument):
+    first, second = lookup(b12, argument)
+    assert first["query"].casefold() == "metformin" and second["query"] == "omeprazole"
+    assert first["argument"] == second["argument"] == argument
+    assert first["match"]["class_id"] == "metformin"
+    assert second["match"]["class_id"] == "proton-pump-inhibitors"
+
+
+def test_names_from_stdin_one_a_line(b12):
+    result = b12("meds", "-", "--format", "json", input="metformin\n\n# a comment\nLosec\naspirin\n")
+    assert result.exit_code == 0, result.stderr
+    assert [i["query"] for i in result.json()["items"]] == ["metformin", "Losec", "aspirin"]
+    assert b12("meds", "-", input="\n\n").exit_code == 2
+    mixed = b12("meds", "-", "metformin", input="omeprazole\n")
+    assert mixed.exit_code == 2 and mixed.stderr.startswith("b12: error:")
+
+
+def test_ranitidine_is_matched_with_a_withdrawn_note(b12):
+    ranitidine, zantac = lookup(b12, "ranitidine", "Zantac")
+    for entry in (ranitidine, zantac):
+        assert entry["match"]["class_id"] == "h2-receptor-antagonists"
+        assert "withdrawn" in entry["note"] and "1 April 2020" in entry["note"]
+        assert "famotidine" in entry["note"] and "fda-ranitidine-2020" in entry["note"]
+    (famotidine,) = lookup(b12, "famotidine")
+    assert famotidine["note"] is None
+    assert "withdrawn" in b12("meds", "ranitidine").stdout
 
 
 @pytest.mark.parametrize("name", ["OMEPRAZOLE", "  metformin ", "glucophage", "Nexium", "nitrous oxide"])
 def test_lookup_is_case_and_space_insensitive(b12, name):
-    (entry,) = b12("meds", name, "--format", "json").json()["results"]
+    (entry,) = lookup(b12, name)
     assert entry["match"] is not None
 
 
 def test_typo_gets_a_suggestion(b12):
-    (entry,) = b12("meds", "omeprazol", "--format", "json").json()["results"]
+    (entry,) = lookup(b12, "omeprazol")
     assert entry["match"] is None and entry["suggestions"][0] == "omeprazole"
     table = b12("meds", "omeprazol")
     assert "omeprazole" in table.stdout
@@ -41,21 +138,98 @@ def test_check_exits_3_on_a_match_and_0_without(b12):
     assert b12("meds", "aspirin", "omeprazole", "--check", "--format", "json").exit_code == 3
 
 
+@pytest.mark.parametrize("args", [["metformn"], ["aspirin", "Nexiumm"], ["metformin", "omeprazol"]])
+def test_check_refuses_a_near_miss_so_a_typo_cannot_pass(b12, args):
+    result = b12("meds", *args, "--check")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.startswith("b12: error: ") and result.stderr.count("\n") == 1
+    assert "did you mean" in result.stderr
+    assert b12("meds", *args).exit_code == 0  # without --check it is reported, not refused
+
+
+def test_check_typo_message_names_the_listed_drug(b12):
+    assert "metformin" in b12("meds", "metformn", "--check").stderr
+
+
 def test_listing_covers_the_required_classes(b12):
     document = b12("meds", "--format", "json").json()
+    assert document["schema"] == "b12.meds/2"
     ids = {c["id"] for c in document["items"]}
     names = {n for c in document["items"] for n in c["generic_names"]}
     assert {"proton-pump-inhibitors", "h2-receptor-antagonists", "metformin"} <= ids
-    assert {"chloramphenicol", "colchicine", "nitrous oxide"} <= names
+    assert {"chloramphenicol", "colchicine", "nitrous oxide", "topiramate", "pregabalin", "phenobarbital",
+            "primidone"} <= names
     for cls in document["items"]:
         assert cls["effect"] and cls["advice"] and cls["sources"]
 
 
-def test_empty_name_is_a_usage_error(b12):
-    result = b12("meds", " ")
+def test_antacids_say_they_rest_on_one_document(kb):
+    antacids = next(c for c in kb.medications.classes if c.id == "antacids-chronic-use")
+    assert any("one document only" in n for n in antacids.notes)
+
+
+@pytest.mark.parametrize("name", [" ", ",", " + "])
+def test_empty_name_is_a_usage_error(b12, name):
+    result = b12("meds", name)
     assert result.exit_code == 2 and result.stderr.startswith("b12: error:")
 
 
-def test_csv_lookup_has_one_row_per_query(b12):
-    lines = b12("meds", "omeprazole", "aspirin", "--format", "csv").stdout.splitlines()
-    assert lines[0].startswith("query,") and len(lines) == 3
+def test_csv_lookup_has_one_row_per_name(b12):
+    lines = b12("meds", "omeprazole", "aspirin, Janumet", "--format", "csv").stdout.splitlines()
+    assert lines[0].startswith("query,argument,") and len(lines) == 4
+
+
+def test_combination_brand_cannot_shadow_a_listed_name(kb_copy, b12):
+    path = kb_copy / "medications.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace('brand: "Janumet"', 'brand: "Glucophage"'), encoding="utf-8")
+    result = b12("meds")
+    assert result.exit_code == 1 and "combinations[" in result.stderr and "listed twice" in result.stderr
+
+
+def test_combination_needs_a_listed_ingredient(kb_copy, b12):
+    path = kb_copy / "medications.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("ingredients: [sitagliptin, metformin]", "ingredients: [sitagliptin, nothing]", 1),
+                    encoding="utf-8")
+    result = b12("meds")
+    assert result.exit_code == 1 and "no ingredient is a listed generic name" in result.stderr
+
+
+def test_name_note_must_name_its_own_class(kb_copy, b12):
+    path = kb_copy / "medications.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("names: [ranitidine, Zantac]", "names: [metformin]"), encoding="utf-8")
+    result = b12("meds")
+    assert result.exit_code == 1 and "name_notes[0].names[0]" in result.stderr
+
+
+def test_every_brand_names_its_generic(kb):
+    for cls in kb.medications.classes:
+        assert set(cls.brand_generics) == set(cls.brand_names)
+        assert all(g in cls.generic_names for g in cls.brand_generics.values())
+
+
+def test_brand_generics_must_name_a_generic_of_the_class(kb_copy, b12):
+    path = kb_copy / "medications.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace('{brand: "Losec", generic: omeprazole}', '{brand: "Losec", generic: metformin}'),
+                    encoding="utf-8")
+    result = b12("meds")
+    assert result.exit_code == 1 and "brand_generics" in result.stderr and "metformin" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["lamotrigine", "gabapentin", "phenytoin", "losartan", "metoprolol", "lafutidine"])
+def test_check_does_not_refuse_a_different_real_medicine(b12, name):
+    result = b12("meds", name, "--check")
+    assert result.exit_code == 0, result.stderr  # not listed, not a typo: reported, never refused
+
+
+@pytest.mark.parametrize(("typed", "listed", "typo"), [
+    ("metformn", "metformin", True), ("metfromin", "metformin", True), ("omeprazol", "omeprazole", True),
+    ("nexuim", "nexium", True), ("nexum", "nexium", True), ("lamotrigine", "famotidine", False),
+    ("tums", "tums", True), ("tunes", "tums", False), ("pantoprazol", "pantoprazole", True)])
+def test_typo_rule(typed, listed, typo):
+    from b12cli.meds import is_typo
+
+    assert is_typo(typed, listed) is typo
