@@ -348,9 +348,17 @@ def sources(fmt: str = FormatOpt) -> None:
 # ----------------------------------------------------------------- decision commands: risk, absorb, intake
 
 
-def _split_names(values: List[str] | None) -> tuple[str, ...]:
-    """Repeatable options that also take comma-separated lists: --meds a,b --meds c."""
-    return tuple(name.strip() for value in values or [] for name in value.split(",") if name.strip())
+def _split_names(values: List[str] | None, option: str) -> tuple[str, ...]:
+    """Repeatable options that also take comma-separated lists: --meds a,b --meds c. No empty names."""
+    from b12cli.values import show
+
+    names = []
+    for value in values or []:
+        parts = [part.strip() for part in value.split(",")]
+        if not all(parts):
+            raise UsageError(f"{option} {show(value)} holds an empty name; expected NAME or NAME,NAME")
+        names += parts
+    return tuple(names)
 
 
 @command
@@ -391,8 +399,10 @@ def risk(
         listing = core.listing(kb.risk)
         return _emit(fmt, lambda: render.risk_list_json(listing), lambda: _tables().risk_list(listing),
                      render.CSV_HEADERS["risk-list"])
-    query = core.RiskQuery(_split_names(symptom), _split_names(factor), parse_years(age) if age is not None else None,
-                           diet.strip().casefold() if diet is not None else None, _split_names(meds), pregnant)
+    query = core.RiskQuery(_split_names(symptom, "--symptom"), _split_names(factor, "--factor"),
+                           parse_years(age) if age is not None else None,
+                           diet.strip().casefold() if diet is not None else None, _split_names(meds, "--meds"),
+                           pregnant)
     result = core.assess(kb.risk, kb.medications if query.meds else None, query)
     rows = {"items": render.risk_json(result)["items"] or [{"advice": result.advice}]}
     _emit(fmt, lambda: render.risk_json(result) if fmt == "json" else rows, lambda: _tables().risk(result),
