@@ -208,7 +208,7 @@ def day(foods: Foods, intake: Intake, intakes: Intakes, model: Absorption, q: In
         absorb.check_dose(model, dose, "--supplement")
     target, condition, defaulted = _target(intakes, q)
     items = [_food_item(foods, intake, text) for text in q.foods]
-    items += [IntakeItem("supplement", f"--supplement {s:g}", None, "Supplement (crystalline B12)", None, None,
+    items += [IntakeItem("supplement", f"--supplement {s:g}", None, "Supplement", None, None,
                          _mcg(s), True, None, None, (), model.passive.sources) for s in q.supplements_mcg]
     items, absorbed = _with_absorption(model, q, items)
     total = _mcg(float(sum(i.mcg for i in items)))
