@@ -225,3 +225,19 @@ def test_golden_table(b12):
     if os.environ.get("B12_UPDATE_GOLDEN"):
         path.write_text(text, encoding="utf-8")
     assert text == path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("args", [["risk", "-s", "tingling", "--meds", "metformin"], ["absorb", "--dose", "5"],
+                                  ["intake", "salmon", "egg:2", "--age", "70"]])
+def test_json_path_of_the_decision_commands_imports_neither_rich_nor_yaml(tmp_path, args):
+    import subprocess
+    import sys
+
+    code = ("import sys; from b12cli.cli import app\n"
+            f"try: app({args + ['--format', 'json']!r})\n"
+            "except SystemExit: pass\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'rich','yaml'}), file=sys.stderr)")
+    env = {**os.environ, "B12_CACHE_DIR": str(tmp_path)}
+    for _ in range(2):  # the first run compiles the cache, the second must use it
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0 and done.stderr.strip() == "[]"
