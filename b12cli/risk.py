@@ -87,14 +87,18 @@ def _names(records) -> dict[str, object]:  # noqa: ANN001 - symptoms or factors
     return index
 
 
-def find(records, name: str, option: str):  # noqa: ANN001, ANN201 - RiskSymptom or RiskFactor
-    """A symptom or factor by id or alias; otherwise a UsageError naming the nearest ones."""
+def find(records, name: str, option: str, other=(), other_option: str = ""):  # noqa: ANN001, ANN201
+    """A symptom or factor by id or alias; otherwise a UsageError naming the nearest ones
+    (or the other option, when the name is in the other list)."""
     index = _names(records)
     wanted = key(name)
     if not wanted:
         raise UsageError(f"{option} {show(name)} is empty; expected a name ('b12 risk --list' shows them)")
     if wanted in index:
         return index[wanted]
+    if wanted in _names(other):
+        raise UsageError(f"{option} {show(name)} is not known, but it is listed for {other_option}; "
+                         f"use {other_option} {name.strip()}")
     near = difflib.get_close_matches(wanted, list(index), n=4, cutoff=0.6)
     ids = list(dict.fromkeys(index[n].id for n in near))
     hint = f"did you mean: {', '.join(ids)}?" if ids else f"expected one of {', '.join(r.id for r in records)}"
@@ -203,9 +207,11 @@ def assess(risk: Risk, meds: Medications, q: RiskQuery) -> RiskResult:
         raise UsageError(f"--diet {show(q.diet)} is not accepted; expected one of {', '.join(DIETS)}")
     reasons: dict[str, Reason] = {}
     for name in q.symptoms:
-        _add(reasons, "symptom", find(risk.symptoms, name, "--symptom"), f"--symptom {name}")
+        _add(reasons, "symptom", find(risk.symptoms, name, "--symptom", risk.factors, "--factor"),
+             f"--symptom {name}")
     for name in q.factors:
-        _add(reasons, "factor", find(risk.factors, name, "--factor"), f"--factor {name}")
+        _add(reasons, "factor", find(risk.factors, name, "--factor", risk.symptoms, "--symptom"),
+             f"--factor {name}")
     _shortcut_factors(risk, q, reasons)
     medicines = _medicines(risk, meds, q.meds, reasons)
     matched = tuple(reasons.values())

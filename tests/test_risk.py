@@ -182,6 +182,8 @@ def test_acceptance_nothing_given_and_fatigue_alone(b12):
     (["--factor", "metfromin"], "did you mean: metformin?"),
     (["--symptom", "zzzzzz"], "expected one of fatigue, tingling"),
     (["--diet", "keto"], "expected one of vegan, vegetarian"),
+    (["--symptom", "metformin"], "it is listed for --factor; use --factor metformin"),
+    (["--factor", "numbness"], "it is listed for --symptom; use --symptom numbness"),
     (["--age", "-3"], "--age '-3' is out of range"),
     (["--symptom", " "], "holds an empty name"),
     (["--meds", "metformin,,omeprazole"], "holds an empty name"),
