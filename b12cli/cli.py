@@ -435,6 +435,149 @@ def sources(fmt: str = FormatOpt) -> None:
     _emit(fmt, lambda: render.sources_json(items), lambda: _tables().sources(items), render.CSV_HEADERS["sources"])
 
 
+# ----------------------------------------------------------------- decision commands: risk, absorb, intake
+
+
+def _split_names(values: List[str] | None, option: str) -> tuple[str, ...]:
+    """Repeatable options that also take comma-separated lists: --meds a,b --meds c. No empty names."""
+    from b12cli.values import show
+
+    names = []
+    for value in values or []:
+        parts = [part.strip() for part in value.split(",")]
+        if not all(parts):
+            raise UsageError(f"{option} {show(value)} holds an empty name; expected NAME or NAME,NAME")
+        names += parts
+    return tuple(names)
+
+
+@command
+def risk(
+    symptom: List[str] | None = typer.Option(None, "--symptom", "-s", metavar="NAME",
+                                             help="A symptom or sign (repeatable); --list shows the names."),
+    factor: List[str] | None = typer.Option(None, "--factor", metavar="NAME",
+                                            help="A risk factor (repeatable); --list shows the names."),
+    age: str | None = typer.Option(None, "--age", metavar="YEARS", help="Age in years; over 65 adds older age."),
+    diet: str | None = typer.Option(None, "--diet", metavar="DIET", help="vegan or vegetarian: adds that factor."),
+    meds: List[str] | None = typer.Option(None, "--meds", metavar="NAME,...",
+                                          help="Medicines taken (generic or brand, comma-separated); listed ones "
+                                          "add their factor."),
+    pregnant: bool = typer.Option(False, "--pregnant", help="Adds pregnancy as a factor."),
+    list_all: bool = typer.Option(False, "--list", help="List every symptom and factor, with sources."),
+    check: bool = typer.Option(False, "--check", help="Exit 3 unless the advice is not_indicated."),
+    fmt: str = FormatOpt,
+) -> None:
+    """Should B12 be tested? NICE NG239: at least one symptom AND one risk factor.
+
+    Advice: urgent, test, consider or not_indicated, with the matched reasons and sources.
+
+    Example: b12 risk --symptom tingling --factor metformin
+
+    Example: b12 risk --symptom fatigue --age 70 --diet vegan
+
+    Example: b12 risk --symptom numbness --meds omeprazole,Glucophage --format json
+
+    Example: b12 risk --list
+    """
+    from b12cli import render
+    from b12cli import risk as core
+    from b12cli.values import parse_years
+
+    fmt = _format(fmt)
+    kb = KnowledgeBase()
+    if list_all:
+        listing = core.listing(kb.risk)
+        return _emit(fmt, lambda: render.risk_list_json(listing), lambda: _tables().risk_list(listing),
+                     render.CSV_HEADERS["risk-list"])
+    query = core.RiskQuery(_split_names(symptom, "--symptom"), _split_names(factor, "--factor"),
+                           parse_years(age) if age is not None else None,
+                           diet.strip().casefold() if diet is not None else None, _split_names(meds, "--meds"),
+                           pregnant)
+    result = core.assess(kb.risk, kb.medications if query.meds else None, query)
+    rows = {"items": render.risk_json(result)["items"] or [{"advice": result.advice}]}
+    _emit(fmt, lambda: render.risk_json(result) if fmt == "json" else rows, lambda: _tables().risk(result),
+          render.CSV_HEADERS["risk"])
+    if check and result.advice != "not_indicated":
+        raise typer.Exit(ExitCode.CHECK_FAILED)
+
+
+@command
+def absorb(
+    dose: str = typer.Option(..., "--dose", metavar="MCG", help="One oral dose in mcg (above 0)."),
+    per_day: str = typer.Option("1", "--per-day", metavar="N",
+                                help="Doses a day, at least 4 hours apart (1-6); each is absorbed as the first."),
+    weekly: bool = typer.Option(False, "--weekly", help="One dose a week: show the daily average."),
+    no_intrinsic_factor: bool = typer.Option(False, "--no-intrinsic-factor",
+                                             help="Pernicious anaemia or stomach surgery: passive absorption only."),
+    fmt: str = FormatOpt,
+) -> None:
+    """How much B12 one oral dose delivers, on a cited model (IOM 1998).
+
+    Published points (50% of 1 mcg, 20% of 5 mcg, just over 5% of 25 mcg) are interpolated; above them
+    the intrinsic-factor route is full and 1% more is absorbed passively.
+
+    Example: b12 absorb --dose 1000
+
+    Example: b12 absorb --dose 1000 --no-intrinsic-factor
+
+    Example: b12 absorb --dose 2.5 --per-day 2
+
+    Example: b12 absorb --dose 2500 --weekly --format json
+    """
+    from b12cli import absorb as core
+    from b12cli import render
+    from b12cli.values import parse_number, parse_positive_int
+
+    fmt = _format(fmt)
+    query = core.AbsorbQuery(parse_number(dose, "--dose", "a dose in mcg above 0"),
+                             parse_positive_int(per_day, "--per-day"), weekly, not no_intrinsic_factor)
+    result = core.estimate(KnowledgeBase().absorption, query)
+    _emit(fmt, lambda: render.absorb_json(result), lambda: _tables().absorb(result), render.CSV_HEADERS["absorb"])
+
+
+@command
+def intake(
+    foods: List[str] | None = typer.Argument(None, metavar="FOOD[:SERVINGS]...",
+                                             help="Food ids or names, each with servings (default 1, e.g. egg:2)."),
+    supplement: List[str] | None = typer.Option(None, "--supplement", metavar="MCG",
+                                                help="A supplement dose in mcg (repeatable)."),
+    age: str | None = typer.Option(None, "--age", metavar="YEARS", help="Age in years: sets the target."),
+    months: str | None = typer.Option(None, "--months", metavar="N", help="Age in completed months."),
+    pregnant: bool = typer.Option(False, "--pregnant", help="Target for pregnancy."),
+    breastfeeding: bool = typer.Option(False, "--breastfeeding", help="Target for breastfeeding."),
+    meals: str | None = typer.Option(None, "--meals", metavar="N",
+                                     help="Split the food B12 over N meals (1-6) for the absorbed estimate."),
+    no_intrinsic_factor: bool = typer.Option(False, "--no-intrinsic-factor",
+                                             help="Pernicious anaemia or stomach surgery: passive absorption only."),
+    fmt: str = FormatOpt,
+) -> None:
+    """The day's B12 from foods and supplements, against the target for your age.
+
+    Example: b12 intake salmon egg:2 --age 30
+
+    Example: b12 intake beef-liver --age 70
+
+    Example: b12 intake milk:2 breakfast-cereal-fortified-25-dv --supplement 250 --meals 3
+
+    Example: b12 intake nutritional-yeast-fortified --no-intrinsic-factor --format json
+    """
+    from b12cli import intake as core
+    from b12cli import render
+    from b12cli.values import parse_age, parse_months, parse_number, parse_positive_int
+
+    fmt = _format(fmt)
+    if age is not None and months is not None:
+        raise UsageError("--age and --months cannot be combined; give one")
+    kb = KnowledgeBase()
+    query = core.IntakeQuery(
+        tuple(foods or ()), tuple(parse_number(s, "--supplement", "a dose in mcg above 0") for s in supplement or ()),
+        parse_age(age) if age is not None else parse_months(months) if months is not None else None,
+        pregnant, breastfeeding, parse_positive_int(meals, "--meals") if meals is not None else None,
+        not no_intrinsic_factor)
+    result = core.day(kb.foods, kb.intake, kb.intakes, kb.absorption, query)
+    _emit(fmt, lambda: render.intake_json(result), lambda: _tables().intake(result), render.CSV_HEADERS["intake"])
+
+
 app = build_app()
 
 

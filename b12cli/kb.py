@@ -595,3 +595,107 @@ class KnowledgeBase:
     def load_all(self) -> None:
         for name in FILES:
             getattr(self, name)
+
+    # --- decision commands (risk, absorb, intake) ---
+
+    @cached_property
+    def risk(self) -> Risk:
+        return self._built("risk", build_risk)
+
+    @cached_property
+    def absorption(self) -> Absorption:
+        return self._built("absorption", build_absorption)
+
+    @cached_property
+    def intake(self) -> Intake:
+        return self._built("intake", build_intake)
+
+
+# ----------------------------------------------------------------- decision commands: risk, absorb, intake
+
+FILES = (*FILES, "risk", "absorption", "intake")
+
+
+class RiskSymptom(NamedTuple):
+    id: str
+    name: str
+    aliases: tuple[str, ...]
+    neurological: bool
+    text: str
+    sources: tuple[str, ...]
+
+
+class RiskFactor(NamedTuple):
+    id: str
+    name: str
+    aliases: tuple[str, ...]
+    min_age_years: float | None  # --age above this adds the factor
+    diet: str | None  # --diet value that adds it
+    pregnancy: bool  # --pregnant adds it
+    medication_classes: tuple[str, ...]  # medications.yaml class ids that add it (--meds)
+    prompt: bool  # with a symptom, calls for prompt care
+    text: str
+    sources: tuple[str, ...]
+
+
+class Risk(NamedTuple):
+    symptoms: tuple[RiskSymptom, ...]
+    factors: tuple[RiskFactor, ...]
+    messages: dict[str, Message]
+
+
+class AbsorptionPoint(NamedTuple):
+    dose_mcg: float
+    absorbed_mcg: float
+    text: str
+    sources: tuple[str, ...]
+
+
+class Absorption(NamedTuple):
+    points: tuple[AbsorptionPoint, ...]  # ascending dose
+    saturation_low_mcg: float
+    saturation_high_mcg: float
+    saturation: Message
+    passive_fraction: float
+    passive: Message
+    spacing_hours: int
+    spacing: Message
+    max_dose_mcg: float
+    rda_mcg: float
+    assumed_fraction: float
+    reference: Message
+    messages: dict[str, Message]
+
+
+class IntakeDefault(NamedTuple):
+    word: str
+    food: str  # a foods.yaml id
+    reason: str
+    sources: tuple[str, ...]
+
+
+class Intake(NamedTuple):
+    defaults: tuple[IntakeDefault, ...]
+    messages: dict[str, Message]
+
+
+def build_risk(data: dict) -> Risk:
+    symptoms = tuple(RiskSymptom(**_tuples(s, "aliases", "sources")) for s in data["symptoms"])
+    factors = tuple(RiskFactor(**_tuples(f, "aliases", "medication_classes", "sources")) for f in data["factors"])
+    return Risk(symptoms, factors, _messages(data["messages"]))
+
+
+def build_absorption(data: dict) -> Absorption:
+    points = tuple(AbsorptionPoint(**_tuples(p, "sources")) for p in data["points"])
+    sat, passive, spacing, ref = data["saturation"], data["passive"], data["spacing"], data["reference"]
+
+    def cited(key: str, part: dict) -> Message:
+        return Message(key, part["text"], tuple(part["sources"]))
+
+    return Absorption(points, sat["low_mcg"], sat["high_mcg"], cited("saturation", sat), passive["fraction"],
+                      cited("passive", passive), spacing["hours"], cited("spacing", spacing), data["max_dose_mcg"],
+                      ref["rda_mcg"], ref["assumed_fraction"], cited("reference", ref), _messages(data["messages"]))
+
+
+def build_intake(data: dict) -> Intake:
+    return Intake(tuple(IntakeDefault(**_tuples(d, "sources")) for d in data["defaults"]), _messages(data["messages"]))

@@ -232,3 +232,71 @@ CSV_HEADERS: dict[str, list[str]] = {
     "about-topic": ["text", "sources"],
     "search": ["kind", "id", "title", "where", "text", "sources"],
 }
+
+
+# ----------------------------------------------------------------- decision commands: risk, absorb, intake
+
+
+def message_json(m) -> dict | None:  # noqa: ANN001 - a kb.Message or None
+    return None if m is None else {"text": m.text, "sources": list(m.sources)}
+
+
+def risk_list_json(r) -> dict:  # noqa: ANN001 - a risk.RiskList
+    items = [{"kind": "symptom", "id": s.id, "name": s.name, "aliases": list(s.aliases), "flag": s.neurological,
+              "text": s.text, "sources": list(s.sources)} for s in r.symptoms]
+    items += [{"kind": "factor", "id": f.id, "name": f.name, "aliases": list(f.aliases), "flag": f.prompt,
+               "text": f.text, "sources": list(f.sources)} for f in r.factors]
+    return envelope("risk", items=items, notes=list(r.notes))
+
+
+def risk_json(r) -> dict:  # noqa: ANN001 - a risk.RiskResult
+    q = r.query
+    query = {"symptoms": list(q.symptoms), "factors": list(q.factors), "age_years": q.age_years, "diet": q.diet,
+             "meds": list(q.meds), "pregnant": q.pregnant}
+    items = [{"kind": x.kind, "id": x.id, "name": x.name, "given_as": x.given_as, "flag": x.flag, "text": x.text,
+              "sources": list(x.sources), "advice": r.advice} for x in r.reasons]
+    medicines = [{"query": m.query, "listed_as": m.listed_as, "class_id": m.class_id, "factor_id": m.factor_id,
+                  "suggestions": list(m.suggestions), "note": m.note} for m in r.medicines]
+    return envelope("risk", query=query, advice=r.advice, summary=message_json(r.summary), items=items,
+                    first_test=message_json(r.first_test), if_indeterminate=message_json(r.if_indeterminate),
+                    seek_care_promptly=[message_json(m) for m in r.seek_care_promptly], medicines=medicines,
+                    notes=list(r.notes))
+
+
+def absorb_json(r) -> dict:  # noqa: ANN001 - an absorb.AbsorbResult
+    q, d = r.query, r.per_dose
+    query = {"dose_mcg": q.dose_mcg, "per_day": q.per_day, "weekly": q.weekly, "intrinsic_factor": q.intrinsic_factor}
+    item = {"dose_mcg": d.dose_mcg, "absorbed_mcg_per_dose": d.absorbed_mcg, "fraction_absorbed": d.fraction,
+            "model": d.model, "doses_per_day": r.doses_per_day, "absorbed_mcg_per_day": r.absorbed_per_day_mcg,
+            "rda_mcg": r.rda_mcg, "rda_absorbed_mcg_per_day": r.rda_absorbed_mcg,
+            "percent_of_rda_absorbed": r.percent_of_rda_absorbed, "sources": list(r.sources)}
+    return envelope("absorb", query=query, items=[item], notes=list(r.notes))
+
+
+def intake_json(r) -> dict:  # noqa: ANN001 - an intake.IntakeResult
+    q = r.query
+    query = {"foods": list(q.foods), "supplements_mcg": list(q.supplements_mcg),
+             "age_years": q.age.years if q.age else None, "completed_months": q.age.months if q.age else None,
+             "condition": r.condition, "meals": q.meals, "intrinsic_factor": q.intrinsic_factor}
+    items = [{"kind": i.kind, "query": i.query, "id": i.id, "name": i.name, "servings": i.servings,
+              "serving": i.serving, "mcg": i.mcg, "crystalline": i.crystalline, "absorbed_mcg": i.absorbed_mcg,
+              "chosen": i.chosen, "also_fits": list(i.also_fits), "sources": list(i.sources)} for i in r.items]
+    t = r.target
+    target = {"id": t.id, "life_stage": t.life_stage, "mcg_per_day": t.mcg_per_day, "kind": t.kind,
+              "notes": list(t.notes), "sources": list(t.sources)}
+    crystalline = None if r.crystalline_mcg is None else {
+        "mcg": r.crystalline_mcg, "percent_of_target": r.crystalline_percent_of_target}
+    return envelope("intake", query=query, items=items, total_mcg=r.total_mcg, target=target,
+                    percent_of_target=r.percent_of_target,
+                    absorbed={"mcg": r.absorbed_mcg, "assumption": r.absorbed_assumption},
+                    crystalline=crystalline, notes=list(r.notes))
+
+
+CSV_HEADERS.update({
+    "risk-list": ["kind", "id", "name", "aliases", "flag", "text", "sources"],
+    "risk": ["advice", "kind", "id", "name", "given_as", "flag", "text", "sources"],
+    "absorb": ["dose_mcg", "absorbed_mcg_per_dose", "fraction_absorbed", "model", "doses_per_day",
+               "absorbed_mcg_per_day", "rda_mcg", "rda_absorbed_mcg_per_day", "percent_of_rda_absorbed", "sources"],
+    "intake": ["kind", "query", "id", "name", "servings", "serving", "mcg", "crystalline", "absorbed_mcg", "chosen",
+               "also_fits", "sources"],
+})

@@ -108,5 +108,29 @@ def search(kb: KnowledgeBase, text: str) -> SearchResult:
     words = text.casefold().split()
     if not words:
         raise UsageError(f"search text {show(text)} is empty; expected one or more words")
-    hits = (*_topic_hits(kb, words), *_food_hits(kb, words), *_medication_hits(kb, words))
+    hits = (*_topic_hits(kb, words), *_food_hits(kb, words), *_medication_hits(kb, words),
+            *_risk_hits(kb, words), *_absorption_hits(kb, words))
     return SearchResult(text, tuple(hits), () if hits else _no_hit_notes(kb, text, words))
+
+
+# --- decision commands: symptoms and risk factors (b12 risk), the absorption model (b12 absorb)
+
+
+def _risk_hits(kb: KnowledgeBase, words: list[str]):
+    risk = kb.risk
+    for kind, records in (("symptom", risk.symptoms), ("factor", risk.factors)):
+        for record in records:
+            line = f"{record.name}: {record.text}"
+            if words_match(words, line):
+                yield Hit("risk", record.id, record.name, f"risk {kind} '{record.id}' (b12 risk)", line,
+                          record.sources)
+
+
+def _absorption_hits(kb: KnowledgeBase, words: list[str]):
+    model = kb.absorption
+    parts = [(f"point {n}", p.text, p.sources) for n, p in enumerate(model.points, start=1)]
+    parts += [(m.id, m.text, m.sources) for m in (model.saturation, model.passive, model.spacing, model.reference)]
+    for where, line, sources in parts:
+        if words_match(words, line):
+            yield Hit("absorption", "absorption", "Absorption model", f"absorption model, {where} (b12 absorb)",
+                      line, sources)

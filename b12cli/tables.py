@@ -223,3 +223,89 @@ def search(r: SearchResult) -> None:
     out.print(table)
     err.print(Text(f"{len(r.hits)} match{'es' if len(r.hits) != 1 else ''} for {r.query!r}"))
     _notes(err, r.notes)
+
+
+# ----------------------------------------------------------------- decision commands: risk, absorb, intake
+
+ADVICE_STYLE = {"urgent": "bold red", "test": "bold yellow", "consider": "yellow", "not_indicated": "bold green"}
+
+
+def risk_list(r) -> None:  # noqa: ANN001 - a risk.RiskList
+    out, err = consoles()
+    for title, records, flag in (("Symptoms and signs (--symptom)", r.symptoms, "neurological"),
+                                 ("Risk factors (--factor)", r.factors, "prompt")):
+        table = _table("Id", "Name", "Also accepted", "Sources", title=title)
+        for x in records:
+            marked = x.neurological if flag == "neurological" else x.prompt
+            _row(table, x.id, f"{x.name} ({flag})" if marked else x.name, ", ".join(x.aliases) or "-",
+                 _cites(x.sources))
+        out.print(table)
+    _notes(err, r.notes)
+
+
+def risk(r) -> None:  # noqa: ANN001 - a risk.RiskResult
+    out, err = consoles()
+    advice = Text("Advice: ")
+    advice.append(r.advice, style=ADVICE_STYLE[r.advice])
+    out.print(advice)
+    _bullets(out, "Why", [(r.summary.text, r.summary.sources)])
+    if r.reasons:
+        table = _table("Matched", "Name", "Given as", "Sources")
+        for x in r.reasons:
+            flag = " (neurological)" if x.kind == "symptom" and x.flag else " (prompt)" if x.flag else ""
+            _row(table, x.kind, f"{x.name}{flag}", x.given_as, _cites(x.sources))
+        out.print(table)
+    _bullets(out, "Medicines", [(_medicine_line(m), ()) for m in r.medicines])
+    tests = [m for m in (r.first_test, r.if_indeterminate) if m is not None]
+    _bullets(out, "Which test", [(m.text, m.sources) for m in tests])
+    _bullets(out, "Seek care promptly", [(m.text, m.sources) for m in r.seek_care_promptly])
+    _notes(err, r.notes)
+
+
+def _medicine_line(m) -> str:  # noqa: ANN001 - a risk.MedicineCheck
+    if m.listed_as is None:
+        hint = f" (did you mean {', '.join(m.suggestions)}?)" if m.suggestions else ""
+        return f"{m.query}: not listed{hint}. {m.note}"
+    if m.factor_id is None:
+        return f"{m.query}: listed as {m.listed_as}, adds no risk factor. {m.note}"
+    return f"{m.query}: listed as {m.listed_as}, adds the factor {m.factor_id}"
+
+
+def absorb(r) -> None:  # noqa: ANN001 - an absorb.AbsorbResult
+    out, err = consoles()
+    d, q = r.per_dose, r.query
+    table = _table("Estimate", "Value")
+    doses = "1 a week (averaged over 7 days)" if q.weekly else f"{q.per_day}"
+    route = "with intrinsic factor" if q.intrinsic_factor else "without intrinsic factor (passive only)"
+    for label, value in (("Dose", f"{d.dose_mcg:g} mcg, {route}"),
+                         ("Absorbed per dose", f"{d.absorbed_mcg:g} mcg ({d.fraction * 100:.3g}% of the dose)"),
+                         ("Model", d.model), ("Doses a day", doses),
+                         ("Absorbed per day", f"{r.absorbed_per_day_mcg:g} mcg"),
+                         ("Compared with the RDA", f"{r.rda_mcg:g} mcg/day delivers about {r.rda_absorbed_mcg:g} mcg "
+                          f"absorbed; this is {r.percent_of_rda_absorbed:g}% of that"),
+                         ("Sources", _cites(r.sources))):
+        _row(table, label, value)
+    out.print(table)
+    _notes(err, r.notes)
+
+
+def intake(r) -> None:  # noqa: ANN001 - an intake.IntakeResult
+    out, err = consoles()
+    table = _table("Item", "Servings", "B12", "Absorbed", "Sources")
+    for i in r.items:
+        name = i.name if i.kind == "supplement" else f"{i.name}: {i.serving}"
+        servings = "-" if i.servings is None else f"{i.servings:g}"
+        absorbed = "with meals" if i.absorbed_mcg is None else f"{i.absorbed_mcg:g} mcg"
+        _row(table, f"{name}{' (crystalline)' if i.crystalline else ''}", servings, f"{i.mcg:g} mcg", absorbed,
+             _cites(i.sources))
+    out.print(table)
+    t = r.target
+    lines = [(f"Total {r.total_mcg:g} mcg: {r.percent_of_target:g}% of the {t.mcg_per_day:g} mcg/day {t.kind} "
+              f"({t.life_stage})", t.sources),
+             (f"Absorbed, estimated: {r.absorbed_mcg:g} mcg ({r.absorbed_assumption})", ())]
+    if r.crystalline_mcg is not None:
+        lines.append((f"Crystalline (fortified foods and supplements): {r.crystalline_mcg:g} mcg, "
+                      f"{r.crystalline_percent_of_target:g}% of the target", ()))
+    _bullets(out, "The day", lines)
+    _bullets(out, "Which food a word meant", [(i.chosen, ()) for i in r.items if i.chosen])
+    _notes(err, r.notes)

@@ -259,3 +259,100 @@ def validate(name: str, raw: Any) -> dict:
         S.require_ids(data["messages"], REQUIRED_MESSAGES[name], "messages")
     MEANING[name](data)
     return data
+
+
+# ----------------------------------------------------------------- decision commands: risk, absorb, intake
+
+_RISK_SYMPTOM = S.fields(id=S.ident, name=S.text, aliases=S.list_of(S.ident), neurological=S.boolean, text=S.text,
+                         sources=S.SOURCES)
+_RISK_FACTOR = S.fields(id=S.ident, name=S.text, aliases=S.list_of(S.ident),
+                        min_age_years=S.nullable(S.non_negative), diet=S.nullable(S.one_of("vegan", "vegetarian")),
+                        pregnancy=S.boolean, medication_classes=S.list_of(S.ident), prompt=S.boolean, text=S.text,
+                        sources=S.SOURCES)
+_CITED = {"text": S.text, "sources": S.SOURCES}
+_ABSORPTION_POINT = S.fields(dose_mcg=S.non_negative, absorbed_mcg=S.non_negative, **_CITED)
+_INTAKE_DEFAULT = S.fields(word=S.text, food=S.ident, reason=S.text, sources=S.SOURCES)
+
+SHAPES.update({
+    "risk": S.fields(schema_version=S.integer, symptoms=S.list_of(_RISK_SYMPTOM, 1),
+                     factors=S.list_of(_RISK_FACTOR, 1), messages=S.MESSAGES),
+    "absorption": S.fields(schema_version=S.integer, points=S.list_of(_ABSORPTION_POINT, 1),
+                           saturation=S.fields(low_mcg=S.non_negative, high_mcg=S.non_negative, **_CITED),
+                           passive=S.fields(fraction=S.non_negative, **_CITED),
+                           spacing=S.fields(hours=S.integer, **_CITED), max_dose_mcg=S.non_negative,
+                           reference=S.fields(rda_mcg=S.non_negative, assumed_fraction=S.non_negative, **_CITED),
+                           messages=S.MESSAGES),
+    "intake": S.fields(schema_version=S.integer, defaults=S.list_of(_INTAKE_DEFAULT, 1), messages=S.MESSAGES),
+})
+
+REQUIRED_MESSAGES.update({
+    "risk": ("rule", "lists-not-checked", "advice-urgent", "advice-test", "advice-consider-symptoms",
+             "advice-consider-factors", "advice-not-indicated", "first-test", "first-test-pregnancy",
+             "first-test-nitrous-oxide", "if-indeterminate", "prompt-neurological", "prompt-pregnancy",
+             "prompt-nitrous-oxide", "urgency-is-our-reading", "under-16", "over-50-absorption",
+             "medicine-not-listed", "medicine-not-a-factor"),
+    "absorption": ("below-first-point", "interpolated", "saturated-plus-passive", "passive-only", "passive-food",
+                   "measured-alone", "weekly", "high-dose-works", "estimate-only"),
+    "intake": ("meals", "meals-split", "crystalline", "no-age"),
+})
+
+
+def _unique_names(records: list[dict], path: str) -> None:
+    """Ids and aliases together name one record each."""
+    seen: dict[str, str] = {}
+    for i, record in enumerate(records):
+        for j, name in enumerate([record["id"], *record["aliases"]]):
+            where = f"{path}[{i}].id" if j == 0 else f"{path}[{i}].aliases[{j - 1}]"
+            if name in seen and seen[name] != f"{path}[{i}]":
+                raise S.ShapeError(where, f"name {name!r} already names {seen[name]}")
+            seen[name] = f"{path}[{i}]"
+
+
+def _exactly_one(factors: list[dict], test: Callable[[dict], bool], what: str) -> None:
+    if sum(1 for f in factors if test(f)) != 1:
+        raise S.ShapeError("factors", f"expected exactly one factor with {what}")
+
+
+def _check_risk(data: dict) -> None:
+    _unique_names(data["symptoms"], "symptoms")
+    _unique_names(data["factors"], "factors")
+    factors = data["factors"]
+    _exactly_one(factors, lambda f: f["min_age_years"] is not None, "min_age_years")
+    _exactly_one(factors, lambda f: f["pregnancy"], "pregnancy: true")
+    for diet in ("vegan", "vegetarian"):
+        _exactly_one(factors, lambda f, d=diet: f["diet"] == d, f"diet: {diet}")
+    seen: dict[str, int] = {}
+    for i, factor in enumerate(factors):
+        for j, cls in enumerate(factor["medication_classes"]):
+            if cls in seen:
+                raise S.ShapeError(f"factors[{i}].medication_classes[{j}]",
+                                   f"class {cls!r} is already mapped by factors[{seen[cls]}]")
+            seen[cls] = i
+
+
+def _check_absorption(data: dict) -> None:
+    points = data["points"]
+    for i, point in enumerate(points):
+        if not 0 < point["absorbed_mcg"] <= point["dose_mcg"]:
+            raise S.ShapeError(f"points[{i}].absorbed_mcg", "must be above 0 and no more than the dose")
+        before = points[i - 1] if i else None
+        if before and (point["dose_mcg"] <= before["dose_mcg"] or point["absorbed_mcg"] < before["absorbed_mcg"]):
+            raise S.ShapeError(f"points[{i}]", "doses must rise and amounts absorbed must not fall")
+    sat = data["saturation"]
+    if not 0 < sat["low_mcg"] <= sat["high_mcg"] or points[-1]["absorbed_mcg"] > sat["high_mcg"]:
+        raise S.ShapeError("saturation", "expected 0 < low_mcg <= high_mcg, with the last point at or below high_mcg")
+    for path, value in (("passive.fraction", data["passive"]["fraction"]),
+                        ("reference.assumed_fraction", data["reference"]["assumed_fraction"])):
+        if not 0 < value <= 1:
+            raise S.ShapeError(path, f"expected a fraction above 0 and at most 1, got {value!r}")
+    if not 1 <= data["spacing"]["hours"] <= 24:
+        raise S.ShapeError("spacing.hours", "expected a whole number of hours from 1 to 24")
+    if data["max_dose_mcg"] <= points[-1]["dose_mcg"]:
+        raise S.ShapeError("max_dose_mcg", "must be above the largest published dose")
+
+
+def _check_intake(data: dict) -> None:
+    S.unique(data["defaults"], "word", "defaults", lambda w: " ".join(w.casefold().replace("-", " ").split()))
+
+
+MEANING.update({"risk": _check_risk, "absorption": _check_absorption, "intake": _check_intake})

@@ -1,0 +1,186 @@
+"""`b12 absorb`: the absorption model at every regime edge, its data file, the command line."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from b12cli import absorb as core
+from b12cli.errors import UsageError
+
+GOLDEN = Path(__file__).parent / "golden"
+TOP_KEYS = {"schema", "query", "items", "notes"}
+ITEM_KEYS = {"dose_mcg", "absorbed_mcg_per_dose", "fraction_absorbed", "model", "doses_per_day",
+             "absorbed_mcg_per_day", "rda_mcg", "rda_absorbed_mcg_per_day", "percent_of_rda_absorbed", "sources"}
+
+
+@pytest.mark.parametrize(("dose", "absorbed", "model"), [
+    (0.1, 0.05, "below_published_points"),
+    (0.999, 0.4995, "below_published_points"),
+    (1, 0.5, "interpolated"),
+    (3, 0.75, "interpolated"),
+    (5, 1.0, "interpolated"),
+    (15, 1.2, "interpolated"),
+    (25, 1.4, "interpolated"),
+    (26, 1.41, "saturated_plus_passive"),
+    (1000, 11.15, "saturated_plus_passive"),
+    (10000, 101.15, "saturated_plus_passive"),
+])
+def test_with_intrinsic_factor(kb, dose, absorbed, model):
+    result = core.absorbed(kb.absorption, dose)
+    assert result.absorbed_mcg == pytest.approx(absorbed, abs=1e-3) and result.model == model
+    assert result.fraction == pytest.approx(absorbed / dose, abs=1e-4)
+
+
+@pytest.mark.parametrize(("dose", "absorbed"), [(1, 0.01), (1000, 10.0), (10000, 100.0)])
+def test_without_intrinsic_factor_only_passive(kb, dose, absorbed):
+    result = core.absorbed(kb.absorption, dose, intrinsic_factor=False)
+    assert result.absorbed_mcg == pytest.approx(absorbed) and result.model == "passive_only"
+
+
+@pytest.mark.parametrize("dose", [0, -1, 10000.001, 1e9])
+def test_doses_outside_the_model_are_refused(kb, dose):
+    with pytest.raises(UsageError, match="out of range"):
+        core.absorbed(kb.absorption, dose)
+
+
+@given(st.floats(min_value=0.01, max_value=10000))
+def test_absorbed_never_exceeds_the_dose_and_rises_with_it(dose):
+    from b12cli.kb import KnowledgeBase, bundled_data_dir
+
+    model = KnowledgeBase(bundled_data_dir()).absorption
+    here = core.absorbed(model, dose).absorbed_mcg
+    assert 0 < here <= dose
+    assert core.absorbed(model, min(dose * 1.1, 10000)).absorbed_mcg >= here
+    assert core.absorbed(model, dose, intrinsic_factor=False).absorbed_mcg <= here + 1e-9
+
+
+@pytest.mark.parametrize(("query", "per_day", "daily"), [
+    (core.AbsorbQuery(1), 1.0, 0.5),
+    (core.AbsorbQuery(2, per_day=3), 3.0, 1.875),
+    (core.AbsorbQuery(1, per_day=6), 6.0, 3.0),
+    (core.AbsorbQuery(2500, weekly=True), 1 / 7, 26.15 / 7),
+])
+def test_doses_a_day_and_weekly(kb, query, per_day, daily):
+    result = core.estimate(kb.absorption, query)
+    assert result.doses_per_day == pytest.approx(per_day)
+    assert result.absorbed_per_day_mcg == pytest.approx(daily, abs=1e-3)
+    assert result.rda_absorbed_mcg == 1.2
+    assert result.percent_of_rda_absorbed == pytest.approx(daily / 1.2 * 100, abs=0.1)
+
+
+@pytest.mark.parametrize(("query", "message"), [
+    (core.AbsorbQuery(1, per_day=7), "expected 1 to 6 doses a day"),
+    (core.AbsorbQuery(1, per_day=0), "expected 1 to 6 doses a day"),
+    (core.AbsorbQuery(1, per_day=2, weekly=True), "cannot be combined"),
+])
+def test_bad_schedules_are_refused(kb, query, message):
+    with pytest.raises(UsageError, match=message):
+        core.estimate(kb.absorption, query)
+
+
+def test_notes_say_which_regime_applied(kb):
+    def notes(**q):
+        return " ".join(core.estimate(kb.absorption, core.AbsorbQuery(**q)).notes)
+
+    assert "smallest one measured" in notes(dose_mcg=0.5)
+    assert "interpolation" in notes(dose_mcg=3)
+    assert "taken as full" in notes(dose_mcg=1000) and "1.5-2.5 mcg" in notes(dose_mcg=1000)
+    assert "only passive diffusion" in notes(dose_mcg=1000, intrinsic_factor=False)
+    assert "4-6 hours" in notes(dose_mcg=2, per_day=2) and "4-6 hours" not in notes(dose_mcg=2)
+    assert "averaged over 7 days" in notes(dose_mcg=2500, weekly=True)
+
+
+@pytest.mark.parametrize(("old", "new", "error"), [
+    ("  - dose_mcg: 5\n    absorbed_mcg: 1.0", "  - dose_mcg: 5\n    absorbed_mcg: 0.4",
+     "points[1]: doses must rise and amounts absorbed must not fall"),
+    ("  - dose_mcg: 1\n    absorbed_mcg: 0.5", "  - dose_mcg: 1\n    absorbed_mcg: 1.5",
+     "points[0].absorbed_mcg: must be above 0 and no more than the dose"),
+    ("  fraction: 0.01", "  fraction: 1.5", "passive.fraction: expected a fraction above 0 and at most 1"),
+    ("  hours: 4", "  hours: 0", "spacing.hours"),
+    ("max_dose_mcg: 10000", "max_dose_mcg: 20", "max_dose_mcg: must be above the largest published dose"),
+    ("  high_mcg: 2.5", "  high_mcg: 1.0", "saturation: expected 0 < low_mcg <= high_mcg"),
+    ("  - id: weekly", "  - id: weekly-dose", "missing message with id 'weekly'"),
+    ("passive:\n  fraction: 0.01", "passive:\n  fraction: 0.01\n  extra: 1", "passive.extra: unknown key"),
+])
+def test_broken_absorption_file_fails_with_exit_1_naming_the_key(b12, kb_copy, old, new, error):
+    path = kb_copy / "absorption.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    result = b12("absorb", "--dose", "1")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.startswith("b12: error: absorption.yaml") and error in result.stderr
+
+
+def test_every_absorption_citation_resolves(kb):
+    model = kb.absorption
+    cited = [*(s for p in model.points for s in p.sources), *model.saturation.sources, *model.passive.sources,
+             *model.spacing.sources, *model.reference.sources, *(s for m in model.messages.values() for s in m.sources)]
+    assert cited and all(s in kb.sources for s in cited)
+
+
+# ------------------------------------------------------------------ command line
+
+
+@pytest.mark.parametrize(("args", "per_dose"), [
+    (["--dose", "1"], 0.5),
+    (["--dose", "1000"], 11.15),
+    (["--dose", "1000", "--no-intrinsic-factor"], 10.0),
+])
+def test_acceptance(b12, args, per_dose):
+    result = b12("absorb", *args, "--format", "json")
+    assert result.exit_code == 0 and result.stderr == ""
+    document = result.json()
+    assert set(document) == TOP_KEYS and document["schema"] == "b12.absorb/1"
+    (item,) = document["items"]
+    assert set(item) == ITEM_KEYS and item["absorbed_mcg_per_dose"] == per_dose and item["sources"]
+
+
+def test_without_intrinsic_factor_is_less(b12):
+    def per_dose(*extra):
+        return b12("absorb", "--dose", "1000", *extra, "--format", "json").json()["items"][0]["absorbed_mcg_per_dose"]
+
+    assert 10 <= per_dose("--no-intrinsic-factor") < per_dose() <= 12
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--dose", "0"], "--dose 0 mcg is out of range"),
+    (["--dose", "-5"], "--dose -5 mcg is out of range"),
+    (["--dose", "abc"], "--dose 'abc' is not a number"),
+    (["--dose", "nan"], "is not a number"),
+    (["--dose", "2", "--per-day", "7"], "expected 1 to 6 doses a day"),
+    (["--dose", "2", "--per-day", "1.5"], "--per-day '1.5' is not accepted"),
+    (["--dose", "2", "--per-day", "2", "--weekly"], "cannot be combined"),
+    ([], "Missing option '--dose'"),
+])
+def test_bad_input_exits_2_with_one_line(b12, args, message):
+    result = b12("absorb", *args)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.startswith("b12: error: ") and result.stderr.count("\n") == 1 and message in result.stderr
+
+
+def test_csv_is_one_row(b12):
+    lines = b12("absorb", "--dose", "1000", "--format", "csv").stdout.splitlines()
+    assert lines[0].startswith("dose_mcg,absorbed_mcg_per_dose,fraction_absorbed,model,")
+    assert len(lines) == 2 and lines[1].startswith("1000.0,11.15,0.0112,saturated_plus_passive,")
+
+
+def test_help_shows_examples(b12):
+    text = b12("absorb", "--help").stdout
+    assert text.count("Example: b12 absorb") >= 2 and "MCG" in text
+
+
+def test_golden_table(b12):
+    args = ["absorb", "--dose", "1000"]
+    result = b12(*args)
+    assert result.exit_code == 0
+    text = f"$ b12 {' '.join(args)}\n--- stdout\n{result.stdout}--- stderr\n{result.stderr}"
+    path = GOLDEN / "absorb_1000.txt"
+    if os.environ.get("B12_UPDATE_GOLDEN"):
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8")

@@ -1,0 +1,243 @@
+"""`b12 intake`: name resolution, servings, target, absorbed estimate, crystalline share, output."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from b12cli import intake as core
+from b12cli.errors import KnowledgeBaseError, UsageError
+from b12cli.values import parse_age
+
+GOLDEN = Path(__file__).parent / "golden"
+TOP_KEYS = {"schema", "query", "items", "total_mcg", "target", "percent_of_target", "absorbed", "crystalline",
+            "notes"}
+ITEM_KEYS = {"kind", "query", "id", "name", "servings", "serving", "mcg", "crystalline", "absorbed_mcg", "chosen",
+             "also_fits", "sources"}
+
+
+def day(kb, *foods, **query):
+    return core.day(kb.foods, kb.intake, kb.intakes, kb.absorption, core.IntakeQuery(tuple(foods), **query))
+
+
+# ------------------------------------------------------------------ names
+
+
+@pytest.mark.parametrize(("name", "food", "how"), [
+    ("salmon", "salmon-atlantic-wild-cooked", "default"),
+    ("Salmon", "salmon-atlantic-wild-cooked", "default"),
+    ("egg", "egg-whole-cooked", "default"),
+    ("eggs", "egg-whole-cooked", "default"),
+    ("milk", "milk-2-percent", "default"),
+    ("beef-liver", "beef-liver-pan-fried", "default"),
+    ("beef liver", "beef-liver-pan-fried", "default"),
+    ("salmon-sockeye-cooked", "salmon-sockeye-cooked", "id"),
+    ("Salmon, sockeye, cooked (dry heat)", "salmon-sockeye-cooked", "name"),
+    ("sockeye", "salmon-sockeye-cooked", "words"),
+    ("raw egg", "egg-whole-raw", "words"),
+])
+def test_names_resolve(kb, name, food, how):
+    pick = core.resolve(kb.foods, kb.intake, name)
+    assert (pick.food.id, pick.how) == (food, how)
+
+
+def test_a_default_names_the_other_fits(kb):
+    pick = core.resolve(kb.foods, kb.intake, "salmon")
+    assert set(pick.also_fits) == {"salmon-atlantic-farmed-cooked", "salmon-sockeye-cooked"}
+    assert pick.reason and pick.sources == ("ods-b12",)
+
+
+@pytest.mark.parametrize(("name", "message"), [
+    ("tuna", "fits 4 foods: tuna-bluefin-cooked"),
+    ("salmn", "did you mean: salmon"),
+    ("chees", "did you mean: cheese"),
+    ("xylophone", "see 'b12 foods' for the list"),
+    ("  ", "is empty"),
+])
+def test_unknown_or_ambiguous_names_are_refused(kb, name, message):
+    with pytest.raises(UsageError, match=message):
+        core.resolve(kb.foods, kb.intake, name)
+
+
+def test_every_default_names_a_food_that_its_word_fits(kb):
+    ids = {f.id: f for f in kb.foods.foods}
+    for d in kb.intake.defaults:
+        assert d.food in ids, d.word
+        assert core.resolve(kb.foods, kb.intake, d.word).food.id == d.food
+        assert all(s in kb.sources for s in d.sources)
+
+
+def test_a_default_naming_a_missing_food_is_a_knowledge_base_error(kb):
+    broken = kb.intake._replace(defaults=(kb.intake.defaults[0]._replace(food="no-such-food"),))
+    with pytest.raises(KnowledgeBaseError, match="no-such-food"):
+        core.resolve(kb.foods, broken, "salmon")
+
+
+@pytest.mark.parametrize(("text", "expected"), [("egg", ("egg", 1.0)), ("egg:2", ("egg", 2.0)),
+                                                ("milk:0.5", ("milk", 0.5)), ("milk:100", ("milk", 100.0))])
+def test_servings(text, expected):
+    assert core.parse_food(text) == expected
+
+
+@pytest.mark.parametrize(("text", "message"), [("egg:0", "out of range"), ("egg:-1", "out of range"),
+                                               ("egg:100.5", "out of range"), ("egg:two", "not a number"),
+                                               ("egg:", "not a number"), ("egg:nan", "not a number")])
+def test_bad_servings(text, message):
+    with pytest.raises(UsageError, match=message):
+        core.parse_food(text)
+
+
+# ------------------------------------------------------------------ the day
+
+
+def test_acceptance_salmon_and_two_eggs_at_30(kb):
+    result = day(kb, "salmon", "egg:2", age=parse_age("30"))
+    assert [i.mcg for i in result.items] == [2.6, 1.0]
+    assert result.total_mcg == 3.6 and result.target.mcg_per_day == 2.4 and result.percent_of_target == 150.0
+    assert result.absorbed_mcg == pytest.approx(0.7 + 0.5)  # 2.6 mcg interpolated; 1 mcg at 50%
+    assert result.crystalline_mcg is None
+
+
+def test_over_50_shows_the_crystalline_share(kb):
+    liver = day(kb, "beef-liver", age=parse_age("70"))
+    assert liver.crystalline_mcg == 0.0 and liver.crystalline_percent_of_target == 0.0
+    mixed = day(kb, "breakfast-cereal-fortified-25-dv", "milk", supplements_mcg=(25.0,), age=parse_age("70"))
+    cereal = next(i for i in mixed.items if i.id == "breakfast-cereal-fortified-25-dv")
+    assert mixed.crystalline_mcg == pytest.approx(cereal.mcg + 25.0)
+
+
+@pytest.mark.parametrize(("age", "shown"), [("50.99", False), ("51", True)])
+def test_crystalline_starts_at_51(kb, age, shown):
+    assert (day(kb, "egg", age=parse_age(age)).crystalline_mcg is not None) is shown
+
+
+def test_without_intrinsic_factor_everything_is_passive(kb):
+    result = day(kb, "salmon", supplements_mcg=(1000.0,), intrinsic_factor=False)
+    assert [i.absorbed_mcg for i in result.items] == [0.026, 10.0]
+    assert result.crystalline_mcg == 1000.0
+    assert any("0.5% or less" in n for n in result.notes)
+
+
+def test_meals_split_the_food_evenly(kb):
+    apart = day(kb, "milk:2", "egg:2")
+    together = day(kb, "milk:2", "egg:2", meals=1)
+    split = day(kb, "milk:2", "egg:2", meals=3)
+    assert apart.absorbed_mcg == pytest.approx(0.7 + 0.5)  # 2.6 mcg and 1 mcg as two meals
+    assert together.absorbed_mcg == pytest.approx(0.825)  # 3.6 mcg at once
+    assert split.absorbed_mcg == pytest.approx(3 * 0.525)  # 1.2 mcg in each of 3 meals
+    assert together.absorbed_mcg < apart.absorbed_mcg < split.absorbed_mcg
+    assert all(i.absorbed_mcg is None for i in split.items)
+
+
+def test_target_follows_rda(kb):
+    assert day(kb, "egg").target.id == "adults-19-50-years"
+    assert any("No age was given" in n for n in day(kb, "egg").notes)
+    assert day(kb, "egg", pregnant=True).target.mcg_per_day == 2.6
+    assert day(kb, "egg", breastfeeding=True).target.mcg_per_day == 2.8
+    assert day(kb, "egg", age=parse_age("2")).target.mcg_per_day == 0.9
+    with pytest.raises(UsageError, match="cannot be combined"):
+        day(kb, "egg", pregnant=True, breastfeeding=True)
+
+
+@pytest.mark.parametrize(("query", "message"), [
+    ({}, "no food or supplement given"),
+    ({"supplements_mcg": (0.0,)}, "--supplement 0 mcg is out of range"),
+    ({"supplements_mcg": (-2.0,)}, "--supplement -2 mcg is out of range"),
+    ({"supplements_mcg": (1.0,), "meals": 7}, "--meals 7 is out of range"),
+])
+def test_bad_days_are_refused(kb, query, message):
+    with pytest.raises(UsageError, match=message):
+        core.day(kb.foods, kb.intake, kb.intakes, kb.absorption, core.IntakeQuery(**query))
+
+
+# ------------------------------------------------------------------ knowledge base
+
+
+@pytest.mark.parametrize(("old", "new", "error"), [
+    ("  - word: egg\n", "  - word: Salmon\n", "duplicate 'salmon'"),
+    ("    food: milk-2-percent", "    food: Milk 2%", "expected an id"),
+    ("  - id: crystalline", "  - id: crystal", "missing message with id 'crystalline'"),
+])
+def test_broken_intake_file_fails_with_exit_1(b12, kb_copy, old, new, error):
+    path = kb_copy / "intake.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    result = b12("intake", "egg")
+    assert result.exit_code == 1 and result.stderr.startswith("b12: error: intake.yaml") and error in result.stderr
+
+
+# ------------------------------------------------------------------ command line
+
+
+def test_acceptance_json(b12):
+    result = b12("intake", "salmon", "egg:2", "--age", "30", "--format", "json")
+    assert result.exit_code == 0 and result.stderr == ""
+    document = result.json()
+    assert set(document) == TOP_KEYS and document["schema"] == "b12.intake/1"
+    assert all(set(i) == ITEM_KEYS and i["sources"] for i in document["items"])
+    assert document["total_mcg"] == 3.6 and document["percent_of_target"] == 150.0
+    assert document["target"]["mcg_per_day"] == 2.4
+    assert set(document["absorbed"]) == {"mcg", "assumption"} and document["crystalline"] is None
+    salmon = document["items"][0]
+    assert "salmon-atlantic-wild-cooked" in salmon["chosen"] and "salmon-sockeye-cooked" in salmon["also_fits"]
+
+
+def test_acceptance_beef_liver_at_70(b12):
+    document = b12("intake", "beef-liver", "--age", "70", "--format", "json").json()
+    assert document["crystalline"] == {"mcg": 0.0, "percent_of_target": 0.0}
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["salmn"], "did you mean: salmon"),
+    (["tuna"], "give one of these ids"),
+    (["egg:0"], "out of range"),
+    (["egg", "--supplement", "abc"], "--supplement 'abc' is not a number"),
+    (["egg", "--age", "30", "--months", "5"], "cannot be combined"),
+    (["egg", "--meals", "0"], "--meals '0' is not accepted"),
+    ([], "no food or supplement given"),
+])
+def test_bad_input_exits_2_with_one_line(b12, args, message):
+    result = b12("intake", *args)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.startswith("b12: error: ") and result.stderr.count("\n") == 1 and message in result.stderr
+
+
+def test_csv_has_a_row_per_item(b12):
+    lines = b12("intake", "salmon", "egg:2", "--supplement", "250", "--format", "csv").stdout.splitlines()
+    assert lines[0] == "kind,query,id,name,servings,serving,mcg,crystalline,absorbed_mcg,chosen,also_fits,sources"
+    assert len(lines) == 4 and lines[3].startswith("supplement,--supplement 250,,")
+
+
+def test_help_shows_examples(b12):
+    text = b12("intake", "--help").stdout
+    assert text.count("Example: b12 intake") >= 2 and "FOOD[:SERVINGS]" in text and "MCG" in text
+
+
+def test_golden_table(b12):
+    args = ["intake", "salmon", "egg:2", "--supplement", "250", "--age", "70"]
+    result = b12(*args)
+    assert result.exit_code == 0
+    text = f"$ b12 {' '.join(args)}\n--- stdout\n{result.stdout}--- stderr\n{result.stderr}"
+    path = GOLDEN / "intake_salmon_egg_70.txt"
+    if os.environ.get("B12_UPDATE_GOLDEN"):
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("args", [["risk", "-s", "tingling", "--meds", "metformin"], ["absorb", "--dose", "5"],
+                                  ["intake", "salmon", "egg:2", "--age", "70"]])
+def test_json_path_of_the_decision_commands_imports_neither_rich_nor_yaml(tmp_path, args):
+    import subprocess
+    import sys
+
+    code = ("import sys; from b12cli.cli import app\n"
+            f"try: app({args + ['--format', 'json']!r})\n"
+            "except SystemExit: pass\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'rich','yaml'}), file=sys.stderr)")
+    env = {**os.environ, "B12_CACHE_DIR": str(tmp_path)}
+    for _ in range(2):  # the first run compiles the cache, the second must use it
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0 and done.stderr.strip() == "[]"
