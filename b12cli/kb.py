@@ -29,7 +29,7 @@ MARKERS = ("b12", "holotc", "mma", "hcy")
 CANONICAL_UNITS = {"b12": "pg/mL", "holotc": "pmol/L", "mma": "umol/L", "hcy": "umol/L"}
 MARKER_STATUSES = ("deficient", "low", "indeterminate", "normal", "high")
 CB12_CATEGORIES = ("probable_deficiency", "possible_deficiency", "low", "adequate", "elevated")
-FILES = ("sources", "intakes", "foods", "medications", "thresholds", "topics")
+FILES = ("sources", "intakes", "foods", "medications", "thresholds", "topics", "loinc")
 
 
 # ----------------------------------------------------------------- records
@@ -228,6 +228,27 @@ def build_sources(data: dict) -> dict[str, Source]:
     return {s["id"]: Source(**s) for s in data["sources"]}
 
 
+# ----------------------------------------------------------------- loinc.yaml (b12 history)
+
+
+class LoincCode(NamedTuple):
+    code: str
+    marker: str
+    name: str
+    sources: tuple[str, ...]
+
+
+class Loinc(NamedTuple):
+    system: str
+    codes: dict[str, LoincCode]  # code -> record
+    notes: tuple[str, ...]
+
+
+def build_loinc(data: dict) -> Loinc:
+    codes = {c["code"]: LoincCode(c["code"], c["marker"], c["name"], tuple(c["sources"])) for c in data["codes"]}
+    return Loinc(data["system"], codes, tuple(data["notes"]))
+
+
 # ----------------------------------------------------------------- reading files
 
 
@@ -381,6 +402,12 @@ class KnowledgeBase:
     @cached_property
     def topics(self) -> tuple[Topic, ...]:
         return build_topics(self._load("topics"))
+
+    # ------------------------------------------------------------- loinc.yaml (b12 history)
+
+    @cached_property
+    def loinc(self) -> Loinc:
+        return build_loinc(self._load("loinc"))
 
     def load_all(self) -> None:
         for name in FILES:

@@ -185,3 +185,56 @@ def search(r: SearchResult) -> None:
         _row(table, h.where, h.text, _cites(h.sources))
     out.print(table)
     err.print(Text(f"{len(r.hits)} match{'es' if len(r.hits) != 1 else ''} for {r.query!r}"))
+
+
+# ----------------------------------------------------------------- history
+
+
+def _plain_console(out: Console) -> bool:
+    """True when the output cannot carry block characters (not UTF-8): the sparkline falls back to ASCII."""
+    return "utf" not in (out.encoding or "").lower()
+
+
+def _arrow(out: Console) -> str:
+    return "->" if _plain_console(out) else "→"
+
+
+def history(h) -> None:  # noqa: ANN001 - a history.History
+    from b12cli.history import sparkline
+    from b12cli.units import LABELS, MARKERS
+
+    out, err = consoles()
+    for person in h.people:
+        shown = [m for m in MARKERS if any(r.marker == m for p in person.panels for r in p.assessment.markers)]
+        table = _table("Date", *(LABELS[m] for m in shown), "Verdict",
+                       title=f"Person: {person.id or '(not named)'}  (scheme {h.scheme})")
+        for panel in person.panels:
+            found = {r.marker: r for r in panel.assessment.markers}
+            cells = [_history_cell(found.get(m), panel.comparators.get(m)) for m in shown]
+            verdict = Text(panel.assessment.verdict, style=VERDICT_STYLE[panel.assessment.verdict])
+            _row(table, panel.date, *cells, verdict)
+        out.print(table)
+        for t in person.trends:
+            out.print(Text(_trend_line(t, sparkline(t.values, _plain_console(out)), _arrow(out))))
+        out.print(Text(""))
+    if not h.people:
+        err.print(Text("No B12 results were found."))
+    _notes(err, h.notes)
+
+
+def _history_cell(r, comparator: str | None) -> Text:  # noqa: ANN001 - a labs.MarkerResult or None
+    if r is None:
+        return Text("-")
+    cell = Text(f"{comparator or ''}{fmt(r.value)} {r.unit} ")
+    cell.append(r.status, style=STATUS_STYLE.get(r.status, ""))
+    return cell
+
+
+def _trend_line(t, spark: str, arrow: str) -> str:  # noqa: ANN001 - a history.Trend
+    from b12cli.units import LABELS
+
+    first = f"{t.first.comparator or ''}{fmt(t.first.value)}"
+    latest = f"{t.latest.comparator or ''}{fmt(t.latest.value)}"
+    change = "change not exact (a censored value)" if t.change is None else f"{t.change:+g} {t.unit}"
+    return (f"{LABELS[t.marker]}: {first} {arrow} {latest} {t.unit} ({t.first.date} {arrow} {t.latest.date}), "
+            f"{t.direction}, {change}  {spark}")
