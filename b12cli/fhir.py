@@ -120,8 +120,10 @@ def marker_of(resource: dict, codes: dict[str, str], system: str) -> tuple[str, 
     found = {}
     for i, item in enumerate(coding):
         item = _object(item, f"code.coding[{i}]")
-        if item.get("system") == system and item.get("code") in codes:
-            found[codes[item["code"]]] = item["code"]
+        if item.get("system") == system:
+            code = _string(item.get("code"), f"code.coding[{i}].code")
+            if code in codes:
+                found[codes[code]] = code
     if len(found) > 1:
         raise Invalid(f"code.coding names more than one marker ({', '.join(found.values())})")
     return next(iter(found.items()), None)

@@ -60,6 +60,7 @@ class Panel(NamedTuple):
     date: str
     assessment: LabAssessment
     comparators: dict[str, str | None]
+    ranges: dict[str, str]  # marker -> the laboratory range applied, as text with its unit
     sources: tuple[Where, ...]
 
 
@@ -337,7 +338,8 @@ def build_panel(thresholds: Thresholds, entries: list[Entry], options: HistoryOp
     age = next((e.age for e in merged if e.age is not None), None)
     query = LabQuery(markers, read_age(age, "age"), options.scheme, refs, options.pregnant)
     comparators = {e.marker: _comparator(e.text) for e in merged}
-    return Panel(entries[0].person, entries[0].date, interpret(thresholds, query), comparators, sources)
+    ranges = {m: r.text for m, r in refs.items()}
+    return Panel(entries[0].person, entries[0].date, interpret(thresholds, query), comparators, ranges, sources)
 
 
 def _comparator(text: str) -> str | None:
@@ -361,9 +363,11 @@ def direction(first: Point, latest: Point) -> str:
         change = latest.value - first.value
         return "up" if change > 0 else "down" if change < 0 else "unchanged"
     (first_low, first_high), (latest_low, latest_high) = _interval(first), _interval(latest)
-    if latest_low > first_high:
+    strict_up = first.comparator == "<" or latest.comparator == ">"  # the shared bound itself is excluded
+    strict_down = first.comparator == ">" or latest.comparator == "<"
+    if latest_low > first_high or (latest_low == first_high and strict_up):
         return "up"
-    if latest_high < first_low:
+    if latest_high < first_low or (latest_high == first_low and strict_down):
         return "down"
     return "uncertain"
 

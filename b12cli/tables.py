@@ -210,7 +210,7 @@ def history(h) -> None:  # noqa: ANN001 - a history.History
                        title=f"Person: {person.id or '(not named)'}  (scheme {h.scheme})")
         for panel in person.panels:
             found = {r.marker: r for r in panel.assessment.markers}
-            cells = [_history_cell(found.get(m), panel.comparators.get(m)) for m in shown]
+            cells = [_history_cell(found.get(m), panel.comparators.get(m), panel.ranges.get(m)) for m in shown]
             verdict = Text(panel.assessment.verdict, style=VERDICT_STYLE[panel.assessment.verdict])
             _row(table, panel.date, *cells, verdict)
         out.print(table)
@@ -222,11 +222,13 @@ def history(h) -> None:  # noqa: ANN001 - a history.History
     _notes(err, h.notes)
 
 
-def _history_cell(r, comparator: str | None) -> Text:  # noqa: ANN001 - a labs.MarkerResult or None
+def _history_cell(r, comparator: str | None, lab_range: str | None) -> Text:  # noqa: ANN001 - a MarkerResult
     if r is None:
         return Text("-")
     cell = Text(f"{comparator or ''}{fmt(r.value)} {r.unit} ")
     cell.append(r.status, style=STATUS_STYLE.get(r.status, ""))
+    if lab_range:
+        cell.append(f" (lab range {lab_range})")
     return cell
 
 
