@@ -182,11 +182,24 @@ def _read_bytes(path: str) -> bytes:
 def collect(path: str, loinc: Loinc, options: HistoryOptions) -> Collected:
     """Entries, skipped records and errors from a file, a folder or stdin ('-')."""
     if path != "-" and os.path.isdir(path):
-        return _collect_fhir([(f, _decode(_read_bytes(f), f)) for f in fhir.files_under(path)], loinc, options)
+        return _collect_folder(path, loinc, options)
     text = _decode(_read_bytes(path), path)
     if text.lstrip()[:1] in ("{", "["):
         return _collect_fhir([(path, text)], loinc, options)
     return _collect_csv(text, path, options)
+
+
+def _collect_folder(folder: str, loinc: Loinc, options: HistoryOptions) -> Collected:
+    """Every .json/.ndjson file under ``folder``; a file that cannot be read is one error record."""
+    files, problems = [], []
+    for file in fhir.files_under(folder):
+        try:
+            files.append((file, _decode(_read_bytes(file), file)))
+        except UsageError as exc:
+            problems.append(Problem(str(exc), Where(file, None, None)))
+    out = _collect_fhir(files, loinc, options)
+    out.errors[:0] = problems
+    return out
 
 
 def _collect_fhir(files: list[tuple[str, str]], loinc: Loinc, options: HistoryOptions) -> Collected:

@@ -270,6 +270,16 @@ def test_a_file_that_is_not_json_is_one_error(b12, tmp_path):
     assert error["line"] == 2 and error["reason"].startswith("not JSON")
 
 
+def test_a_folder_file_that_is_not_utf8_is_one_error(b12, tmp_path):
+    (tmp_path / "a.json").write_text(json.dumps(observation()), encoding="utf-8")
+    (tmp_path / "b.json").write_bytes(b'{"resourceType": "Observation", "status": "\xff"}')
+    run = b12("history", str(tmp_path), "--format", "json")
+    assert run.exit_code == 4
+    [error] = run.json()["errors"]
+    assert error["file"].endswith("b.json") and "not UTF-8" in error["reason"]
+    assert run.json()["used"] == 1
+
+
 def test_two_different_results_on_one_day_are_refused(b12, tmp_path):
     path = write(tmp_path, "b.json", bundle(observation(value=180), observation(value=250)))
     run = b12("history", path, "--format", "json")
