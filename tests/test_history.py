@@ -399,6 +399,17 @@ def test_table_shows_panels_and_a_trend_line(b12):
     assert run.stdout.count("Homocysteine") == 1  # a single value gives no trend line
 
 
+def test_table_falls_back_to_ascii_when_the_output_is_not_utf8(tmp_path):
+    env = {"PYTHONIOENCODING": "ascii", "NO_COLOR": "1", "COLUMNS": "100", "TERM": "dumb",
+           "B12_CACHE_DIR": str(tmp_path), "PATH": "", "HOME": str(tmp_path)}
+    run = subprocess.run([sys.executable, "-m", "b12cli", "history", str(BUNDLE)], capture_output=True, env=env,
+                         check=False)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.isascii()
+    assert b"B12: 180 -> 420 pg/mL (2024-01-15 -> 2024-04-20), up, +240 pg/mL  _'" in run.stdout
+    assert b"200-900 pg/mL" in run.stdout
+
+
 def test_sparkline_marks_and_ascii_fallback():
     assert sparkline([1, 2, 3, 4, 5, 6, 7, 8]) == "▁▂▃▄▅▆▇█"
     assert sparkline([5.0, 5.0, 5.0]) == "▅▅▅"
