@@ -16,6 +16,7 @@ NDJSON (one resource a line, as a bulk export writes it) or a folder of such fil
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from datetime import date
@@ -100,7 +101,13 @@ def _string(value: Any, name: str) -> str:
 def _number(value: Any, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise Invalid(f"{name} is {_kind(value)}; expected a JSON number")
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise Invalid(f"{name} is not a finite number; expected a JSON number")
+    return number
 
 
 def _kind(value: Any) -> str:
@@ -284,8 +291,8 @@ def resources(text: str, file: str, ndjson: bool | None = None) -> Iterator[tupl
             yield from _document(json.loads(text), file, None)
         except json.JSONDecodeError as exc:
             yield Problem(f"not JSON ({exc.msg}, column {exc.colno})", Where(file, exc.lineno, None))
-        except Invalid as exc:
-            yield Problem(str(exc), Where(file, None, None))
+        except (Invalid, RecursionError) as exc:
+            yield Problem(_problem_text(exc), Where(file, None, None))
         return
     for number, line in enumerate(text.splitlines(), 1):
         if line.strip():
@@ -297,13 +304,19 @@ def _ndjson_line(line: str, file: str, number: int) -> Iterator[tuple[Any, Where
         yield from _document(json.loads(line), file, number)
     except json.JSONDecodeError as exc:
         yield Problem(f"not JSON ({exc.msg}, column {exc.colno})", Where(file, number, None))
-    except Invalid as exc:
-        yield Problem(str(exc), Where(file, number, None))
+    except (Invalid, RecursionError) as exc:
+        yield Problem(_problem_text(exc), Where(file, number, None))
+
+
+def _problem_text(exc: Exception) -> str:
+    return "JSON nested too deeply" if isinstance(exc, RecursionError) else str(exc)
 
 
 def _looks_ndjson(text: str) -> bool:
     try:
         json.loads(text)
+        return False
+    except RecursionError:
         return False
     except json.JSONDecodeError:
         lines = [line for line in text.splitlines() if line.strip()]

@@ -231,6 +231,20 @@ def test_a_malformed_observation_is_an_error_and_the_rest_carry_on(b12, tmp_path
     assert f"b12: history: error: {path} entry[1]: " in run.stderr
 
 
+@pytest.mark.parametrize(("text", "reason"), [
+    ('{"resourceType": "Observation", "valueQuantity": {"value": 1' + "0" * 400 + "}}", "not a finite number"),
+    ('{"resourceType": "Observation", "valueQuantity": {"value": NaN}}', "not a finite number"),
+    ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+], ids=["huge", "nan", "deep"])
+def test_hostile_json_is_an_error_record(b12, tmp_path, text, reason):
+    resource = text if text.startswith("[") else text.replace('"Observation",', '"Observation", "status": "final", '
+                                                              '"code": {"coding": [{"system": "http://loinc.org", '
+                                                              '"code": "2132-9"}]},')
+    run = b12("history", write(tmp_path, "x.json", resource), "--format", "json")
+    assert run.exit_code == 4, run.stderr
+    assert reason in run.json()["errors"][0]["reason"]
+
+
 @pytest.mark.parametrize("status", ["cancelled", "entered-in-error"])
 def test_cancelled_and_entered_in_error_are_skipped(b12, tmp_path, status):
     path = write(tmp_path, "b.json", bundle(observation(value=420), observation(value=100, status=status)))
