@@ -578,6 +578,49 @@ def intake(
     _emit(fmt, lambda: render.intake_json(result), lambda: _tables().intake(result), render.CSV_HEADERS["intake"])
 
 
+# ----------------------------------------------------------------- history
+
+
+@command
+def history(
+    path: str = typer.Argument(..., help="FHIR R4 JSON (Bundle or resource), NDJSON, a folder of .json files, "
+                               "or a CSV file; '-' for stdin.", metavar="PATH"),
+    scheme: str = typer.Option("documents", "--scheme", help="Threshold scheme: documents or nice.",
+                               metavar="NAME"),
+    pregnant: bool = typer.Option(False, "--pregnant", help="Add the note on B12 in pregnancy."),
+    no_lab_ranges: bool = typer.Option(False, "--no-lab-ranges",
+                                       help="Ignore each result's own laboratory range (FHIR referenceRange)."),
+    date_column: str = typer.Option("date", "--date", help="CSV: the date column.", metavar="COLUMN"),
+    id_column: str = typer.Option("id", "--id", help="CSV: the person column (one person when absent).",
+                                  metavar="COLUMN"),
+    check: bool = typer.Option(False, "--check", help="Exit 3 if any person's latest panel is abnormal."),
+    fmt: str = FormatOpt,
+) -> None:
+    """Results over time: one panel per person and date, and a trend per marker.
+
+    Example: b12 history export.json
+
+    CSV: b12 history results.csv --date drawn --id patient
+    """
+    from b12cli import history as core
+    from b12cli import render
+
+    fmt = _format(fmt)
+    kb = KnowledgeBase()
+    options = core.HistoryOptions(scheme, pregnant, not no_lab_ranges, date_column, id_column)
+    result = core.history(kb.thresholds, kb.loinc, path, options)
+    document = render.history_json(result) if fmt != "table" else {}
+    _emit(fmt, lambda: document if fmt == "json" else {"items": render.history_rows(document)},
+          lambda: _tables().history(result), render.CSV_HEADERS["history"])
+    for problem in result.errors:
+        sys.stderr.write(f"b12: history: error: {problem.where.describe()}: {problem.reason}\n")
+    sys.stderr.write(core.summary_line(result) + "\n")
+    if result.errors:
+        raise typer.Exit(ExitCode.ROWS_INVALID)
+    if check and result.latest_abnormal:
+        raise typer.Exit(ExitCode.CHECK_FAILED)
+
+
 app = build_app()
 
 

@@ -25,7 +25,7 @@ from b12cli.bands import Cuts, Interval, cuts_of, locate, parse_interval
 from b12cli.errors import KnowledgeBaseError
 from b12cli.vocab import Cited
 
-FILES = ("sources", "intakes", "foods", "medications", "thresholds", "topics")
+FILES = ("sources", "intakes", "foods", "medications", "thresholds", "topics", "loinc")
 
 
 # ----------------------------------------------------------------- records
@@ -275,6 +275,27 @@ def build_topics(data: dict) -> tuple[Topic, ...]:
 
 def build_sources(data: dict) -> dict[str, Source]:
     return {s["id"]: Source(**s) for s in data["sources"]}
+
+
+# ----------------------------------------------------------------- loinc.yaml (b12 history)
+
+
+class LoincCode(NamedTuple):
+    code: str
+    marker: str
+    name: str
+    sources: tuple[str, ...]
+
+
+class Loinc(NamedTuple):
+    system: str
+    codes: dict[str, LoincCode]  # code -> record
+    notes: tuple[str, ...]
+
+
+def build_loinc(data: dict) -> Loinc:
+    codes = {c["code"]: LoincCode(c["code"], c["marker"], c["name"], tuple(c["sources"])) for c in data["codes"]}
+    return Loinc(data["system"], codes, tuple(data["notes"]))
 
 
 # ----------------------------------------------------------------- reading files
@@ -591,6 +612,12 @@ class KnowledgeBase:
     @cached_property
     def topics(self) -> tuple[Topic, ...]:
         return self._built("topics", build_topics)
+
+    # ------------------------------------------------------------- loinc.yaml (b12 history)
+
+    @cached_property
+    def loinc(self) -> Loinc:
+        return self._built("loinc", build_loinc)
 
     def load_all(self) -> None:
         for name in FILES:

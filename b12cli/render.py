@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 if TYPE_CHECKING:  # result types only; importing them here would slow every command's start-up
     from b12cli.about import AboutResult
     from b12cli.foods import FoodsResult
+    from b12cli.history import History
     from b12cli.kb import LifeStage, MedicationClass, Source
     from b12cli.labs import CB12, LabAssessment, MarkerResult
     from b12cli.meds import LookupResult, Match, MedsResult
@@ -173,6 +174,52 @@ def search_json(r: SearchResult) -> dict:
     return envelope("search", query=r.query, items=items, notes=list(r.notes))
 
 
+# ----------------------------------------------------------------- history
+
+
+def where_json(where) -> dict:  # noqa: ANN001 - a fhir.Where
+    return {"file": where.file, "line": where.line, "entry": where.entry}
+
+
+def history_json(h: History) -> dict:
+    people = []
+    for person in h.people:
+        panels = [{"date": p.date, "markers": labs_json(p.assessment)["markers"], "verdict": p.assessment.verdict,
+                   "cb12": cb12_json(p.assessment.cb12), "abnormal": p.assessment.abnormal,
+                   "sources": [where_json(w) for w in p.sources]} for p in person.panels]
+        trend = [{"marker": t.marker, "unit": t.unit,
+                  "first": {"date": t.first.date, "value": t.first.value, "comparator": t.first.comparator},
+                  "latest": {"date": t.latest.date, "value": t.latest.value, "comparator": t.latest.comparator},
+                  "change": t.change, "direction": t.direction, "points": len(t.values)} for t in person.trends]
+        people.append({"id": person.id, "panels": panels, "trend": trend})
+    errors = [dict(where_json(e.where), reason=e.reason) for e in h.errors]
+    reasons: dict[str, int] = {}
+    for s in h.skipped:
+        reasons[s.reason] = reasons.get(s.reason, 0) + 1
+    return envelope("history", scheme=h.scheme, people=people, used=h.used, skipped=len(h.skipped),
+                    skipped_reasons=reasons, errors=errors, notes=list(h.notes), disclaimer=h.disclaimer)
+
+
+def history_rows(document: dict) -> list[dict]:
+    """One CSV row per panel, from the JSON document."""
+    rows = []
+    for person in document["people"]:
+        for panel in person["panels"]:
+            row = {"id": person["id"], "date": panel["date"]}
+            found = {m["marker"]: m for m in panel["markers"]}
+            for marker in ("b12", "holotc", "mma", "hcy"):
+                m = found.get(marker, {})
+                row.update({marker: m.get("value"), f"{marker}_unit": m.get("unit"),
+                            f"{marker}_status": m.get("status")})
+            cb12 = panel["cb12"] or {}
+            row.update(verdict=panel["verdict"], cb12=cb12.get("value"), cb12_category=cb12.get("category"),
+                       abnormal=panel["abnormal"],
+                       sources=[" ".join(str(x) for x in (s["file"], s["line"], s["entry"]) if x is not None)
+                                for s in panel["sources"]])
+            rows.append(row)
+    return rows
+
+
 # ----------------------------------------------------------------- CSV
 
 
@@ -231,6 +278,10 @@ CSV_HEADERS: dict[str, list[str]] = {
     "about-list": ["id", "title", "summary", "points"],
     "about-topic": ["text", "sources"],
     "search": ["kind", "id", "title", "where", "text", "sources"],
+    # b12 history: one row per panel
+    "history": ["id", "date"] + [f"{m}{suffix}" for m in ("b12", "holotc", "mma", "hcy")
+                                 for suffix in ("", "_unit", "_status")]
+    + ["verdict", "cb12", "cb12_category", "abnormal", "sources"],
 }
 
 

@@ -309,3 +309,69 @@ def intake(r) -> None:  # noqa: ANN001 - an intake.IntakeResult
     _bullets(out, "The day", lines)
     _bullets(out, "Which food a word meant", [(i.chosen, ()) for i in r.items if i.chosen])
     _notes(err, r.notes)
+
+
+# ----------------------------------------------------------------- history
+
+_ASCII_FORMS = str.maketrans({"\u2013": "-", "\u2192": "->", "\u00b5": "u", "\u03bc": "u"})
+
+
+def _plain_console(out: Console) -> bool:
+    """True when the output cannot carry block characters (not UTF-8): the sparkline falls back to ASCII."""
+    return "utf" not in (out.encoding or "").lower()
+
+
+def _fit(out: Console, text: str) -> str:
+    """Text the output encoding can carry: dashes and arrows spelled in ASCII, anything else replaced."""
+    if not _plain_console(out):
+        return text
+    encoding = out.encoding or "ascii"
+    try:
+        return text.translate(_ASCII_FORMS).encode(encoding, "replace").decode(encoding)
+    except LookupError:
+        return text.translate(_ASCII_FORMS).encode("ascii", "replace").decode("ascii")
+
+
+def history(h) -> None:  # noqa: ANN001 - a history.History
+    from b12cli.history import sparkline
+    from b12cli.vocab import LABELS, MARKERS
+
+    out, err = consoles()
+    plain = _plain_console(out)
+    for person in h.people:
+        shown = [m for m in MARKERS if any(r.marker == m for p in person.panels for r in p.assessment.markers)]
+        table = _table("Date", *(LABELS[m] for m in shown), "Verdict",
+                       title=_fit(out, f"Person: {person.id or '(not named)'}  (scheme {h.scheme})"))
+        for panel in person.panels:
+            found = {r.marker: r for r in panel.assessment.markers}
+            cells = [_history_cell(out, found.get(m), panel.comparators.get(m), panel.ranges.get(m)) for m in shown]
+            verdict = Text(panel.assessment.verdict, style=VERDICT_STYLE[panel.assessment.verdict])
+            _row(table, panel.date, *cells, verdict)
+        out.print(table)
+        for t in person.trends:
+            out.print(Text(_fit(out, _trend_line(t, sparkline(t.values, plain)))))
+        out.print(Text(""))
+    if not h.people:
+        err.print(Text("No B12 results were found."))
+    _notes(err, h.notes)
+
+
+def _history_cell(out: Console, r, comparator: str | None, lab_range: str | None) -> Text:  # noqa: ANN001
+    """A marker's value and status in a history row (``r`` a labs.MarkerResult, or None when not measured)."""
+    if r is None:
+        return Text("-")
+    cell = Text(f"{comparator or ''}{fmt(r.value)} {r.unit} ")
+    cell.append(r.status, style=STATUS_STYLE.get(r.status, ""))
+    if lab_range:
+        cell.append(_fit(out, f" (lab range {lab_range})"))
+    return cell
+
+
+def _trend_line(t, spark: str) -> str:  # noqa: ANN001 - a history.Trend
+    from b12cli.vocab import LABELS
+
+    first = f"{t.first.comparator or ''}{fmt(t.first.value)}"
+    latest = f"{t.latest.comparator or ''}{fmt(t.latest.value)}"
+    change = "change not exact (a censored value)" if t.change is None else f"{t.change:+g} {t.unit}"
+    return (f"{LABELS[t.marker]}: {first} \u2192 {latest} {t.unit} ({t.first.date} \u2192 {t.latest.date}), "
+            f"{t.direction}, {change}  {spark}")

@@ -6,6 +6,7 @@ pays for it.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Callable
 
 from b12cli import schema as S
@@ -248,6 +249,39 @@ MEANING: dict[str, Callable[[dict], None]] = {
     "sources": _check_sources, "intakes": _check_intakes, "foods": _check_foods,
     "medications": _check_medications, "thresholds": _check_thresholds, "topics": _check_topics,
 }
+
+
+# ----------------------------------------------------------------- loinc.yaml (b12 history)
+
+LOINC_SYSTEM = "http://loinc.org"
+_LOINC_CODE = re.compile(r"^([0-9]{1,7})-([0-9])$")
+SHAPES["loinc"] = S.fields(schema_version=S.integer, system=S.text, notes=S.NOTES,
+                           codes=S.list_of(S.fields(code=S.text, marker=S.one_of(*MARKERS), name=S.text,
+                                                    sources=S.SOURCES), 1))
+
+
+def loinc_check_digit(digits: str) -> int:
+    """The LOINC check digit (mod 10, as Luhn): double every other digit from the right, sum the digits."""
+    total = 0
+    for i, char in enumerate(reversed(digits)):
+        value = int(char) * (2 if i % 2 == 0 else 1)
+        total += value // 10 + value % 10
+    return (10 - total % 10) % 10
+
+
+def _check_loinc(data: dict) -> None:
+    if data["system"] != LOINC_SYSTEM:
+        raise S.ShapeError("system", f"expected {LOINC_SYSTEM!r}, got {data['system']!r}")
+    S.unique(data["codes"], "code", "codes")
+    for i, record in enumerate(data["codes"]):
+        match = _LOINC_CODE.match(record["code"])
+        if not match:
+            raise S.ShapeError(f"codes[{i}].code", f"expected a LOINC code such as 2132-9, got {record['code']!r}")
+        if loinc_check_digit(match.group(1)) != int(match.group(2)):
+            raise S.ShapeError(f"codes[{i}].code", f"{record['code']!r} fails the LOINC check digit")
+
+
+MEANING["loinc"] = _check_loinc
 
 
 def validate(name: str, raw: Any) -> dict:
