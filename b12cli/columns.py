@@ -106,6 +106,7 @@ def map_columns(header: list[str], overrides: dict[str, str], unit_options: dict
     positions: dict[str, int] = {}
     units: dict[str, str] = {}
     warnings: list[str] = []
+    _check_overrides_found(overrides, header)
     wanted = {h.casefold(): column for column, h in overrides.items()}
     for i, raw in enumerate(header):
         name, unit_text = split_header(raw)
@@ -121,7 +122,6 @@ def map_columns(header: list[str], overrides: dict[str, str], unit_options: dict
         positions[column] = i
         if unit_text is not None and column in MARKERS:
             units[column] = _header_unit(column, unit_text, raw)
-    _check_overrides_found(overrides, positions)
     _check_units(units, positions, unit_options)
     return Columns(unique_names(header), positions, units, tuple(warnings))
 
@@ -132,10 +132,11 @@ def _header_unit(marker: str, unit_text: str, raw: str) -> str:
     return normalize_unit(marker, unit_text, f"the unit in the column {show(raw)}")
 
 
-def _check_overrides_found(overrides: dict[str, str], positions: dict[str, int]) -> None:
-    for column, header in overrides.items():
-        if column not in positions:
-            raise UsageError(f"--column {column}={show(header)}: the header has no column {show(header)}")
+def _check_overrides_found(overrides: dict[str, str], header: list[str]) -> None:
+    present = {h.strip().casefold() for h in header}
+    for column, name in overrides.items():
+        if name.casefold() not in present:
+            raise UsageError(f"--column {column}={show(name)}: the header has no column {show(name)}")
 
 
 def _check_units(units: dict[str, str], positions: dict[str, int], unit_options: dict[str, str | None]) -> None:

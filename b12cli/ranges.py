@@ -82,9 +82,7 @@ def read_ref(text: str, units: dict[str, str | None]) -> RefRange:
     sign = _SIGN[one.group(1)]
     end = _end(marker, one.group(2), unit, text, "low" if sign[0] == ">" else "high")
     shown = f"{sign}{fmt(end[0]) if end else '0'} {shown_unit}"
-    if sign[0] == "<":
-        if end is None:
-            raise UsageError(f"--ref {show(text)}: a range below 0 holds no result; expected {FORMS}")
+    if sign[0] == "<":  # a high end is never None: 0 or below is refused as implausible
         return RefRange(marker, None, end[1], True, sign == "<=", shown, shown_unit)
     return RefRange(marker, end and end[1], None, sign == ">=", True, shown, shown_unit)
 
