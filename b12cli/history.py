@@ -20,6 +20,7 @@ from collections import Counter
 from typing import Iterator, NamedTuple
 
 from b12cli import fhir
+from b12cli.columns import UNIT_COLUMNS, map_columns
 from b12cli.errors import UsageError
 from b12cli.fhir import Problem, Reading, Skipped, Where
 from b12cli.kb import Loinc, Thresholds
@@ -27,7 +28,6 @@ from b12cli.labs import LabAssessment, LabQuery, interpret, read_age, read_marke
 from b12cli.values import round_sig
 from b12cli.vocab import CANONICAL, LABELS, MARKERS
 
-UNIT_COLUMNS = {"b12_unit": "b12", "mma_unit": "mma"}
 SPARKS = "▁▂▃▄▅▆▇█"
 ASCII_SPARKS = "_.-'"
 DAY_NOTE = ("Each panel holds one person's results on one date, the date part as written in the record "
@@ -156,6 +156,7 @@ class Collected(NamedTuple):
     skipped: list[Skipped]
     errors: list[Problem]
     noun: str
+    notes: tuple[str, ...] = ()  # e.g. a header that looks like a marker but is not read
 
 
 def _decode(raw: bytes, file: str) -> str:
@@ -229,30 +230,26 @@ class CsvColumns(NamedTuple):
     date: int
     person: int | None
     markers: dict[str, int]
-    units: dict[str, int]
+    units: dict[str, int]  # marker -> position of its unit column
+    header_units: dict[str, str]  # marker -> unit named in its header, e.g. "B12 (pmol/L)"
     age: int | None
     width: int
+    warnings: tuple[str, ...]
 
 
 def csv_columns(header: list[str], options: HistoryOptions) -> CsvColumns:
-    positions: dict[str, int] = {}
-    wanted = {*MARKERS, "age", *UNIT_COLUMNS, options.date_column.strip().casefold(),
-              options.id_column.strip().casefold()}
-    for i, name in enumerate(header):
-        key = name.strip().casefold()
-        if key in wanted:
-            if key in positions:
-                raise UsageError(f"the header has the column {key!r} twice (columns {positions[key] + 1} and {i + 1})")
-            positions[key] = i
-    date_key = options.date_column.strip().casefold()
-    if date_key not in positions:
+    """Markers, age and units as ``labs --input`` maps them (the same aliases and header units), plus
+    the date and person columns named by --date and --id."""
+    named = {h.strip().casefold(): i for i, h in reversed(list(enumerate(header)))}
+    date_key, id_key = options.date_column.strip().casefold(), options.id_column.strip().casefold()
+    if date_key not in named:
         raise UsageError(f"the header has no date column {options.date_column!r}; name it with --date COLUMN")
-    markers = {m: positions[m] for m in MARKERS if m in positions}
-    if not markers:
-        raise UsageError(f"the header has no marker column; expected at least one of {', '.join(MARKERS)}")
-    units = {m: positions[c] for c, m in UNIT_COLUMNS.items() if c in positions}
-    return CsvColumns(positions[date_key], positions.get(options.id_column.strip().casefold()), markers, units,
-                      positions.get("age"), len(header))
+    rest = [h if i not in (named[date_key], named.get(id_key)) else "" for i, h in enumerate(header)]
+    mapped = map_columns(rest, {}, {})
+    where = mapped.positions
+    return CsvColumns(named[date_key], named.get(id_key), {m: where[m] for m in MARKERS if m in where},
+                      {m: where[c] for c, m in UNIT_COLUMNS.items() if c in where}, mapped.units, where.get("age"),
+                      len(header), mapped.warnings)
 
 
 def _collect_csv(text: str, file: str, options: HistoryOptions) -> Collected:
@@ -265,6 +262,7 @@ def _collect_csv(text: str, file: str, options: HistoryOptions) -> Collected:
     except csv.Error as exc:
         raise UsageError(f"{file!r}: the header cannot be read as CSV ({exc})") from None
     columns = csv_columns(header, options)
+    out = out._replace(notes=columns.warnings)
     for line, cells, error in _csv_records(reader):
         where = Where(file, line, None)
         if error is None:
@@ -312,7 +310,8 @@ def csv_entries(cells: list[str], columns: CsvColumns, where: Where) -> list[Ent
     except fhir.Invalid as exc:
         raise UsageError(str(exc)) from None
     person, age = _cell(cells, columns.person), _cell(cells, columns.age)
-    entries = [Entry(person, day, m, text, _cell(cells, columns.units.get(m)), None, age, where)
+    entries = [Entry(person, day, m, text, _cell(cells, columns.units.get(m)) or columns.header_units.get(m), None,
+                     age, where)
                for m, at in columns.markers.items() if (text := _cell(cells, at)) is not None]
     if not entries:
         raise UsageError("no marker value in this row")
@@ -431,7 +430,7 @@ def build(thresholds: Thresholds, collected: Collected, options: HistoryOptions)
         panels.setdefault(person, []).append(panel)
         used.update(panel.sources)
     people = tuple(Person(pid, tuple(ps), trends(tuple(ps))) for pid, ps in panels.items())
-    notes = [DAY_NOTE] if people else []
+    notes = [*collected.notes, DAY_NOTE] if people else list(collected.notes)
     notes += dict.fromkeys(n for p in people for panel in p.panels for n in panel.assessment.notes)
     return History(scheme.id, people, len(used), tuple(collected.skipped), tuple(errors), collected.noun,
                    tuple(notes), thresholds.disclaimer)

@@ -528,3 +528,16 @@ def test_a_range_from_zero_is_applied(b12, tmp_path):
     run = b12("history", path, "--format", "json")
     assert run.exit_code == 0, run.stderr
     assert run.json()["people"][0]["panels"][0]["markers"][0]["status"] == "high"
+
+
+def test_csv_headers_are_read_as_labs_input_reads_them(b12, tmp_path):
+    """The same aliases and header units as `labs --input`: 'Vitamin B12 (pmol/L)' is B12 in pmol/L."""
+    path = tmp_path / "h.csv"
+    path.write_text("Patient,date,Vitamin B12 (pmol/L),Homocysteine,B12 comment\n"
+                    "p1,2024-01-02,100,18,x\np1,2024-05-02,300,11,y\n", encoding="utf-8")
+    run = b12("history", str(path), "--id", "Patient", "--format", "json")
+    assert run.exit_code == 0, run.stderr
+    person = run.json()["people"][0]
+    first = {m["marker"]: (m["unit"], m["status"]) for m in person["panels"][0]["markers"]}
+    assert first == {"b12": ("pmol/L", "deficient"), "hcy": ("umol/L", "high")}
+    assert any("'B12 comment' looks like a marker" in n for n in run.json()["notes"])
