@@ -317,8 +317,9 @@ def labs(
                           core.read_refs(list(ref or []), units), pregnant)
     if not query.markers:
         raise UsageError("no marker given; expected at least one of --b12, --holotc, --mma, --hcy (or --input FILE)")
-    result = core.interpret(KnowledgeBase().thresholds, query)
-    _emit_labs(fmt, result)
+    thresholds = KnowledgeBase().thresholds
+    result = core.interpret(thresholds, query)
+    _emit_labs(fmt, result, lambda: _tables().labs(result, core.read_scheme(thresholds, scheme), query.refs))
     return ExitCode.CHECK_FAILED if check and result.abnormal else ExitCode.OK
 
 
@@ -337,7 +338,7 @@ def _labs_batch(path: str, raw: dict, age: str | None, scheme: str, refs: list[s
     return batch.run(KnowledgeBase().thresholds, path, fmt, options)
 
 
-def _emit_labs(fmt: str, result) -> None:  # noqa: ANN001 - a labs.LabAssessment
+def _emit_labs(fmt: str, result, table: Callable[[], None]) -> None:  # noqa: ANN001 - a labs.LabAssessment
     """json/table/csv as everywhere; jsonl is the same document on one line; csv is a row per marker."""
     from b12cli import render
 
@@ -346,7 +347,7 @@ def _emit_labs(fmt: str, result) -> None:  # noqa: ANN001 - a labs.LabAssessment
         sys.stdout.write(render.dumps(document, compact=True) + "\n")
         return
     rows = {"items": [dict(m, verdict=document["verdict"]) for m in document["markers"]]}
-    _emit(fmt, lambda: document if fmt == "json" else rows, lambda: _tables().labs(result),
+    _emit(fmt, lambda: document if fmt == "json" else rows, table,
           render.CSV_HEADERS["labs"] + ["verdict"])
 
 

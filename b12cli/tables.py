@@ -1,27 +1,34 @@
-"""Table renderers (Rich). Imported only when --format table is used.
+"""Table renderers (Rich for colour only). Imported only when --format table is used.
 
-Every cell is a ``Text`` so that bracketed units and user input are never read
-as Rich markup. Data goes to stdout; notes and the disclaimer go to stderr.
+The layout is ours (``layout.py``): columns are fitted to the width and wrapped at spaces, so
+a word or an id is never broken; below 60 columns, or when the words cannot fit, each row
+becomes a block. Source ids become footnote numbers listed under the table. Lines never end
+in spaces. Colour only on a terminal; with ``NO_COLOR`` no style at all (no bold either).
+Data goes to stdout; notes and the disclaimer go to stderr.
+
+What every renderer uses: ``Page()`` (``.table``, ``.cite``, ``.footnotes``, ``.bullets``,
+``.line``, ``.notes``, ``.panel``), and ``layout.Column``.
 """
 
 from __future__ import annotations
 
 import errno
-import textwrap
-from typing import TYPE_CHECKING
+import math
+import os
+from typing import TYPE_CHECKING, Sequence
 
-from rich import box
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
+from b12cli import layout
+from b12cli.layout import Column, Line
 from b12cli.units import fmt
 
 if TYPE_CHECKING:  # result types only: importing them would slow start-up
     from b12cli.about import AboutResult
     from b12cli.foods import FoodsResult
-    from b12cli.kb import Source
-    from b12cli.labs import LabAssessment
+    from b12cli.kb import Scheme, Source
+    from b12cli.labs import LabAssessment, RefRange
     from b12cli.meds import MedsResult
     from b12cli.rda import RdaResult
     from b12cli.search import SearchResult
@@ -31,6 +38,9 @@ STATUS_STYLE = {"deficient": "bold red", "low": "yellow", "indeterminate": "yell
                 "adequate": "green", "elevated": "magenta"}
 VERDICT_STYLE = {"deficiency_likely": "bold red", "deficiency_possible": "bold yellow",
                  "deficiency_unlikely": "bold green"}
+VERDICT_WORDS = {"deficiency_likely": "Deficiency likely", "deficiency_possible": "Deficiency possible",
+                 "deficiency_unlikely": "Deficiency unlikely"}
+FOODS_ON_A_TERMINAL = 15  # rows shown on a terminal unless --all or --limit
 
 
 class _Console(Console):
@@ -42,156 +52,289 @@ class _Console(Console):
         raise BrokenPipeError(errno.EPIPE, "the reader of the output went away")
 
 
+def no_color() -> bool:
+    return os.environ.get("NO_COLOR", "") != ""
+
+
 def consoles() -> tuple[Console, Console]:
-    return _Console(highlight=False), _Console(stderr=True, highlight=False)
+    """stdout and stderr consoles. With NO_COLOR there is no colour system at all, so no style
+    (colour, bold, italic) is ever written."""
+    system = None if no_color() else "auto"
+    return (_Console(highlight=False, color_system=system),
+            _Console(stderr=True, highlight=False, color_system=system))
 
 
-def _table(*columns: str, title: str | None = None) -> Table:
-    table = Table(box=box.SIMPLE_HEAD, title=Text(title) if title else None, title_justify="left",
-                  show_edge=False, pad_edge=False)
-    for column in columns:
-        table.add_column(Text(column), overflow="fold")  # fold, never crop: nothing is lost when narrow
-    return table
+def utf8(console: Console) -> bool:
+    return (console.encoding or "").replace("-", "").lower().startswith("utf8")
 
 
-def _row(table: Table, *cells: object) -> None:
-    table.add_row(*(c if isinstance(c, Text) else Text("" if c is None else str(c)) for c in cells))
+def words(status: str) -> str:
+    """A status or verdict token as words: deficiency_likely -> Deficiency likely."""
+    return VERDICT_WORDS.get(status) or status.replace("_", " ")
 
 
-def _notes(err: Console, notes: tuple[str, ...] | list[str], disclaimer: str | None = None) -> None:
-    """Notes and the disclaimer: plain text, so they are wrapped here rather than laid out by Rich."""
-    lines = [f"Note: {note}" for note in notes] + ([disclaimer] if disclaimer else [])
-    if lines:
-        width = max(20, err.width)
-        err.file.write("".join(_wrap(line, width, "") for line in lines))
+class Page:
+    """One command's output: fitted tables, source footnotes, bullets and notes."""
+
+    def __init__(self) -> None:
+        self.out, self.err = consoles()
+        self.width = max(20, self.out.width)
+        self.unicode = utf8(self.out)
+        self.sources = layout.Footnotes()
+
+    def cite(self, sources: Sequence[str]) -> str:
+        """A cell naming sources by footnote number (listed by ``footnotes``)."""
+        return self.sources.ref(sources)
+
+    def print(self, lines: list[Line]) -> None:
+        """Lines of (text, style) pieces to stdout, never rewrapped by Rich."""
+        if not lines:
+            return
+        text = Text()
+        for k, line in enumerate(lines):
+            if k:
+                text.append("\n")
+            for piece, style in line:
+                text.append(piece, style=style or None)
+        self.out.print(text, soft_wrap=True, crop=False)
+
+    def line(self, text: str, style: str = "", indent: str = "") -> None:
+        self.print([[(t, style)] for t in layout.wrap(text, self.width, indent, indent + "  ")])
+
+    def table(self, columns: Sequence[Column], rows: Sequence[Sequence[layout.Cell]],
+              after: Sequence[list[Line]] | None = None, title: str | None = None) -> None:
+        if title:
+            self.line(title, "bold")
+        self.print(layout.layout(columns, rows, self.width, after, rule="─" if self.unicode else "-"))
+
+    def footnotes(self) -> None:
+        self.print([[(t, "dim")] for t in self.sources.lines(self.width)])
+        self.sources = layout.Footnotes()
+
+    def bullets(self, title: str, items: list[tuple[str, tuple[str, ...]]]) -> None:
+        """A titled list whose items wrap under their own first line, each with its source ids."""
+        if not items:
+            return
+        lines: list[Line] = [[(f"{title}:", "bold")]]
+        for text, cited in items:
+            full = f"{text} ({', '.join(cited)})" if cited else text
+            lines += [[(t, "")] for t in layout.wrap(full, self.width, "- ", "  ")]
+        self.print(lines)
+
+    def panel(self, title: str, body: list[Line]) -> None:
+        """A box around a few short lines (the verdict)."""
+        h, v, corners = ("─", "│", "╭╮╰╯") if self.unicode else ("-", "|", "++++")
+        inner = max([len(title) + 2] + [sum(len(t) for t, _ in line) for line in body])
+        inner = min(inner, self.width - 4)
+        top = f"{corners[0]}{h} {title} {h * max(0, inner - len(title) - 1)}{corners[1]}"
+        lines: list[Line] = [[(top, "")]]
+        for line in body:
+            pad = inner - sum(len(t) for t, _ in line)
+            lines.append([(f"{v} ", "")] + line + [(" " * max(0, pad) + f" {v}", "")])
+        lines.append([(f"{corners[2]}{h * (inner + 2)}{corners[3]}", "")])
+        self.print(lines)
+
+    def notes(self, notes: Sequence[str], disclaimer: str | None = None) -> None:
+        """Notes and the disclaimer on stderr, wrapped at spaces."""
+        lines = [f"Note: {note}" for note in notes] + ([disclaimer] if disclaimer else [])
+        width = max(20, self.err.width)
+        text = "".join(line + "\n" for note in lines for line in layout.wrap(note, width, "", "  "))
+        if text:
+            self.err.file.write(text)
+
+    def tell(self, message: str) -> None:
+        """One plain message on stderr."""
+        self.err.file.write("".join(t + "\n" for t in layout.wrap(message, max(20, self.err.width), "", "  ")))
 
 
-def _cites(sources: tuple[str, ...]) -> str:
-    return ", ".join(sources)
+def prose(text: str) -> str:
+    """Verdict tokens inside a sentence as words (deficiency_likely -> deficiency likely)."""
+    for token, said in VERDICT_WORDS.items():
+        text = text.replace(token, said.lower())
+    return text
 
 
-def _bullets(out: Console, title: str, items: list[tuple[str, tuple[str, ...]]]) -> None:
-    """A titled list whose items wrap under their own first line, each with its sources."""
-    if not items:
-        return
-    out.print(Text(f"{title}:", style="bold"))
-    width = max(20, out.width)
-    texts = (f"{text} ({_cites(cited)})" if cited else text for text, cited in items)
-    out.file.write("".join(_wrap(t, width, "- ") for t in texts))
+def _status(status: str) -> tuple[str, str]:
+    return words(status), STATUS_STYLE.get(status, "")
 
 
-def _wrap(text: str, width: int, first: str) -> str:
-    """One paragraph wrapped to the console width, later lines indented; ids like doc-two-causes kept whole."""
-    return textwrap.fill(text, width, initial_indent=first, subsequent_indent="  ", break_on_hyphens=False) + "\n"
+# ----------------------------------------------------------------- rda
 
 
 def rda(r: RdaResult) -> None:
-    out, err = consoles()
-    table = _table("Life stage", "Ages", f"Amount ({r.unit})", "Kind", "Sources")
-    for s in r.items:
-        _row(table, s.life_stage, s.ages, f"{s.mcg_per_day:g} {r.unit}", s.kind, _cites(s.sources))
-    out.print(table)
-    _bullets(out, "Notes on these rows", [(f"{s.life_stage}: {n}", ()) for s in r.items for n in s.notes])
-    _notes(err, r.notes)
+    page = Page()
+    rows = [[s.life_stage, s.ages, f"{s.mcg_per_day:g} {r.unit}", s.kind, page.cite(s.sources)] for s in r.items]
+    page.table([Column("Life stage", 2), Column("Ages"), Column(f"Amount ({r.unit})", nowrap=True), Column("Kind"),
+                Column("Sources")], rows)
+    page.footnotes()
+    page.bullets("Notes on these rows", [(f"{s.life_stage}: {n}", ()) for s in r.items for n in s.notes])
+    page.notes(r.notes)
 
 
-def foods(r: FoodsResult) -> None:
-    out, err = consoles()
-    columns = ["Food and serving", "mcg per serving", "mcg per 100 g", "%DV"]
-    columns += ["Servings for RDA"] if r.with_servings else []
-    table = _table(*columns, "Sources")
-    for item in r.items:
+# ----------------------------------------------------------------- foods
+
+
+def foods(r: FoodsResult, cap: int | None = None) -> None:
+    """The foods; on a terminal at most ``cap`` rows (the CLI passes None when piped or with --all)."""
+    page = Page()
+    items = r.items if cap is None else r.items[:cap]
+    mark_vegan = not r.query.vegan and any(i.food.vegan for i in items)
+    columns = [Column("Food and serving", 3), Column("Per serving", align="right", nowrap=True),
+               Column("Per 100 g", align="right", nowrap=True), Column("%DV", align="right", nowrap=True)]
+    columns += [Column("Servings for RDA", align="right", nowrap=True)] if r.with_servings else []
+    columns += [Column("Vegan")] if mark_vegan else []
+    rows = []
+    for item in items:
         f = item.food
-        per100 = "unknown" if f.mcg_per_100g is None else f"{f.mcg_per_100g:g} mcg"
-        name = f"{f.name} (vegan)" if f.vegan else f.name
-        cells = [f"{name}: {f.serving}", f"{f.mcg_per_serving:g} mcg", per100, f"{item.percent_dv:.0f}%"]
+        cells = [f"{f.name}: {f.serving}", f"{f.mcg_per_serving:g} mcg",
+                 "unknown" if f.mcg_per_100g is None else f"{f.mcg_per_100g:g} mcg", f"{item.percent_dv:.0f}%"]
         if r.with_servings:
             cells.append("none (no B12)" if item.servings_for_rda is None else f"{item.servings_for_rda:.2g}")
-        _row(table, *cells, _cites(f.sources))
-    out.print(table)
+        cells += ["yes" if f.vegan else ""] if mark_vegan else []
+        rows.append(cells + [page.cite(f.sources)])
+    page.table(columns + [Column("Sources")], rows, title="Vegan foods" if r.query.vegan and items else None)
+    page.footnotes()
     if not r.items:
-        err.print(Text("No food matches these filters."))
-    _notes(err, r.notes)
+        page.tell("No food matches these filters.")
+    elif len(items) < len(r.items):
+        page.tell(f"Showing {len(items)} of {layout.plural(len(r.items), 'food')}; add --all (or --limit N) "
+                  "to see more.")
+    page.notes(r.notes)
+
+
+# ----------------------------------------------------------------- meds
 
 
 def meds(r: MedsResult) -> None:
-    out, err = consoles()
-    if r.results is None:
-        table = _table("Class", "Generic names", "Brand names", "Effect on B12", "Sources")
-        for c in r.classes:
-            _row(table, c.name, ", ".join(c.generic_names), ", ".join(c.brand_names) or "-", c.effect,
-                 _cites(c.sources))
-    else:
-        _lookup(out, r)
-        return _notes(err, r.notes)
-    out.print(table)
-    _notes(err, r.notes)
+    page = Page()
+    if r.results is not None:
+        _lookup(page, r)
+        return page.notes(r.notes)
+    rows = [[c.name, ", ".join(c.generic_names), ", ".join(c.brand_names) or "-", page.cite(c.sources)]
+            for c in r.classes]
+    effects = [layout.paragraph(f"Effect on B12: {c.effect}", page.width, "  ", "italic") for c in r.classes]
+    page.table([Column("Class", 2), Column("Generic names", 2), Column("Brand names", 2), Column("Sources")], rows,
+               effects)
+    page.footnotes()
+    page.notes(r.notes)
 
 
-def _lookup(out: Console, r: MedsResult) -> None:
-    table = _table("Name", "Result", "Class", "Sources")
+def _lookup(page: Page, r: MedsResult) -> None:
+    rows = []
     details: dict[str, tuple[str, tuple[str, ...]]] = {}
     for x in r.results:
         if x.match:
             c = x.match.med_class
-            _row(table, x.query, f"listed: {x.match.name} ({x.match.matched_as})", c.name, _cites(c.sources))
+            rows.append([x.query, (f"listed: {x.match.name} ({x.match.matched_as})", "bold"), c.name,
+                         page.cite(c.sources)])
             details[c.id] = (f"{c.name}: {c.effect} {c.advice}", c.sources)
         else:
             hint = f"; did you mean {', '.join(x.suggestions)}?" if x.suggestions else ""
-            _row(table, x.query, Text(f"not listed{hint}"), "-", "")
-    out.print(table)
-    _bullets(out, "What the listed classes do", list(details.values()))
+            rows.append([x.query, f"not listed{hint}", "-", ""])
+    page.table([Column("Name", 2), Column("Result", 2), Column("Class", 2), Column("Sources")], rows)
+    page.footnotes()
+    page.bullets("What the listed classes do", list(details.values()))
     unlisted = next((x.note for x in r.results if x.match is None), None)
     if unlisted:
-        out.print(Text(f"Not listed: {unlisted}"))
+        page.line(f"Not listed: {unlisted}")
 
 
-def labs(a: LabAssessment) -> None:
-    out, err = consoles()
-    table = _table("Marker", "Value", "Canonical", "Band applied", "Status", "Sources",
-                   title=f"Scheme: {a.scheme} ({a.scheme_title})")
+# ----------------------------------------------------------------- labs
+
+
+def segments(scheme: Scheme, marker: str, unit: str) -> list[tuple[str, float, float]]:
+    """The scheme's bands for a marker as (status, lower, upper) in ``unit`` (open ends stay infinite)."""
+    from b12cli.units import from_canonical
+
+    def convert(x: float) -> float:
+        return x if math.isinf(x) else from_canonical(marker, x, unit)
+
+    return [(b.status, convert(b.interval.lower), convert(b.interval.upper)) for b in scheme.markers[marker].bands]
+
+
+def _gauge(page: Page, scheme: Scheme, m, ref: RefRange | None, width: int) -> list[Line]:  # noqa: ANN001
+    from b12cli.gauge import ASCII, UNICODE, draw
+    from b12cli.units import from_canonical
+
+    bands = scheme.markers[m.marker]
+    at = bands.bands.index(bands.band_for(m.canonical_value))
+    low, high = ((from_canonical(m.marker, ref.low, m.unit), from_canonical(m.marker, ref.high, m.unit))
+                 if ref else (None, None))
+    drawn = draw(segments(scheme, m.marker, m.unit), m.value, width, low, high, None, at,
+                 UNICODE if page.unicode else ASCII)
+    line: Line = [("  ", "")]
+    cursor = 0
+    for start, end, status in drawn.spans:
+        line.append((drawn.text[cursor:start], ""))
+        if start <= drawn.marker < end:
+            line += [(drawn.text[start:drawn.marker], STATUS_STYLE.get(status, "")),
+                     (drawn.text[drawn.marker], "bold"), (drawn.text[drawn.marker + 1:end], STATUS_STYLE.get(status, ""))]
+        else:
+            line.append((drawn.text[start:end], STATUS_STYLE.get(status, "")))
+        cursor = end
+    line.append((drawn.text[cursor:], ""))
+    return [line]
+
+
+def labs(a: LabAssessment, scheme: Scheme | None = None, refs: dict[str, RefRange] | None = None) -> None:
+    """The markers (a gauge under each when the scheme is given), the verdict in a panel, reasons
+    and next steps; the Canonical column only where a unit differs from the canonical one."""
+    from b12cli.vocab import LABELS
+
+    page = Page()
+    canonical = any(m.unit != m.canonical_unit for m in a.markers)
+    columns = [Column("Marker", nowrap=True), Column("Value", nowrap=True)]
+    columns += [Column("Canonical", nowrap=True)] if canonical else []
+    columns += [Column("Band applied", 3), Column("Status", nowrap=True), Column("Sources")]
+    rows, after = [], []
     for m in a.markers:
-        canonical = f"{fmt(m.canonical_value)} {m.canonical_unit}"
-        _row(table, m.marker, f"{fmt(m.value)} {m.unit}", canonical, m.reference,
-             Text(m.status, style=STATUS_STYLE.get(m.status, "")), _cites(m.sources))
-    out.print(table)
-    verdict = Text("Verdict: ")
-    verdict.append(a.verdict, style=VERDICT_STYLE[a.verdict])
+        cells = [LABELS[m.marker], f"{fmt(m.value)} {m.unit}"]
+        cells += [f"{fmt(m.canonical_value)} {m.canonical_unit}" if m.unit != m.canonical_unit else ""] \
+            if canonical else []
+        rows.append(cells + [m.reference, _status(m.status), page.cite(m.sources)])
+        width = min(72, page.width - 2)
+        after.append(_gauge(page, scheme, m, (refs or {}).get(m.marker), width) if scheme else [])
+    page.table(columns, rows, after, title=f"Scheme: {a.scheme} ({a.scheme_title})")
+    page.footnotes()
+    _verdict(page, a)
+    page.bullets("Why", [(prose(c.text), c.sources) for c in a.reasons])
+    page.bullets("Next steps", [(prose(c.text), c.sources) for c in a.next_steps])
+    page.notes(a.notes, a.disclaimer)
+
+
+def _verdict(page: Page, a: LabAssessment) -> None:
+    body: list[Line] = [[(words(a.verdict), VERDICT_STYLE[a.verdict])]]
     if a.cb12:
-        verdict.append(f"   cB12 {a.cb12.value:.3f} ({a.cb12.category}; {_cites(a.cb12.sources)})")
-    out.print(verdict)
-    _bullets(out, "Why", [(c.text, c.sources) for c in a.reasons])
-    _bullets(out, "Next steps", [(c.text, c.sources) for c in a.next_steps])
-    _notes(err, a.notes, a.disclaimer)
+        body.append([(f"cB12 {a.cb12.value:.3f}: ", ""), _status(a.cb12.category)])
+    page.panel("Verdict", body)
+
+
+# ----------------------------------------------------------------- reference
 
 
 def sources(items: list[Source]) -> None:
-    out, _ = consoles()
-    table = _table("Id", "Title", "Author / publisher", "Year", "Kind", "URL")
-    for s in items:
-        who = "; ".join(x for x in (s.author, s.publisher) if x) or "-"
-        _row(table, s.id, s.title, who, s.year or "-", s.kind, s.url or "-")
-    out.print(table)
+    page = Page()
+    rows = [[s.id, s.title, "; ".join(x for x in (s.author, s.publisher) if x) or "-", str(s.year or "-"), s.kind,
+             s.url or "-"] for s in items]
+    page.table([Column("Id"), Column("Title", 3), Column("Author / publisher", 2), Column("Year"), Column("Kind"),
+                Column("URL")], rows)
 
 
 def about(r: AboutResult) -> None:
-    out, _ = consoles()
+    page = Page()
     if r.topic is None:
-        table = _table("Topic", "Title", "What it covers")
-        for t in r.topics:
-            _row(table, t.id, t.title, t.summary)
-        out.print(table)
-        out.print(Text("Show one with: b12 about TOPIC"))
+        page.table([Column("Topic"), Column("Title", 2), Column("What it covers", 3)],
+                   [[t.id, t.title, t.summary] for t in r.topics])
+        page.line("Show one with: b12 about TOPIC")
         return
     t = r.topic
-    out.print(Text(t.summary, style="italic"))
-    _bullets(out, t.title, [(p.text, p.sources) for p in t.points])
+    page.line(t.summary, "italic")
+    page.bullets(t.title, [(p.text, p.sources) for p in t.points])
 
 
 def search(r: SearchResult) -> None:
-    out, err = consoles()
-    table = _table("Found in", "Text", "Sources")
-    for h in r.hits:
-        _row(table, h.where, h.text, _cites(h.sources))
-    out.print(table)
-    err.print(Text(f"{len(r.hits)} match{'es' if len(r.hits) != 1 else ''} for {r.query!r}"))
+    page = Page()
+    page.table([Column("Found in", 2), Column("Text", 4), Column("Sources")],
+               [[h.where, h.text, page.cite(h.sources)] for h in r.hits])
+    page.footnotes()
+    page.tell(f"{layout.plural(len(r.hits), 'match', 'matches')} for {r.query!r}")
