@@ -72,7 +72,7 @@ def fit_widths(columns: Sequence[Column], rows: Sequence[Sequence[Cell]], width:
     headed = [max(w, len(c.title)) if c.nowrap else w for w, c in zip(least, columns)]
     wrapping = sum(w for w, c in zip(content, columns) if not c.nowrap)
     fixed = sum(h for h, c in zip(headed, columns) if c.nowrap)
-    if sum(headed) <= room and room - fixed >= 0.5 * wrapping:  # short columns keep their header on one line when there is room
+    if sum(headed) <= room and room - fixed >= 0.5 * wrapping:  # short columns' headers on one line if room
         least = headed
         content = [max(w, h) for w, h in zip(content, headed)]
     natural = [max(w, len(c.title)) for w, c in zip(content, columns)]  # headers on one line if all fits

@@ -266,11 +266,12 @@ def _gauge(page: Page, scheme: Scheme, m, ref: RefRange | None, width: int) -> l
     cursor = 0
     for start, end, status in drawn.spans:
         line.append((drawn.text[cursor:start], ""))
+        style = STATUS_STYLE.get(status, "")
         if start <= drawn.marker < end:
-            line += [(drawn.text[start:drawn.marker], STATUS_STYLE.get(status, "")),
-                     (drawn.text[drawn.marker], "bold"), (drawn.text[drawn.marker + 1:end], STATUS_STYLE.get(status, ""))]
+            line += [(drawn.text[start:drawn.marker], style), (drawn.text[drawn.marker], "bold"),
+                     (drawn.text[drawn.marker + 1:end], style)]
         else:
-            line.append((drawn.text[start:end], STATUS_STYLE.get(status, "")))
+            line.append((drawn.text[start:end], style))
         cursor = end
     line.append((drawn.text[cursor:], ""))
     return [line]
