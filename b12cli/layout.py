@@ -162,8 +162,12 @@ def blocks(columns: Sequence[Column], rows: Sequence[Sequence[Cell]], width: int
             if not text:
                 continue
             label = f"  {column.title}: "
-            for k, part in enumerate(wrap(text, width, label, "    ")):
-                if k == 0:
+            parts = wrap(text, width, label, "    ")
+            if len(parts[0]) > width:  # a long word (a URL): start it on its own line
+                lines.append([(label.rstrip(), "")])
+                label, parts = "", wrap(text, width, "    ", "    ")
+            for k, part in enumerate(parts):
+                if k == 0 and label:
                     lines.append([(label, ""), (part[len(label):], cell_style(cell))])
                 else:
                     lines.append([(part, cell_style(cell))])
