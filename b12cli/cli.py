@@ -98,7 +98,7 @@ class B12Group(TyperGroup):
 
     def format_help(self, ctx: typer.Context, formatter) -> None:  # noqa: ANN001
         word_types(self.get_params(ctx))
-        super().format_help(ctx, formatter)
+        tidy_help(lambda: TyperGroup.format_help(self, ctx, formatter))
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # noqa: ANN001
         args = list(sys.argv[1:] if args is None else args)
@@ -134,10 +134,50 @@ class B12Command(TyperCommand):
 
     def format_help(self, ctx: typer.Context, formatter) -> None:  # noqa: ANN001
         word_types(self.get_params(ctx))
-        super().format_help(ctx, formatter)
+        tidy_help(lambda: TyperCommand.format_help(self, ctx, formatter))
 
 
-# ----------------------------------------------------------------- help: types as words
+# ----------------------------------------------------------------- help: types as words, tidy lines
+
+
+class _HelpCapture:
+    """Collects help text while looking like the real stdout (a terminal or not, its encoding)."""
+
+    def __init__(self, real) -> None:  # noqa: ANN001
+        self.real, self.parts = real, []
+        self.encoding = getattr(real, "encoding", None) or "utf-8"
+
+    def write(self, text: str) -> int:
+        self.parts.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return bool(getattr(self.real, "isatty", lambda: False)())
+
+    def fileno(self) -> int:
+        return self.real.fileno()
+
+
+def tidy_help(render: Callable[[], None]) -> None:
+    """Run a help renderer, then write its text without trailing spaces on any line, and without
+    any style at all when NO_COLOR is set."""
+    import re
+
+    real = sys.stdout
+    capture = _HelpCapture(real)
+    sys.stdout = capture
+    try:
+        render()
+    finally:
+        sys.stdout = real
+    text = "".join(capture.parts)
+    if os.environ.get("NO_COLOR", ""):
+        text = re.sub(r"\x1b\[[0-9;]*m", "", text)
+    text = re.sub(r"[ \t]+((?:\x1b\[[0-9;]*m)*)$", r"\1", text, flags=re.M)
+    real.write(re.sub(r"\n{3,}", "\n\n", text))
 
 
 def word_types(params: list) -> None:

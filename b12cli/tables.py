@@ -292,7 +292,8 @@ def labs(a: LabAssessment, scheme: Scheme | None = None, refs: dict[str, RefRang
         cells = [LABELS[m.marker], f"{fmt(m.value)} {m.unit}"]
         cells += [f"{fmt(m.canonical_value)} {m.canonical_unit}" if m.unit != m.canonical_unit else ""] \
             if canonical else []
-        rows.append(cells + [m.reference, _status(m.status), page.cite(m.sources)])
+        reference = m.reference.replace(f" ({a.scheme} scheme)", "")  # the title names the scheme
+        rows.append(cells + [reference, _status(m.status), page.cite(m.sources)])
         width = min(72, page.width - 2)
         after.append(_gauge(page, scheme, m, (refs or {}).get(m.marker), width) if scheme else [])
     page.table(columns, rows, after, title=f"Scheme: {a.scheme} ({a.scheme_title})")

@@ -97,3 +97,11 @@ def test_completion_source_in_both_spellings(instruction):
 ])
 def test_completion_offers_commands_options_and_values(line, offered):
     assert offered <= set(_complete(line))
+
+
+@pytest.mark.parametrize("args", [["-h"], ["labs", "-h"], ["foods", "-h"]])
+def test_help_has_no_trailing_spaces_and_no_style_with_no_color(b12, args):
+    out = b12(*args, env={"FORCE_COLOR": "1", "TERM": "xterm-256color", "NO_COLOR": "1"}).stdout
+    assert "\x1b" not in out
+    assert all(line == line.rstrip() for line in out.splitlines())
+    assert "\n\n\n" not in out.rstrip()

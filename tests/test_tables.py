@@ -207,3 +207,18 @@ def test_every_status_word_is_known_to_the_renderer():
     from b12cli.tables import STATUS_STYLE
 
     assert set(MARKER_STATUSES) <= set(STATUS_STYLE)
+
+
+def test_ascii_terminal_gets_ascii_gauge_rule_and_panel():
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONIOENCODING": "ascii", "NO_COLOR": "1", "COLUMNS": "80"}
+    done = subprocess.run([sys.executable, "-m", "b12cli", "labs", "--b12", "180", "--mma", "0.5"],
+                          capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.isascii()
+    assert re.search(r"^  \[-+ deficient -+\|150\|", done.stdout, re.M) and "*" in done.stdout
+    assert "+- Verdict -" in done.stdout and "| Deficiency likely |" in done.stdout
+    assert re.search(r"^-{20,}$", done.stdout, re.M)
