@@ -279,24 +279,31 @@ def _gauge(page: Page, scheme: Scheme, m, ref: RefRange | None, width: int) -> l
 
 def labs(a: LabAssessment, scheme: Scheme | None = None, refs: dict[str, RefRange] | None = None) -> None:
     """The markers (a gauge under each when the scheme is given), the verdict in a panel, reasons
-    and next steps; the Canonical column only where a unit differs from the canonical one."""
+    and next steps; the Canonical column only where a unit differs from the canonical one. The band
+    text is a column when it fits on one line, else a line under its row."""
     from b12cli.vocab import LABELS
 
     page = Page()
     canonical = any(m.unit != m.canonical_unit for m in a.markers)
     columns = [Column("Marker", nowrap=True), Column("Value", nowrap=True)]
     columns += [Column("Canonical", nowrap=True)] if canonical else []
-    columns += [Column("Band applied", 3), Column("Status", nowrap=True), Column("Sources")]
-    rows, after = [], []
+    rows, bands, gauges = [], [], []
     for m in a.markers:
         cells = [LABELS[m.marker], f"{fmt(m.value)} {m.unit}"]
         cells += [f"{fmt(m.canonical_value)} {m.canonical_unit}" if m.unit != m.canonical_unit else ""] \
             if canonical else []
-        reference = m.reference.replace(f" ({a.scheme} scheme)", "")  # the title names the scheme
-        rows.append(cells + [reference, _status(m.status), page.cite(m.sources)])
+        rows.append(cells + [_status(m.status), page.cite(m.sources)])
+        bands.append(m.reference.replace(f" ({a.scheme} scheme)", ""))  # the title names the scheme
         width = min(72, page.width - 2)
-        after.append(_gauge(page, scheme, m, (refs or {}).get(m.marker), width) if scheme else [])
-    page.table(columns, rows, after, title=f"Scheme: {a.scheme} ({a.scheme_title})")
+        gauges.append(_gauge(page, scheme, m, (refs or {}).get(m.marker), width) if scheme else [])
+    tail = [Column("Status", nowrap=True), Column("Sources")]
+    with_band = columns + [Column("Band applied", 3, nowrap=True)] + tail
+    banded = [r[:-2] + [b] + r[-2:] for r, b in zip(rows, bands)]
+    if page.width >= layout.NARROW and layout.fit_widths(with_band, banded, page.width) is not None:
+        page.table(with_band, banded, gauges, title=f"Scheme: {a.scheme} ({a.scheme_title})")
+    else:
+        after = [layout.paragraph(f"Band applied: {b}", page.width) + g for b, g in zip(bands, gauges)]
+        page.table(columns + tail, rows, after, title=f"Scheme: {a.scheme} ({a.scheme_title})")
     page.footnotes()
     _verdict(page, a)
     page.bullets("Why", [(prose(c.text), c.sources) for c in a.reasons])
