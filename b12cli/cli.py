@@ -44,14 +44,15 @@ def _usage_hint(exc: typer.TyperException) -> str:
     ctx = getattr(exc, "ctx", None)
     path = ctx.command_path if ctx is not None else "b12"
     option = getattr(exc, "option_name", None)  # set on Typer's "no such option" error
-    command_name = ctx.info_name if ctx is not None and ctx.parent is not None else None
-    if option and command_name:
-        owners = [name for name in owners_of(option) if name != command_name]
-        if owners:
-            return (f"{option} is not an option of {command_name}; it is an option of {', '.join(owners)} "
-                    f"(see '{path} --help')")
-        return f"{option} is not an option of {command_name}{_close_match(exc)} (see '{path} --help')"
-    return f"{exc.format_message()} (see '{path} --help')"
+    if not option or ctx is None:
+        return f"{exc.format_message()} (see '{path} --help')"
+    command_name = ctx.info_name if ctx.parent is not None else None
+    owners = [name for name in owners_of(option) if name != command_name]
+    where = command_name or "b12 itself"
+    if owners:
+        see = path if command_name else f"b12 {owners[0]}"
+        return f"{option} is not an option of {where}; it is an option of {', '.join(owners)} (see '{see} --help')"
+    return f"{option} is not an option of {where}{_close_match(exc)} (see '{path} --help')"
 
 
 def _close_match(exc: typer.TyperException) -> str:

@@ -51,8 +51,10 @@ def test_an_unknown_option_gets_a_near_spelling_only(b12):
     assert b12("foods", "--zzz").stderr == "b12: error: --zzz is not an option of foods (see 'b12 foods --help')\n"
 
 
-def test_a_root_option_error_points_at_root_help(b12):
-    assert "(see 'b12 --help')" in b12("--nope").stderr
+def test_a_root_option_error_points_at_root_help_or_the_command_that_has_it(b12):
+    assert b12("--nope").stderr == "b12: error: --nope is not an option of b12 itself (see 'b12 --help')\n"
+    assert b12("--b12", "180").stderr == ("b12: error: --b12 is not an option of b12 itself; it is an option of "
+                                          "labs (see 'b12 labs --help')\n")
 
 
 # ------------------------------------------------------------------ completion
