@@ -102,7 +102,7 @@ class B12Group(TyperGroup):
         tidy_help(lambda: TyperGroup.format_help(self, ctx, formatter))
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # noqa: ANN001
-        args = list(sys.argv[1:] if args is None else args)
+        args = show_completion_args(list(sys.argv[1:] if args is None else args))
         try:
             code = super().main(args=args or ["--help"], prog_name="b12", complete_var=complete_var,
                                 standalone_mode=False, **extra)
@@ -238,7 +238,7 @@ def build_app(only: str | None = None) -> typer.Typer:
     options of every registered command before it parses, which costs start-up time)."""
     application = typer.Typer(
         cls=B12Group,
-        add_completion=True,
+        add_completion=only is None,  # --install-completion/--show-completion belong to b12 itself
         context_settings=CONTEXT,
         rich_markup_mode="rich",
         pretty_exceptions_enable=False,
@@ -583,6 +583,43 @@ def sources(fmt: str = FormatOpt) -> None:
     _emit(fmt, lambda: render.sources_json(items), lambda: _tables().sources(items), render.CSV_HEADERS["sources"])
 
 
+SHELLS = ("bash", "zsh", "fish")
+
+
+def complete_shell(incomplete: str) -> list[str]:
+    return _starting(SHELLS, incomplete)
+
+
+@command
+def completion(
+    shell: str = typer.Argument(..., help="bash, zsh or fish.", metavar="SHELL", autocompletion=complete_shell),
+) -> None:
+    """Print the shell completion script for bash, zsh or fish.
+
+    \b
+    Examples:
+      b12 completion bash >> ~/.bashrc
+      b12 completion zsh > ~/.zfunc/_b12
+      b12 completion fish > ~/.config/fish/completions/b12.fish
+    """
+    from typer._completion_shared import get_completion_script  # Typer's own script for its protocol
+
+    name = shell.strip().casefold()
+    if name not in SHELLS:
+        raise UsageError(f"shell {show(shell)} is not supported; expected one of {', '.join(SHELLS)}")
+    sys.stdout.write(get_completion_script(prog_name="b12", complete_var="_B12_COMPLETE", shell=name).strip() + "\n")
+
+
+def show_completion_args(args: list[str]) -> list[str]:
+    """``b12 --show-completion SHELL`` (or ``=SHELL``) is ``b12 completion SHELL``: Typer's own option
+    takes no value (it detects the shell) and would ignore the one given."""
+    if args and args[0].split("=", 1)[0] == "--show-completion":
+        shell = args[0].partition("=")[2] or (args[1] if len(args) > 1 else "")
+        if shell:
+            return ["completion", shell]
+    return args
+
+
 app = build_app()
 
 
@@ -604,7 +641,7 @@ def main() -> None:
     """Console entry point: assemble only the command named on the command line."""
     _prepare_streams()
     _completion_instruction()
-    name = sys.argv[1] if len(sys.argv) > 1 else None
+    name = show_completion_args(sys.argv[1:])[0] if len(sys.argv) > 1 else None
     build_app(name if name in COMMANDS else None)()
 
 

@@ -14,7 +14,7 @@ from b12cli import __version__
 from tests.conftest import REPO
 
 GOLDEN = Path(__file__).parent / "golden"
-COMMANDS = ["rda", "foods", "meds", "labs", "about", "search", "sources"]
+COMMANDS = ["rda", "foods", "meds", "labs", "about", "search", "sources", "completion"]
 
 ENVELOPES = {
     ("rda",): ("b12.rda/1", {"schema", "query", "items", "notes"}),

@@ -73,10 +73,23 @@ def _complete(line: str) -> list[str]:
     return done.stdout.split()
 
 
+SCRIPT_MARK = {"bash": "complete -o default -F _b12_completion b12", "zsh": "compdef _b12_completion b12",
+               "fish": "complete --command b12"}
+
+
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
-def test_show_completion_prints_a_script(shell):
-    done = _run("--show-completion", shell)
-    assert done.returncode == 0 and "b12" in done.stdout and "_B12_COMPLETE" in done.stdout
+@pytest.mark.parametrize("how", [["--show-completion"], ["completion"], ["--show-completion="]])
+def test_show_completion_prints_the_script_of_the_shell_named(shell, how):
+    args = [how[0] + shell] if how[0].endswith("=") else [how[0], shell]
+    done = _run(*args)
+    assert done.returncode == 0 and SCRIPT_MARK[shell] in done.stdout and "_B12_COMPLETE" in done.stdout
+    assert all(SCRIPT_MARK[other] not in done.stdout for other in SCRIPT_MARK if other != shell)
+
+
+def test_completion_of_an_unknown_shell_is_a_usage_error(b12):
+    result = b12("completion", "tcsh")
+    assert result.exit_code == 2
+    assert result.stderr == "b12: error: shell 'tcsh' is not supported; expected one of bash, zsh, fish\n"
 
 
 @pytest.mark.parametrize("instruction", ["source_bash", "bash_source"])
