@@ -98,11 +98,14 @@ class Page:
                 text.append(piece, style=style or None)
         self.out.print(text, soft_wrap=True, crop=False)
 
-    def line(self, text: str, style: str = "", indent: str = "") -> None:
-        self.print([[(t, style)] for t in layout.wrap(text, self.width, indent, indent + "  ")])
+    def line(self, text: str, style: str = "", indent: str = "", hang: str = "  ") -> None:
+        """A paragraph wrapped at spaces; later lines indented by ``hang``."""
+        self.print([[(t, style)] for t in layout.wrap(text, self.width, indent, indent + hang)])
 
     def table(self, columns: Sequence[Column], rows: Sequence[Sequence[layout.Cell]],
               after: Sequence[list[Line]] | None = None, title: str | None = None) -> None:
+        if not rows:  # nothing to show: the caller says so on stderr
+            return
         if title:
             self.line(title, "bold")
         self.print(layout.layout(columns, rows, self.width, after, rule="─" if self.unicode else "-"))
@@ -337,7 +340,7 @@ def about(r: AboutResult) -> None:
         page.line("Show one with: b12 about TOPIC")
         return
     t = r.topic
-    page.line(t.summary, "italic")
+    page.line(t.summary, "italic", hang="")
     page.bullets(t.title, [(p.text, p.sources) for p in t.points])
 
 

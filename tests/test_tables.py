@@ -222,3 +222,10 @@ def test_ascii_terminal_gets_ascii_gauge_rule_and_panel():
     assert re.search(r"^  \[-+ deficient -+\|150\|", done.stdout, re.M) and "*" in done.stdout
     assert "+- Verdict -" in done.stdout and "| Deficiency likely |" in done.stdout
     assert re.search(r"^-{20,}$", done.stdout, re.M)
+
+
+@pytest.mark.parametrize("args", [["search", "zzzz"], ["foods", "--search", "zzzz"]])
+def test_no_rows_no_table_header(b12, args):
+    result = b12(*args)
+    assert result.exit_code == 0 and result.stdout == ""
+    assert "0 matches" in result.stderr or "No food matches" in result.stderr
