@@ -17,6 +17,7 @@ word longer than the width is left whole on its own line.
 
 from __future__ import annotations
 
+import re
 import textwrap
 from typing import NamedTuple, Sequence, Union
 
@@ -43,16 +44,23 @@ def cell_style(cell: Cell) -> str:
     return cell[1] if isinstance(cell, tuple) else ""
 
 
+_QUANTITY = re.compile(r"(\d) (?=(?:g|mg|mcg|oz|cup|cups|pg/mL|ng/L|pmol/L|umol/L|nmol/L|mcg/day|months?|years?)\b)")
+
+
 def wrap(text: str, width: int, first: str = "", rest: str = "") -> list[str]:
-    """Lines of ``text`` no wider than ``width`` where possible, broken at spaces only."""
+    """Lines of ``text`` no wider than ``width`` where possible, broken at spaces only, and never
+    between a number and its unit (``85 g``, ``180 pg/mL``)."""
     if not text.strip():
         return [first.rstrip()] if first.strip() else [""]
-    return textwrap.wrap(text, max(1, width), initial_indent=first, subsequent_indent=rest,
-                         break_long_words=False, break_on_hyphens=False) or [""]
+    kept = _QUANTITY.sub("\\1\u00a0", text)
+    lines = textwrap.wrap(kept, max(1, width), initial_indent=first, subsequent_indent=rest,
+                          break_long_words=False, break_on_hyphens=False) or [""]
+    return [line.replace("\u00a0", " ") for line in lines]
 
 
 def longest_word(text: str) -> int:
-    return max((len(w) for w in text.split()), default=0)
+    """The widest piece ``wrap`` will not break (a word, or a number with its unit)."""
+    return max((len(w) for w in re.split(r"[ \t\n]+", _QUANTITY.sub("\\1\u00a0", text))), default=0)
 
 
 def fit_widths(columns: Sequence[Column], rows: Sequence[Sequence[Cell]], width: int,
@@ -60,7 +68,8 @@ def fit_widths(columns: Sequence[Column], rows: Sequence[Sequence[Cell]], width:
     """Widths for the columns within ``width``, or None if even one word per line cannot fit.
 
     Each column gets at least its longest word (and header word); spare room goes first to
-    columns whose natural width is not met, in proportion to ``grow``."""
+    columns whose natural width is not met, in proportion to ``grow``. Short columns keep their
+    header on one line when that does not make the table taller."""
     n = len(columns)
     cells = [[cell_text(r[i]) for r in rows] for i in range(n)]
     content = [max([len(t) for t in col] + [longest_word(c.title), 1]) for c, col in zip(columns, cells)]
@@ -69,19 +78,23 @@ def fit_widths(columns: Sequence[Column], rows: Sequence[Sequence[Cell]], width:
     room = width - gap * (n - 1)
     if sum(least) > room:
         return None
+    natural = [max(w, len(c.title)) for w, c in zip(content, columns)]
+    if sum(natural) <= room:  # everything on one line, headers too
+        return natural
+    plain = content if sum(content) <= room else _share(columns, least, content, room)
     headed = [max(w, len(c.title)) if c.nowrap else w for w, c in zip(least, columns)]
-    wrapping = sum(w for w, c in zip(content, columns) if not c.nowrap)
-    fixed = sum(h for h, c in zip(headed, columns) if c.nowrap)
-    if sum(headed) <= room and room - fixed >= 0.5 * wrapping:  # short columns' headers on one line if room
-        least = headed
-        content = [max(w, h) for w, h in zip(content, headed)]
-    natural = [max(w, len(c.title)) for w, c in zip(content, columns)]  # headers on one line if all fits
-    if sum(natural) <= room:
-        return natural
-    natural = content
-    if sum(natural) <= room:
-        return natural
-    return _share(columns, least, natural, room)
+    if sum(headed) > room:
+        return plain
+    headed = _share(columns, headed, [max(w, h) for w, h in zip(content, headed)], room)
+    return headed if height(columns, rows, headed) <= height(columns, rows, plain) else plain
+
+
+def height(columns: Sequence[Column], rows: Sequence[Sequence[Cell]], widths: list[int]) -> int:
+    """How many lines a table takes with these widths (header included)."""
+    lines = max(len(wrap(c.title, w)) for c, w in zip(columns, widths))
+    for row in rows:
+        lines += max(len(wrap(cell_text(cell), w)) for cell, w in zip(row, widths))
+    return lines
 
 
 def _share(columns: Sequence[Column], least: list[int], natural: list[int], room: int) -> list[int]:

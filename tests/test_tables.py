@@ -229,3 +229,15 @@ def test_no_rows_no_table_header(b12, args):
     result = b12(*args)
     assert result.exit_code == 0 and result.stdout == ""
     assert "0 matches" in result.stderr or "No food matches" in result.stderr
+
+
+def test_a_number_stays_with_its_unit():
+    assert layout.wrap("Lamb liver, pan-fried: 3 oz (85 g)", 30) == ["Lamb liver, pan-fried: 3 oz", "(85 g)"]
+    assert layout.longest_word("B12 180 pg/mL is low") == len("180 pg/mL")
+
+
+def test_table_height_decides_whether_short_headers_stay_on_one_line():
+    columns = [layout.Column("Name", 3), layout.Column("Servings for RDA", align="right", nowrap=True)]
+    rows = [["a long food name that needs room to be read", "0.5"]]
+    widths = layout.fit_widths(columns, rows, 40)
+    assert layout.height(columns, rows, widths) <= layout.height(columns, rows, [widths[0] + 8, 8])
