@@ -22,6 +22,7 @@ from b12cli.kb import KnowledgeBase
 from b12cli.values import show
 
 FORMATS = ("table", "json", "csv")
+FOODS_ON_A_TERMINAL = 15  # table rows `foods` shows on a terminal without --all or --limit
 INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
 
 
@@ -42,7 +43,32 @@ def _silence_stdout() -> None:
 def _usage_hint(exc: typer.TyperException) -> str:
     ctx = getattr(exc, "ctx", None)
     path = ctx.command_path if ctx is not None else "b12"
-    return f"{exc.format_message()} (see '{path} --help')"
+    option = getattr(exc, "option_name", None)  # set on Typer's "no such option" error
+    if not option or ctx is None:
+        return f"{exc.format_message()} (see '{path} --help')"
+    command_name = ctx.info_name if ctx.parent is not None else None
+    owners = [name for name in owners_of(option) if name != command_name]
+    where = command_name or "b12 itself"
+    if owners:
+        see = path if command_name else f"b12 {owners[0]}"
+        return f"{option} is not an option of {where}; it is an option of {', '.join(owners)} (see '{see} --help')"
+    return f"{option} is not an option of {where}{_close_match(exc)} (see '{path} --help')"
+
+
+def _close_match(exc: typer.TyperException) -> str:
+    """Click's suggestions, kept only when one is a near spelling of the option."""
+    import difflib
+
+    option = getattr(exc, "option_name", "")
+    near = difflib.get_close_matches(option, list(getattr(exc, "possibilities", None) or []), n=2, cutoff=0.8)
+    return f"; did you mean {' or '.join(near)}?" if near else ""
+
+
+def owners_of(option: str) -> list[str]:
+    """The commands that have ``option`` (the whole app is assembled: only on this error path)."""
+    group = typer.main.get_command(build_app())
+    return [name for name, cmd in group.commands.items()
+            if any(option in p.opts or option in p.secondary_opts for p in cmd.params)]
 
 
 def exit_code_for(exc: BaseException) -> int:
@@ -71,8 +97,12 @@ def exit_code_for(exc: BaseException) -> int:
 class B12Group(TyperGroup):
     """The ``b12`` group: runs a command and turns whatever it raises into an exit code."""
 
+    def format_help(self, ctx: typer.Context, formatter) -> None:  # noqa: ANN001
+        word_types(self.get_params(ctx))
+        tidy_help(lambda: TyperGroup.format_help(self, ctx, formatter))
+
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # noqa: ANN001
-        args = list(sys.argv[1:] if args is None else args)
+        args = show_completion_args(list(sys.argv[1:] if args is None else args))
         try:
             code = super().main(args=args or ["--help"], prog_name="b12", complete_var=complete_var,
                                 standalone_mode=False, **extra)
@@ -103,6 +133,61 @@ class B12Command(TyperCommand):
         refuse_repeats(self.params, args)
         return super().parse_args(ctx, args)
 
+    def format_help(self, ctx: typer.Context, formatter) -> None:  # noqa: ANN001
+        word_types(self.get_params(ctx))
+        tidy_help(lambda: TyperCommand.format_help(self, ctx, formatter))
+
+
+# ----------------------------------------------------------------- help: types as words, tidy lines
+
+
+class _HelpCapture:
+    """Collects help text while looking like the real stdout (a terminal or not, its encoding)."""
+
+    def __init__(self, real) -> None:  # noqa: ANN001
+        self.real, self.parts = real, []
+        self.encoding = getattr(real, "encoding", None) or "utf-8"
+
+    def write(self, text: str) -> int:
+        self.parts.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return bool(getattr(self.real, "isatty", lambda: False)())
+
+    def fileno(self) -> int:
+        return self.real.fileno()
+
+
+def tidy_help(render: Callable[[], None]) -> None:
+    """Run a help renderer, then write its text without trailing spaces on any line, and without
+    any style at all when NO_COLOR is set."""
+    import re
+
+    real = sys.stdout
+    capture = _HelpCapture(real)
+    sys.stdout = capture
+    try:
+        render()
+    finally:
+        sys.stdout = real
+    text = "".join(capture.parts)
+    if os.environ.get("NO_COLOR", ""):
+        text = re.sub(r"\x1b\[[0-9;]*m", "", text)
+    text = re.sub(r"[ \t]+((?:\x1b\[[0-9;]*m)*)$", r"\1", text, flags=re.M)
+    real.write(re.sub(r"\n{3,}", "\n\n", text))
+
+
+def word_types(params: list) -> None:
+    """Help shows an option's value as a word (its metavar: NUMBER, UNIT, NAME) and nothing for a
+    flag or an argument (its name is shown already), never a Python type such as <bool>."""
+    for param in params:
+        shown = param.metavar if param.param_type_name == "option" and not param.is_flag else None
+        param.display_type_rich = lambda ctx, shown=shown: shown  # noqa: ARG005
+
 
 def refuse_repeats(params: list, args: list[str]) -> None:
     """A ``UsageError`` when a single-valued option appears twice in ``args``."""
@@ -127,6 +212,7 @@ def refuse_repeats(params: list, args: list[str]) -> None:
 
 
 COMMANDS: dict[str, Callable[..., None]] = {}
+CONTEXT = {"help_option_names": ["-h", "--help"]}
 
 
 def command(func: Callable[..., None]) -> Callable[..., None]:
@@ -152,7 +238,9 @@ def build_app(only: str | None = None) -> typer.Typer:
     options of every registered command before it parses, which costs start-up time)."""
     application = typer.Typer(
         cls=B12Group,
-        add_completion=False,
+        add_completion=only is None,  # --install-completion/--show-completion belong to b12 itself
+        context_settings=CONTEXT,
+        rich_markup_mode="rich",
         pretty_exceptions_enable=False,
         pretty_exceptions_show_locals=False,
         help="b12: an offline reference and lab-value interpreter for vitamin B12. Every fact cites its source.",
@@ -162,7 +250,7 @@ def build_app(only: str | None = None) -> typer.Typer:
     application.callback()(_root)
     for name, func in COMMANDS.items():
         if only is None or name == only:
-            application.command(cls=B12Command)(func)
+            application.command(cls=B12Command, context_settings=CONTEXT)(func)
     return application
 
 
@@ -184,21 +272,86 @@ def _emit(fmt: str, document: Callable[[], dict], table: Callable[[], None], csv
         sys.stdout.write(render.dumps(document()) + "\n")
 
 
+# ----------------------------------------------------------------- shell completion of values
+# Called only while the shell asks for completions; the knowledge base is loaded then, never at start-up.
+
+
+def _starting(words, incomplete: str) -> list[str]:  # noqa: ANN001 - any iterable of words
+    key = incomplete.casefold()
+    return sorted({w for w in words if w.casefold().startswith(key)}, key=str.casefold)
+
+
+def complete_format(incomplete: str) -> list[str]:
+    return _starting(FORMATS, incomplete)
+
+
+def complete_labs_format(incomplete: str) -> list[str]:
+    return _starting(FORMATS + ("jsonl",), incomplete)
+
+
+def complete_b12_unit(incomplete: str) -> list[str]:
+    from b12cli.units import FACTORS
+
+    return _starting(FACTORS["b12"], incomplete)
+
+
+def complete_mma_unit(incomplete: str) -> list[str]:
+    from b12cli.units import FACTORS
+
+    return _starting(FACTORS["mma"], incomplete)
+
+
+def complete_scheme(incomplete: str) -> list[str]:
+    return _starting(KnowledgeBase().thresholds.schemes, incomplete)
+
+
+def complete_ref(incomplete: str) -> list[str]:
+    from b12cli.vocab import MARKERS
+
+    return _starting([f"{m}=" for m in MARKERS], incomplete)
+
+
+def complete_sort(incomplete: str) -> list[str]:
+    return _starting(("mcg", "per100g", "name"), incomplete)
+
+
+def complete_topic(incomplete: str) -> list[str]:
+    return _starting([t.id for t in KnowledgeBase().topics], incomplete)
+
+
+def complete_medicine(incomplete: str) -> list[str]:
+    classes = KnowledgeBase().medications.classes
+    return _starting([n for c in classes for n in c.generic_names + c.brand_names if " " not in n], incomplete)
+
+
+def complete_food_word(incomplete: str) -> list[str]:
+    foods = KnowledgeBase().foods.foods
+    words = {w.strip(",()").casefold() for f in foods for w in f.name.split()}
+    return _starting([w for w in words if len(w) > 2 and w.isalpha()], incomplete)
+
+
 FORMAT_HELP = "Output: table, json or csv."
-FormatOpt = typer.Option("table", "--format", "-f", help=FORMAT_HELP, metavar="FORMAT")
+FormatOpt = typer.Option("table", "--format", "-f", help=FORMAT_HELP, metavar="FORMAT",
+                         autocompletion=complete_format)
 
 
 @command
 def rda(
     age: str | None = typer.Option(None, "--age", help="Age in years (decimals allowed, 0-125).", metavar="YEARS"),
-    months: str | None = typer.Option(None, "--months", help="Age in completed months (0 or more).", metavar="N"),
+    months: str | None = typer.Option(None, "--months", help="Age in completed months (0 or more).",
+                                      metavar="MONTHS"),
     pregnant: bool = typer.Option(False, "--pregnant", help="Show the pregnancy row."),
     breastfeeding: bool = typer.Option(False, "--breastfeeding", help="Show the breastfeeding row."),
     fmt: str = FormatOpt,
 ) -> None:
     """Recommended daily B12 intake (mcg/day) by life stage.
 
-    Example: b12 rda --age 70
+    \b
+    Examples:
+      b12 rda                       # every life stage
+      b12 rda --age 70              # one row, with the note for adults over 50
+      b12 rda --months 8            # an infant, in completed months
+      b12 rda --pregnant --age 30 --format json
     """
     from b12cli import rda as core
     from b12cli.values import parse_age, parse_months
@@ -225,11 +378,15 @@ def foods(
     vegetarian: bool = typer.Option(False, "--vegetarian", help="Only foods suitable for vegetarians."),
     fortified: bool = typer.Option(False, "--fortified", help="Only fortified foods."),
     search: str | None = typer.Option(None, "--search", help="Words to find in name, category or notes.",
-                                      metavar="TEXT"),
+                                      metavar="TEXT", autocompletion=complete_food_word),
     min_mcg: str | None = typer.Option(None, "--min-mcg", help="At least this many mcg per serving.",
-                                       metavar="N"),
-    sort: str = typer.Option("mcg", "--sort", help="mcg (largest first), per100g or name (A-Z).", metavar="KEY"),
-    limit: str | None = typer.Option(None, "--limit", help="Show at most N foods (N >= 1).", metavar="N"),
+                                       metavar="NUMBER"),
+    sort: str = typer.Option("mcg", "--sort", help="Order: mcg (largest first), per100g or name (A-Z).",
+                             metavar="KEY", autocompletion=complete_sort),
+    limit: str | None = typer.Option(None, "--limit", help="Show at most this many foods (1 or more).",
+                                     metavar="COUNT"),
+    show_all: bool = typer.Option(False, "--all", help="Show every matching food (a terminal shows "
+                                  f"{FOODS_ON_A_TERMINAL} unless --all or --limit is given)."),
     include_zero: bool = typer.Option(False, "--include-zero", help="Also list foods with no B12."),
     age: str | None = typer.Option(None, "--age", help="Add servings needed for this age's intake.",
                                    metavar="YEARS"),
@@ -240,7 +397,12 @@ def foods(
 ) -> None:
     """Foods that supply B12, per serving and per 100 g, with %DV (Daily Value 2.4 mcg).
 
-    Example: b12 foods --vegan
+    \b
+    Examples:
+      b12 foods --vegan
+      b12 foods --search salmon --format json
+      b12 foods --age 70 --sort per100g --limit 10
+      b12 foods --all | less        # every food (a terminal shows the first 15)
     """
     from b12cli import foods as core
     from b12cli import render
@@ -256,7 +418,8 @@ def foods(
         include_zero=include_zero, rda_mcg=target.mcg_per_day if target else None, older_adult=older, target=target,
     )
     result = core.select(kb.foods, query)
-    _emit(fmt, lambda: render.foods_json(result), lambda: _tables().foods(result), render.foods_csv_header(result))
+    cap = None if show_all or limit is not None or not sys.stdout.isatty() else FOODS_ON_A_TERMINAL
+    _emit(fmt, lambda: render.foods_json(result), lambda: _tables().foods(result, cap), render.foods_csv_header(result))
 
 
 def _foods_target(kb: KnowledgeBase, age: str | None, pregnant: bool, breastfeeding: bool):  # noqa: ANN202
@@ -278,14 +441,19 @@ def _foods_target(kb: KnowledgeBase, age: str | None, pregnant: bool, breastfeed
 def meds(
     names: List[str] | None = typer.Argument(None, help="Generic or brand names to look up; one argument may hold "
                                              "several (a, b / a + b / a and b); '-' reads names from stdin, one a "
-                                             "line.", metavar="NAME..."),
+                                             "line.", metavar="NAME", autocompletion=complete_medicine),
     check: bool = typer.Option(False, "--check", help="Exit 3 when any name is a listed medicine; a near-miss "
                                "spelling is refused (exit 2)."),
     fmt: str = FormatOpt,
 ) -> int:
     """Medicines that can lower B12; look up generic, brand, salt-form or combination names.
 
-    Example: b12 meds omeprazole Pepcid "metformin hydrochloride" Janumet
+    \b
+    Examples:
+      b12 meds                      # every listed class
+      b12 meds omeprazole Pepcid aspirin
+      b12 meds "metformin hydrochloride" Janumet Losec
+      b12 meds metformin --check    # exit 3 when a name is listed
     """
     from b12cli import meds as core
     from b12cli import render
@@ -306,17 +474,18 @@ def meds(
 
 @command
 def labs(
-    b12: str | None = typer.Option(None, "--b12", help="Serum (total) B12 value.", metavar="V"),
+    b12: str | None = typer.Option(None, "--b12", help="Serum (total) B12 value.", metavar="NUMBER"),
     b12_unit: str | None = typer.Option(None, "--b12-unit", help="pg/mL (default), ng/L or pmol/L.",
-                                        metavar="UNIT"),
-    holotc: str | None = typer.Option(None, "--holotc", help="Active B12 (holoTC) in pmol/L.", metavar="V"),
-    mma: str | None = typer.Option(None, "--mma", help="Methylmalonic acid value.", metavar="V"),
-    mma_unit: str | None = typer.Option(None, "--mma-unit", help="umol/L (default) or nmol/L.", metavar="UNIT"),
-    hcy: str | None = typer.Option(None, "--hcy", help="Homocysteine in umol/L.", metavar="V"),
+                                        metavar="UNIT", autocompletion=complete_b12_unit),
+    holotc: str | None = typer.Option(None, "--holotc", help="Active B12 (holoTC) in pmol/L.", metavar="NUMBER"),
+    mma: str | None = typer.Option(None, "--mma", help="Methylmalonic acid value.", metavar="NUMBER"),
+    mma_unit: str | None = typer.Option(None, "--mma-unit", help="umol/L (default) or nmol/L.", metavar="UNIT",
+                                        autocompletion=complete_mma_unit),
+    hcy: str | None = typer.Option(None, "--hcy", help="Homocysteine in umol/L.", metavar="NUMBER"),
     age: str | None = typer.Option(None, "--age", help="Age in years (needed for cB12).", metavar="YEARS"),
     scheme: str = typer.Option("documents", "--scheme", help="Threshold scheme: documents or nice.",
-                               metavar="NAME"),
-    ref: List[str] | None = typer.Option(None, "--ref", metavar="MARKER=RANGE",
+                               metavar="NAME", autocompletion=complete_scheme),
+    ref: List[str] | None = typer.Option(None, "--ref", metavar="MARKER=RANGE", autocompletion=complete_ref,
                                          help="Your laboratory's range as printed: b12=232-1245 pg/mL, "
                                          "mma=0-378 nmol/L, hcy=<15 (repeatable; without a unit, in the "
                                          "marker's unit)."),
@@ -325,7 +494,7 @@ def labs(
     input_file: str | None = typer.Option(None, "--input", "-i", help="CSV file of results ('-' for stdin).",
                                           metavar="FILE"),
     fmt: str | None = typer.Option(None, "--format", "-f", help="table, json or csv; jsonl or csv with --input.",
-                                   metavar="FORMAT"),
+                                   metavar="FORMAT", autocompletion=complete_labs_format),
     column: List[str] | None = typer.Option(None, "--column", metavar="MARKER=HEADER",
                                             help="With --input: the column that holds a marker (or age, b12_unit, "
                                             "mma_unit), e.g. b12='Serum B12 result' (repeatable)."),
@@ -334,9 +503,12 @@ def labs(
 ) -> int:
     """Interpret B12, holoTC, MMA and homocysteine results, alone and together.
 
-    Example: b12 labs --b12 180 --mma 0.5
-
-    Batch: b12 labs --input results.csv --format jsonl
+    \b
+    Examples:
+      b12 labs --b12 180 --mma 0.5
+      b12 labs --b12 133 --b12-unit pmol/L --holotc 40 --scheme nice
+      b12 labs --b12 250 --ref b12=200-900 --check
+      b12 labs --input results.csv --format jsonl > out.jsonl
     """
     from b12cli import labs as core
 
@@ -352,8 +524,9 @@ def labs(
                           core.read_refs(list(ref or []), units), pregnant)
     if not query.markers:
         raise UsageError("no marker given; expected at least one of --b12, --holotc, --mma, --hcy (or --input FILE)")
-    result = core.interpret(KnowledgeBase().thresholds, query)
-    _emit_labs(fmt, result)
+    thresholds = KnowledgeBase().thresholds
+    result = core.interpret(thresholds, query)
+    _emit_labs(fmt, result, lambda: _tables().labs(result, core.read_scheme(thresholds, scheme), query.refs))
     return ExitCode.CHECK_FAILED if check and result.abnormal else ExitCode.OK
 
 
@@ -374,7 +547,7 @@ def _labs_batch(path: str, raw: dict, age: str | None, fmt: str | None, settings
     return batch.run(KnowledgeBase().thresholds, path, fmt, options)
 
 
-def _emit_labs(fmt: str, result) -> None:  # noqa: ANN001 - a labs.LabAssessment
+def _emit_labs(fmt: str, result, table: Callable[[], None]) -> None:  # noqa: ANN001 - a labs.LabAssessment
     """json/table/csv as everywhere; jsonl is the same document on one line; csv is a row per marker."""
     from b12cli import render
 
@@ -383,18 +556,23 @@ def _emit_labs(fmt: str, result) -> None:  # noqa: ANN001 - a labs.LabAssessment
         sys.stdout.write(render.dumps(document, compact=True) + "\n")
         return
     rows = {"items": [dict(m, verdict=document["verdict"]) for m in document["markers"]]}
-    _emit(fmt, lambda: document if fmt == "json" else rows, lambda: _tables().labs(result),
+    _emit(fmt, lambda: document if fmt == "json" else rows, table,
           render.CSV_HEADERS["labs"] + ["verdict"])
 
 
 @command
 def about(
-    topic: str | None = typer.Argument(None, help="A topic id, e.g. symptoms.", metavar="TOPIC"),
+    topic: str | None = typer.Argument(None, help="A topic id, e.g. symptoms.", metavar="TOPIC",
+                                       autocompletion=complete_topic),
     fmt: str = FormatOpt,
 ) -> None:
     """What the documents teach, topic by topic, each point with its sources.
 
-    Example: b12 about symptoms
+    \b
+    Examples:
+      b12 about                     # the topics
+      b12 about symptoms
+      b12 about safety --format json
     """
     from b12cli import about as core
     from b12cli import render
@@ -407,12 +585,16 @@ def about(
 
 @command
 def search(
-    words: List[str] = typer.Argument(..., help="Words to find (all must appear).", metavar="TEXT..."),
+    words: List[str] = typer.Argument(..., help="Words to find (all must appear).", metavar="WORD"),
     fmt: str = FormatOpt,
 ) -> None:
     """Search topics, foods and medicines; says where each match was found.
 
-    Example: b12 search tingling
+    \b
+    Examples:
+      b12 search tingling
+      b12 search nitrous oxide
+      b12 search liver --format csv
     """
     from b12cli import render
     from b12cli import search as core
@@ -426,7 +608,10 @@ def search(
 def sources(fmt: str = FormatOpt) -> None:
     """Every source the knowledge base cites.
 
-    Example: b12 sources --format json
+    \b
+    Examples:
+      b12 sources
+      b12 sources --format json
     """
     from b12cli import render
 
@@ -621,6 +806,43 @@ def history(
         raise typer.Exit(ExitCode.CHECK_FAILED)
 
 
+SHELLS = ("bash", "zsh", "fish")
+
+
+def complete_shell(incomplete: str) -> list[str]:
+    return _starting(SHELLS, incomplete)
+
+
+@command
+def completion(
+    shell: str = typer.Argument(..., help="bash, zsh or fish.", metavar="SHELL", autocompletion=complete_shell),
+) -> None:
+    """Print the shell completion script for bash, zsh or fish.
+
+    \b
+    Examples:
+      b12 completion bash >> ~/.bashrc
+      b12 completion zsh > ~/.zfunc/_b12
+      b12 completion fish > ~/.config/fish/completions/b12.fish
+    """
+    from typer._completion_shared import get_completion_script  # Typer's own script for its protocol
+
+    name = shell.strip().casefold()
+    if name not in SHELLS:
+        raise UsageError(f"shell {show(shell)} is not supported; expected one of {', '.join(SHELLS)}")
+    sys.stdout.write(get_completion_script(prog_name="b12", complete_var="_B12_COMPLETE", shell=name).strip() + "\n")
+
+
+def show_completion_args(args: list[str]) -> list[str]:
+    """``b12 --show-completion SHELL`` (or ``=SHELL``) is ``b12 completion SHELL``: Typer's own option
+    takes no value (it detects the shell) and would ignore the one given."""
+    if args and args[0].split("=", 1)[0] == "--show-completion":
+        shell = args[0].partition("=")[2] or (args[1] if len(args) > 1 else "")
+        if shell:
+            return ["completion", shell]
+    return args
+
+
 app = build_app()
 
 
@@ -641,5 +863,14 @@ def _prepare_streams() -> None:
 def main() -> None:
     """Console entry point: assemble only the command named on the command line."""
     _prepare_streams()
-    name = sys.argv[1] if len(sys.argv) > 1 else None
+    _completion_instruction()
+    name = show_completion_args(sys.argv[1:])[0] if len(sys.argv) > 1 else None
     build_app(name if name in COMMANDS else None)()
+
+
+def _completion_instruction() -> None:
+    """Accept both spellings of a completion request: Typer's ``source_bash`` and Click's ``bash_source``."""
+    instruction = os.environ.get("_B12_COMPLETE")
+    if instruction and instruction.split("_", 1)[0] in ("bash", "zsh", "fish", "powershell", "pwsh"):
+        shell, _, action = instruction.partition("_")
+        os.environ["_B12_COMPLETE"] = f"{action}_{shell}"

@@ -1,28 +1,36 @@
-"""Table renderers (Rich). Imported only when --format table is used.
+"""Table renderers (Rich for colour only). Imported only when --format table is used.
 
-Every cell is a ``Text`` so that bracketed units and user input are never read
-as Rich markup. Data goes to stdout; notes and the disclaimer go to stderr.
+The layout is ours (``layout.py``): columns are fitted to the width and wrapped at spaces, so
+a word or an id is never broken; below 60 columns, or when the words cannot fit, each row
+becomes a block. Source ids become footnote numbers listed under the table. Lines never end
+in spaces. Colour only on a terminal; with ``NO_COLOR`` no style at all (no bold either).
+Data goes to stdout; notes and the disclaimer go to stderr.
+
+What every renderer uses: ``Page()`` (``.table``, ``.cite``, ``.footnotes``, ``.bullets``,
+``.line``, ``.notes``, ``.panel``), and ``layout.Column``.
 """
 
 from __future__ import annotations
 
 import errno
-import textwrap
-from typing import TYPE_CHECKING
+import math
+import os
+from typing import TYPE_CHECKING, Sequence
 
-from rich import box
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
+from b12cli import layout
+from b12cli.layout import Column, Line
 from b12cli.units import fmt
 
 if TYPE_CHECKING:  # result types only: importing them would slow start-up
     from b12cli.about import AboutResult
     from b12cli.foods import FoodsResult
-    from b12cli.kb import Source
-    from b12cli.labs import LabAssessment
+    from b12cli.kb import Scheme, Source
+    from b12cli.labs import LabAssessment, MarkerResult
     from b12cli.meds import MedsResult
+    from b12cli.ranges import RefRange
     from b12cli.rda import RdaResult
     from b12cli.search import SearchResult
 
@@ -31,6 +39,9 @@ STATUS_STYLE = {"deficient": "bold red", "low": "yellow", "indeterminate": "yell
                 "adequate": "green", "elevated": "magenta"}
 VERDICT_STYLE = {"deficiency_likely": "bold red", "deficiency_possible": "bold yellow",
                  "deficiency_unlikely": "bold green"}
+VERDICT_WORDS = {"deficiency_likely": "Deficiency likely", "deficiency_possible": "Deficiency possible",
+                 "deficiency_unlikely": "Deficiency unlikely"}
+FOODS_ON_A_TERMINAL = 15  # rows shown on a terminal unless --all or --limit
 
 
 class _Console(Console):
@@ -42,187 +53,345 @@ class _Console(Console):
         raise BrokenPipeError(errno.EPIPE, "the reader of the output went away")
 
 
+def no_color() -> bool:
+    return os.environ.get("NO_COLOR", "") != ""
+
+
 def consoles() -> tuple[Console, Console]:
-    return _Console(highlight=False), _Console(stderr=True, highlight=False)
+    """stdout and stderr consoles. With NO_COLOR there is no colour system at all, so no style
+    (colour, bold, italic) is ever written."""
+    system = None if no_color() else "auto"
+    return (_Console(highlight=False, color_system=system),
+            _Console(stderr=True, highlight=False, color_system=system))
 
 
-def _table(*columns: str, title: str | None = None) -> Table:
-    table = Table(box=box.SIMPLE_HEAD, title=Text(title) if title else None, title_justify="left",
-                  show_edge=False, pad_edge=False)
-    for column in columns:
-        table.add_column(Text(column), overflow="fold")  # fold, never crop: nothing is lost when narrow
-    return table
+def utf8(console: Console) -> bool:
+    return (console.encoding or "").replace("-", "").lower().startswith("utf8")
 
 
-def _row(table: Table, *cells: object) -> None:
-    table.add_row(*(c if isinstance(c, Text) else Text("" if c is None else str(c)) for c in cells))
+def words(status: str) -> str:
+    """A status or verdict token as words: deficiency_likely -> Deficiency likely."""
+    return VERDICT_WORDS.get(status) or status.replace("_", " ")
 
 
-def _notes(err: Console, notes: tuple[str, ...] | list[str], disclaimer: str | None = None) -> None:
-    """Notes and the disclaimer: plain text, so they are wrapped here rather than laid out by Rich."""
-    lines = [f"Note: {note}" for note in notes] + ([disclaimer] if disclaimer else [])
-    if lines:
-        width = max(20, err.width)
-        err.file.write("".join(_wrap(line, width, "") for line in lines))
+class Page:
+    """One command's output: fitted tables, source footnotes, bullets and notes."""
+
+    def __init__(self) -> None:
+        self.out, self.err = consoles()
+        self.width = max(20, self.out.width)
+        self.unicode = utf8(self.out)
+        self.sources = layout.Footnotes()
+
+    def cite(self, sources: Sequence[str]) -> str:
+        """A cell naming sources by footnote number (listed by ``footnotes``)."""
+        return self.sources.ref(sources)
+
+    def print(self, lines: list[Line]) -> None:
+        """Lines of (text, style) pieces to stdout, never rewrapped by Rich."""
+        if not lines:
+            return
+        text = Text()
+        for k, line in enumerate(lines):
+            if k:
+                text.append("\n")
+            for piece, style in line:
+                text.append(piece, style=style or None)
+        self.out.print(text, soft_wrap=True, crop=False)
+
+    def line(self, text: str, style: str = "", indent: str = "", hang: str = "  ") -> None:
+        """A paragraph wrapped at spaces; later lines indented by ``hang``."""
+        self.print([[(t, style)] for t in layout.wrap(text, self.width, indent, indent + hang)])
+
+    def table(self, columns: Sequence[Column], rows: Sequence[Sequence[layout.Cell]],
+              after: Sequence[list[Line]] | None = None, title: str | None = None) -> None:
+        if not rows:  # nothing to show: the caller says so on stderr
+            return
+        if title:
+            self.line(title, "bold")
+        self.print(layout.layout(columns, rows, self.width, after, rule="─" if self.unicode else "-"))
+
+    def footnotes(self) -> None:
+        self.print([[(t, "dim")] for t in self.sources.lines(self.width)])
+        self.sources = layout.Footnotes()
+
+    def bullets(self, title: str, items: list[tuple[str, tuple[str, ...]]]) -> None:
+        """A titled list whose items wrap under their own first line, each with its source ids."""
+        if not items:
+            return
+        lines: list[Line] = [[(f"{title}:", "bold")]]
+        for text, cited in items:
+            full = f"{text} ({', '.join(cited)})" if cited else text
+            lines += [[(t, "")] for t in layout.wrap(full, self.width, "- ", "  ")]
+        self.print(lines)
+
+    def panel(self, title: str, body: list[Line]) -> None:
+        """A box around a few short lines (the verdict)."""
+        h, v, corners = ("─", "│", "╭╮╰╯") if self.unicode else ("-", "|", "++++")
+        inner = max([len(title) + 2] + [sum(len(t) for t, _ in line) for line in body])
+        inner = min(inner, self.width - 4)
+        top = f"{corners[0]}{h} {title} {h * max(0, inner - len(title) - 1)}{corners[1]}"
+        lines: list[Line] = [[(top, "")]]
+        for line in body:
+            pad = inner - sum(len(t) for t, _ in line)
+            lines.append([(f"{v} ", "")] + line + [(" " * max(0, pad) + f" {v}", "")])
+        lines.append([(f"{corners[2]}{h * (inner + 2)}{corners[3]}", "")])
+        self.print(lines)
+
+    def notes(self, notes: Sequence[str], disclaimer: str | None = None) -> None:
+        """Notes and the disclaimer on stderr, wrapped at spaces."""
+        lines = [f"Note: {note}" for note in notes] + ([disclaimer] if disclaimer else [])
+        width = max(20, self.err.width)
+        text = "".join(line + "\n" for note in lines for line in layout.wrap(note, width, "", "  "))
+        if text:
+            self.err.file.write(text)
+
+    def tell(self, message: str) -> None:
+        """One plain message on stderr."""
+        self.err.file.write("".join(t + "\n" for t in layout.wrap(message, max(20, self.err.width), "", "  ")))
 
 
-def _cites(sources: tuple[str, ...]) -> str:
-    return ", ".join(sources)
+def prose(text: str) -> str:
+    """Verdict tokens inside a sentence as words (deficiency_likely -> deficiency likely)."""
+    for token, said in VERDICT_WORDS.items():
+        text = text.replace(token, said.lower())
+    return text
 
 
-def _bullets(out: Console, title: str, items: list[tuple[str, tuple[str, ...]]]) -> None:
-    """A titled list whose items wrap under their own first line, each with its sources."""
-    if not items:
-        return
-    out.print(Text(f"{title}:", style="bold"))
-    width = max(20, out.width)
-    texts = (f"{text} ({_cites(cited)})" if cited else text for text, cited in items)
-    out.file.write("".join(_wrap(t, width, "- ") for t in texts))
+def _status(status: str) -> tuple[str, str]:
+    return words(status), STATUS_STYLE.get(status, "")
 
 
-def _wrap(text: str, width: int, first: str) -> str:
-    """One paragraph wrapped to the console width, later lines indented; ids like doc-two-causes kept whole."""
-    return textwrap.fill(text, width, initial_indent=first, subsequent_indent="  ", break_on_hyphens=False) + "\n"
+# ----------------------------------------------------------------- rda
 
 
 def rda(r: RdaResult) -> None:
-    out, err = consoles()
-    table = _table("Life stage", "Ages", f"Amount ({r.unit})", "Kind", "Sources")
-    for s in r.items:
-        _row(table, s.life_stage, s.ages, f"{s.mcg_per_day:g} {r.unit}", s.kind, _cites(s.sources))
-    out.print(table)
-    _bullets(out, "Notes on these rows", [(f"{s.life_stage}: {n}", ()) for s in r.items for n in s.notes])
-    _notes(err, r.notes)
+    page = Page()
+    rows = [[s.life_stage, s.ages, f"{s.mcg_per_day:g} {r.unit}", s.kind, page.cite(s.sources)] for s in r.items]
+    page.table([Column("Life stage", 2), Column("Ages"), Column(f"Amount ({r.unit})", nowrap=True), Column("Kind"),
+                Column("Sources")], rows)
+    page.footnotes()
+    page.bullets("Notes on these rows", [(f"{s.life_stage}: {n}", ()) for s in r.items for n in s.notes])
+    page.notes(r.notes)
 
 
-def foods(r: FoodsResult) -> None:
-    out, err = consoles()
-    columns = ["Food and serving", "mcg per serving", "mcg per 100 g", "%DV"]
-    columns += ["B12 form"] if r.marks_crystalline else []
-    columns += ["Servings for RDA"] if r.with_servings else []
-    title = ("Over 50: foods with added (crystalline) B12 come first; B12 that is bound in food is absorbed less "
-             "well (see the notes, and --fortified)") if r.marks_crystalline else None
-    table = _table(*columns, "Sources", title=title)
-    for item in r.items:
-        f = item.food
-        per100 = "unknown" if f.mcg_per_100g is None else f"{f.mcg_per_100g:g} mcg"
-        name = f"{f.name} (vegan)" if f.vegan else f.name
-        cells = [f"{name}: {f.serving}", f"{f.mcg_per_serving:g} mcg", per100, f"{item.percent_dv:.0f}%"]
-        if r.marks_crystalline:
-            cells.append("added" if item.crystalline else "in food")
-        if r.with_servings:
-            cells.append("none (no B12)" if item.servings_for_rda is None else f"{item.servings_for_rda:.2g}")
-        _row(table, *cells, _cites(f.sources))
-    out.print(table)
+# ----------------------------------------------------------------- foods
+
+
+def foods(r: FoodsResult, cap: int | None = None) -> None:
+    """The foods; on a terminal at most ``cap`` rows (the CLI passes None when piped or with --all).
+    Over 50, a column says which foods carry added (crystalline) B12, the form that counts then."""
+    page = Page()
+    items = r.items if cap is None else r.items[:cap]
+    mark_vegan = not r.query.vegan and any(i.food.vegan for i in items)
+    columns = [Column("Food and serving", 3), Column("Per serving", align="right", nowrap=True),
+               Column("Per 100 g", align="right", nowrap=True), Column("%DV", align="right", nowrap=True)]
+    columns += [Column("B12 form", nowrap=True)] if r.marks_crystalline else []
+    columns += [Column("Servings for RDA", align="right", nowrap=True)] if r.with_servings else []
+    columns += [Column("Vegan")] if mark_vegan else []
+    rows = [_food_row(page, r, item, mark_vegan) for item in items]
+    title = "Vegan foods" if r.query.vegan and items else None
+    if r.marks_crystalline and items:
+        title = ("Over 50: foods with added (crystalline) B12 come first; B12 bound in food is absorbed less well "
+                 "(see the notes, and --fortified)")
+    page.table(columns + [Column("Sources")], rows, title=title)
+    page.footnotes()
     if not r.items:
-        err.print(Text("No food matches these filters."))
+        page.tell("No food matches these filters.")
+    elif len(items) < len(r.items):
+        page.tell(f"Showing {len(items)} of {layout.plural(len(r.items), 'food')}; add --all (or --limit N) "
+                  "to see more.")
     if r.target:
         t = r.target
         who = f"age {t.age_years:g}" if t.age_years is not None else "no age given"
-        err.print(Text(f"Servings are counted against {t.mcg_per_day:g} mcg/day ({t.life_stage}; {who})."))
-    _notes(err, r.notes)
+        page.tell(f"Servings are counted against {t.mcg_per_day:g} mcg/day ({t.life_stage}; {who}).")
+    page.notes(r.notes)
+
+
+def _food_row(page: Page, r: FoodsResult, item, mark_vegan: bool) -> list[layout.Cell]:  # noqa: ANN001
+    f = item.food
+    cells = [f"{f.name}: {f.serving}", f"{f.mcg_per_serving:g} mcg",
+             "unknown" if f.mcg_per_100g is None else f"{f.mcg_per_100g:g} mcg", f"{item.percent_dv:.0f}%"]
+    cells += ["added" if item.crystalline else "in food"] if r.marks_crystalline else []
+    if r.with_servings:
+        cells.append("none (no B12)" if item.servings_for_rda is None else f"{item.servings_for_rda:.2g}")
+    cells += ["yes" if f.vegan else ""] if mark_vegan else []
+    return cells + [page.cite(f.sources)]
+
+
+# ----------------------------------------------------------------- meds
 
 
 def meds(r: MedsResult) -> None:
-    out, err = consoles()
-    if r.results is None:
-        table = _table("Class", "Generic names", "Brand names", "Effect on B12", "Sources")
-        for c in r.classes:
-            _row(table, c.name, ", ".join(c.generic_names), ", ".join(c.brand_names) or "-", c.effect,
-                 _cites(c.sources))
-    else:
-        _lookup(out, r)
-        return _notes(err, r.notes)
-    out.print(table)
-    _notes(err, r.notes)
+    page = Page()
+    if r.results is not None:
+        _lookup(page, r)
+        return page.notes(r.notes)
+    rows = [[c.name, ", ".join(c.generic_names), ", ".join(c.brand_names) or "-", page.cite(c.sources)]
+            for c in r.classes]
+    effects = [layout.paragraph(f"Effect on B12: {c.effect}", page.width, "  ", "italic") for c in r.classes]
+    page.table([Column("Class", 2), Column("Generic names", 2), Column("Brand names", 2), Column("Sources")], rows,
+               effects)
+    page.footnotes()
+    page.notes(r.notes)
 
 
-def _lookup(out: Console, r: MedsResult) -> None:
-    table = _table("Name", "Result", "Class", "Sources")
+def _lookup(page: Page, r: MedsResult) -> None:
+    rows = []
     details: dict[str, tuple[str, tuple[str, ...]]] = {}
     name_notes: dict[str, tuple[str, tuple[str, ...]]] = {}
     for x in r.results:
         if x.match:
-            _row(table, x.query, _listed(x), ", ".join(dict.fromkeys(m.med_class.name for m in x.matches)),
-                 _cites(tuple(dict.fromkeys(s for m in x.matches for s in m.med_class.sources))))
-            for m in x.matches:
-                details[m.med_class.id] = (f"{m.med_class.name}: {m.med_class.effect} {m.med_class.advice}",
-                                           m.med_class.sources)
+            classes = tuple({m.med_class.id: m.med_class for m in x.matches}.values())
+            rows.append([x.query, (_listed(x), "bold"), ", ".join(c.name for c in classes),
+                         page.cite(tuple(dict.fromkeys(s for c in classes for s in c.sources)))])
+            details.update({c.id: (f"{c.name}: {c.effect} {c.advice}", c.sources) for c in classes})
             if x.note:
                 name_notes[x.note] = (f"{x.query}: {x.note}", ())
         else:
             hint = f"; did you mean {', '.join(x.suggestions)}?" if x.suggestions else ""
-            _row(table, x.query, Text(f"not listed{hint}"), "-", "")
-    out.print(table)
-    _bullets(out, "What the listed classes do", list(details.values()))
-    _bullets(out, "Notes on these names", list(name_notes.values()))
+            rows.append([x.query, f"not listed{hint}", "-", ""])
+    page.table([Column("Name", 2), Column("Result", 2), Column("Class", 2), Column("Sources")], rows)
+    page.footnotes()
+    page.bullets("What the listed classes do", list(details.values()))
+    page.bullets("Notes on these names", list(name_notes.values()))
     unlisted = next((x.note for x in r.results if x.match is None), None)
     if unlisted:
-        out.print(Text(f"Not listed: {unlisted}"))
+        page.line(f"Not listed: {unlisted}")
 
 
-def _listed(x) -> Text:  # noqa: ANN001 - a meds.LookupResult
+def _listed(x) -> str:  # noqa: ANN001 - a meds.LookupResult
     if x.ingredients is None:
         how = x.match.matched_as
         if how == "brand" and x.match.generic:
             how = f"brand of {x.match.generic}"
-        return Text(f"listed: {x.match.name} ({how})")
+        return f"listed: {x.match.name} ({how})"
     names = ", ".join(m.name for m in x.matches)
     unlisted = [i for i in x.ingredients if i.casefold() not in {m.name.casefold() for m in x.matches}]
     rest = f"; not listed: {', '.join(unlisted)}" if unlisted else ""
-    return Text(f"listed: {names} (combination: {' + '.join(x.ingredients)}){rest}")
+    return f"listed: {names} (combination: {' + '.join(x.ingredients)}){rest}"
 
 
-def labs(a: LabAssessment) -> None:
-    out, err = consoles()
-    table = _table("Marker", "Value", "Canonical", "Band applied", "Status", "Sources",
-                   title=f"Scheme: {a.scheme} ({a.scheme_title})")
+# ----------------------------------------------------------------- labs
+
+
+def segments(scheme: Scheme, marker: str, unit: str) -> list[tuple[str, float, float]]:
+    """The scheme's bands for a marker as (status, lower, upper) in ``unit``: the source's own edges where
+    it published them in that unit (NICE: 133 pmol/L), else converted (open ends stay infinite)."""
+    from b12cli.units import from_canonical
+
+    scale = scheme.markers[marker].scale(unit)
+    if scale.unit == unit:
+        return [(b.status, b.interval.lower, b.interval.upper) for b in scale.bands]
+
+    def convert(x: float) -> float:
+        return x if math.isinf(x) else from_canonical(marker, x, unit)
+
+    return [(b.status, convert(b.interval.lower), convert(b.interval.upper)) for b in scale.bands]
+
+
+def _gauge(page: Page, scheme: Scheme, m: MarkerResult, ref: RefRange | None, width: int) -> list[Line]:
+    from b12cli.gauge import ASCII, UNICODE, draw
+    from b12cli.units import from_canonical
+
+    scale = scheme.markers[m.marker].scale(m.unit)
+    x = m.value if scale.unit == m.unit else m.canonical_value
+    at = scale.bands.index(scale.band_for(x))
+
+    def shown(end: float | None) -> float | None:
+        return None if end is None else from_canonical(m.marker, end, m.unit)
+
+    low, high = (shown(ref.low), shown(ref.high)) if ref else (None, None)
+    censored = m.censored[0] if m.censored else None
+    drawn = draw(segments(scheme, m.marker, m.unit), m.value, width, low, high, censored, at,
+                 UNICODE if page.unicode else ASCII)
+    line: Line = [("  ", "")]
+    cursor = 0
+    for start, end, status in drawn.spans:
+        line.append((drawn.text[cursor:start], ""))
+        style = STATUS_STYLE.get(status, "")
+        if start <= drawn.marker < end:
+            line += [(drawn.text[start:drawn.marker], style), (drawn.text[drawn.marker], "bold"),
+                     (drawn.text[drawn.marker + 1:end], style)]
+        else:
+            line.append((drawn.text[start:end], style))
+        cursor = end
+    line.append((drawn.text[cursor:], ""))
+    return [line]
+
+
+def labs(a: LabAssessment, scheme: Scheme | None = None, refs: dict[str, RefRange] | None = None) -> None:
+    """The markers (a gauge under each when the scheme is given), the verdict in a panel, reasons
+    and next steps; the Canonical column only where a unit differs from the canonical one. The band
+    text is a column when it fits on one line, else a line under its row."""
+    from b12cli.vocab import LABELS
+
+    page = Page()
+    canonical = any(m.unit != m.canonical_unit for m in a.markers)
+    columns = [Column("Marker", nowrap=True), Column("Value", nowrap=True)]
+    columns += [Column("Canonical", nowrap=True)] if canonical else []
+    rows, bands, gauges = [], [], []
     for m in a.markers:
-        canonical = f"{fmt(m.canonical_value)} {m.canonical_unit}"
-        _row(table, m.marker, f"{fmt(m.value)} {m.unit}", canonical, m.reference,
-             Text(m.status, style=STATUS_STYLE.get(m.status, "")), _cites(m.sources))
-    out.print(table)
-    verdict = Text("Verdict: ")
-    verdict.append(a.verdict, style=VERDICT_STYLE[a.verdict])
+        cells = [LABELS[m.marker], f"{m.censored or ''}{fmt(m.value)} {m.unit}"]
+        cells += [f"{fmt(m.canonical_value)} {m.canonical_unit}" if m.unit != m.canonical_unit else ""] \
+            if canonical else []
+        rows.append(cells + [_status(m.status), page.cite(m.sources)])
+        bands.append(m.reference.replace(f" ({a.scheme} scheme)", "").replace(f"; {a.scheme} scheme)", ")"))
+        width = min(72, page.width - 2)
+        gauges.append(_gauge(page, scheme, m, (refs or {}).get(m.marker), width) if scheme else [])
+    tail = [Column("Status", nowrap=True), Column("Sources")]
+    with_band = columns + [Column("Band applied", 3, nowrap=True)] + tail
+    banded = [r[:-2] + [b] + r[-2:] for r, b in zip(rows, bands)]
+    if page.width >= layout.NARROW and layout.fit_widths(with_band, banded, page.width) is not None:
+        page.table(with_band, banded, gauges, title=f"Scheme: {a.scheme} ({a.scheme_title})")
+    else:
+        after = [layout.paragraph(f"Band applied: {b}", page.width) + g for b, g in zip(bands, gauges)]
+        page.table(columns + tail, rows, after, title=f"Scheme: {a.scheme} ({a.scheme_title})")
+    page.footnotes()
+    _verdict(page, a)
+    page.bullets("Why", [(prose(c.text), c.sources) for c in a.reasons])
+    page.bullets("Act promptly", [(prose(c.text), c.sources) for c in a.next_steps if c.urgent])
+    page.bullets("Next steps", [(prose(c.text), c.sources) for c in a.next_steps if not c.urgent])
+    page.notes(a.notes, a.disclaimer)
+
+
+def _verdict(page: Page, a: LabAssessment) -> None:
+    body: list[Line] = [[(words(a.verdict), VERDICT_STYLE[a.verdict])]]
     if a.cb12:
-        verdict.append(f"   cB12 {a.cb12.value:.3f} ({a.cb12.category}; {_cites(a.cb12.sources)})")
-    out.print(verdict)
-    _bullets(out, "Why", [(c.text, c.sources) for c in a.reasons])
-    _bullets(out, "Next steps", [(c.text, c.sources) for c in a.next_steps])
-    _notes(err, a.notes, a.disclaimer)
+        body.append([(f"cB12 {a.cb12.value:.3f}: ", ""), _status(a.cb12.category)])
+    page.panel("Verdict", body)
+
+
+# ----------------------------------------------------------------- reference
 
 
 def sources(items: list[Source]) -> None:
-    out, _ = consoles()
-    table = _table("Id", "Title", "Author / publisher", "Year", "Kind", "URL")
-    for s in items:
-        who = "; ".join(x for x in (s.author, s.publisher) if x) or "-"
-        _row(table, s.id, s.title, who, s.year or "-", s.kind, s.url or "-")
-    out.print(table)
+    page = Page()
+    rows = [[s.id, s.title, "; ".join(x for x in (s.author, s.publisher) if x) or "-", str(s.year or "-"), s.kind,
+             s.url or "-"] for s in items]
+    page.table([Column("Id"), Column("Title", 3), Column("Author / publisher", 2), Column("Year"), Column("Kind"),
+                Column("URL")], rows)
 
 
 def about(r: AboutResult) -> None:
-    out, _ = consoles()
+    page = Page()
     if r.topic is None:
-        table = _table("Topic", "Title", "What it covers")
-        for t in r.topics:
-            _row(table, t.id, t.title, t.summary)
-        out.print(table)
-        out.print(Text("Show one with: b12 about TOPIC"))
+        page.table([Column("Topic"), Column("Title", 2), Column("What it covers", 3)],
+                   [[t.id, t.title, t.summary] for t in r.topics])
+        page.line("Show one with: b12 about TOPIC")
         return
     t = r.topic
-    out.print(Text(t.summary, style="italic"))
-    _bullets(out, t.title, [(p.text, p.sources) for p in t.points])
+    page.line(t.summary, "italic", hang="")
+    page.bullets(t.title, [(p.text, p.sources) for p in t.points])
 
 
 def search(r: SearchResult) -> None:
-    out, err = consoles()
-    table = _table("Found in", "Text", "Sources")
-    for h in r.hits:
-        _row(table, h.where, h.text, _cites(h.sources))
-    out.print(table)
-    err.print(Text(f"{len(r.hits)} match{'es' if len(r.hits) != 1 else ''} for {r.query!r}"))
-    _notes(err, r.notes)
+    page = Page()
+    page.table([Column("Found in", 2), Column("Text", 4), Column("Sources")],
+               [[h.where, h.text, page.cite(h.sources)] for h in r.hits])
+    page.footnotes()
+    page.tell(f"{layout.plural(len(r.hits), 'match', 'matches')} for {r.query!r}")
+    page.notes(r.notes)
 
 
 # ----------------------------------------------------------------- decision commands: risk, absorb, intake
@@ -231,35 +400,32 @@ ADVICE_STYLE = {"urgent": "bold red", "test": "bold yellow", "consider": "yellow
 
 
 def risk_list(r) -> None:  # noqa: ANN001 - a risk.RiskList
-    out, err = consoles()
+    page = Page()
     for title, records, flag in (("Symptoms and signs (--symptom)", r.symptoms, "neurological"),
                                  ("Risk factors (--factor)", r.factors, "prompt")):
-        table = _table("Id", "Name", "Also accepted", "Sources", title=title)
-        for x in records:
-            marked = x.neurological if flag == "neurological" else x.prompt
-            _row(table, x.id, f"{x.name} ({flag})" if marked else x.name, ", ".join(x.aliases) or "-",
-                 _cites(x.sources))
-        out.print(table)
-    _notes(err, r.notes)
+        rows = [[x.id, f"{x.name} ({flag})" if (x.neurological if flag == "neurological" else x.prompt) else x.name,
+                 ", ".join(x.aliases) or "-", page.cite(x.sources)] for x in records]
+        page.table([Column("Id"), Column("Name", 2), Column("Also accepted", 2), Column("Sources")], rows,
+                   title=title)
+    page.footnotes()
+    page.notes(r.notes)
 
 
 def risk(r) -> None:  # noqa: ANN001 - a risk.RiskResult
-    out, err = consoles()
-    advice = Text("Advice: ")
-    advice.append(r.advice, style=ADVICE_STYLE[r.advice])
-    out.print(advice)
-    _bullets(out, "Why", [(r.summary.text, r.summary.sources)])
-    if r.reasons:
-        table = _table("Matched", "Name", "Given as", "Sources")
-        for x in r.reasons:
-            flag = " (neurological)" if x.kind == "symptom" and x.flag else " (prompt)" if x.flag else ""
-            _row(table, x.kind, f"{x.name}{flag}", x.given_as, _cites(x.sources))
-        out.print(table)
-    _bullets(out, "Medicines", [(_medicine_line(m), ()) for m in r.medicines])
+    page = Page()
+    page.panel("Advice", [[(words(r.advice).capitalize(), ADVICE_STYLE[r.advice])]])
+    page.bullets("Why", [(r.summary.text, r.summary.sources)])
+    rows = []
+    for x in r.reasons:
+        flag = " (neurological)" if x.kind == "symptom" and x.flag else " (prompt)" if x.flag else ""
+        rows.append([x.kind, f"{x.name}{flag}", x.given_as, page.cite(x.sources)])
+    page.table([Column("Matched"), Column("Name", 2), Column("Given as", 2), Column("Sources")], rows)
+    page.footnotes()
+    page.bullets("Medicines", [(_medicine_line(m), ()) for m in r.medicines])
     tests = [m for m in (r.first_test, r.if_indeterminate) if m is not None]
-    _bullets(out, "Which test", [(m.text, m.sources) for m in tests])
-    _bullets(out, "Seek care promptly", [(m.text, m.sources) for m in r.seek_care_promptly])
-    _notes(err, r.notes)
+    page.bullets("Which test", [(m.text, m.sources) for m in tests])
+    page.bullets("Seek care promptly", [(m.text, m.sources) for m in r.seek_care_promptly])
+    page.notes(r.notes)
 
 
 def _medicine_line(m) -> str:  # noqa: ANN001 - a risk.MedicineCheck
@@ -272,33 +438,34 @@ def _medicine_line(m) -> str:  # noqa: ANN001 - a risk.MedicineCheck
 
 
 def absorb(r) -> None:  # noqa: ANN001 - an absorb.AbsorbResult
-    out, err = consoles()
+    page = Page()
     d, q = r.per_dose, r.query
-    table = _table("Estimate", "Value")
     doses = "1 a week (averaged over 7 days)" if q.weekly else f"{q.per_day}"
     route = "with intrinsic factor" if q.intrinsic_factor else "without intrinsic factor (passive only)"
-    for label, value in (("Dose", f"{d.dose_mcg:g} mcg, {route}"),
-                         ("Absorbed per dose", f"{d.absorbed_mcg:g} mcg ({d.fraction * 100:.3g}% of the dose)"),
-                         ("Model", d.model), ("Doses a day", doses),
-                         ("Absorbed per day", f"{r.absorbed_per_day_mcg:g} mcg"),
-                         ("Compared with the RDA", f"{r.rda_mcg:g} mcg/day delivers about {r.rda_absorbed_mcg:g} mcg "
-                          f"absorbed; this is {r.percent_of_rda_absorbed:g}% of that"),
-                         ("Sources", _cites(r.sources))):
-        _row(table, label, value)
-    out.print(table)
-    _notes(err, r.notes)
+    rows = [["Dose", f"{d.dose_mcg:g} mcg, {route}"],
+            ["Absorbed per dose", f"{d.absorbed_mcg:g} mcg ({d.fraction * 100:.3g}% of the dose)"],
+            ["Model", d.model.replace("_", " ")], ["Doses a day", doses],
+            ["Absorbed per day", f"{r.absorbed_per_day_mcg:g} mcg"],
+            ["Compared with the RDA", f"{r.rda_mcg:g} mcg/day delivers about {r.rda_absorbed_mcg:g} mcg absorbed; "
+             f"this is {r.percent_of_rda_absorbed:g}% of that"],
+            ["Sources", page.cite(r.sources)]]
+    page.table([Column("Estimate", nowrap=True), Column("Value", 4)], rows)
+    page.footnotes()
+    page.notes(r.notes)
 
 
 def intake(r) -> None:  # noqa: ANN001 - an intake.IntakeResult
-    out, err = consoles()
-    table = _table("Item", "Servings", "B12", "Absorbed", "Sources")
+    page = Page()
+    rows = []
     for i in r.items:
         name = i.name if i.kind == "supplement" else f"{i.name}: {i.serving}"
-        servings = "-" if i.servings is None else f"{i.servings:g}"
-        absorbed = "with meals" if i.absorbed_mcg is None else f"{i.absorbed_mcg:g} mcg"
-        _row(table, f"{name}{' (crystalline)' if i.crystalline else ''}", servings, f"{i.mcg:g} mcg", absorbed,
-             _cites(i.sources))
-    out.print(table)
+        rows.append([f"{name}{' (crystalline)' if i.crystalline else ''}",
+                     "-" if i.servings is None else f"{i.servings:g}", f"{i.mcg:g} mcg",
+                     "with meals" if i.absorbed_mcg is None else f"{i.absorbed_mcg:g} mcg", page.cite(i.sources)])
+    page.table([Column("Item", 3), Column("Servings", align="right", nowrap=True),
+                Column("B12", align="right", nowrap=True), Column("Absorbed", align="right", nowrap=True),
+                Column("Sources")], rows)
+    page.footnotes()
     t = r.target
     lines = [(f"Total {r.total_mcg:g} mcg: {r.percent_of_target:g}% of the {t.mcg_per_day:g} mcg/day {t.kind} "
               f"({t.life_stage})", t.sources),
@@ -306,9 +473,9 @@ def intake(r) -> None:  # noqa: ANN001 - an intake.IntakeResult
     if r.crystalline_mcg is not None:
         lines.append((f"Crystalline (fortified foods and supplements): {r.crystalline_mcg:g} mcg, "
                       f"{r.crystalline_percent_of_target:g}% of the target", ()))
-    _bullets(out, "The day", lines)
-    _bullets(out, "Which food a word meant", [(i.chosen, ()) for i in r.items if i.chosen])
-    _notes(err, r.notes)
+    page.bullets("The day", lines)
+    page.bullets("Which food a word meant", [(i.chosen, ()) for i in r.items if i.chosen])
+    page.notes(r.notes)
 
 
 # ----------------------------------------------------------------- history
@@ -316,55 +483,43 @@ def intake(r) -> None:  # noqa: ANN001 - an intake.IntakeResult
 _ASCII_FORMS = str.maketrans({"\u2013": "-", "\u2192": "->", "\u00b5": "u", "\u03bc": "u"})
 
 
-def _plain_console(out: Console) -> bool:
-    """True when the output cannot carry block characters (not UTF-8): the sparkline falls back to ASCII."""
-    return "utf" not in (out.encoding or "").lower()
-
-
-def _fit(out: Console, text: str) -> str:
+def _fit(page: Page, text: str) -> str:
     """Text the output encoding can carry: dashes and arrows spelled in ASCII, anything else replaced."""
-    if not _plain_console(out):
+    if page.unicode:
         return text
-    encoding = out.encoding or "ascii"
-    try:
-        return text.translate(_ASCII_FORMS).encode(encoding, "replace").decode(encoding)
-    except LookupError:
-        return text.translate(_ASCII_FORMS).encode("ascii", "replace").decode("ascii")
+    return text.translate(_ASCII_FORMS).encode("ascii", "replace").decode("ascii")
 
 
 def history(h) -> None:  # noqa: ANN001 - a history.History
     from b12cli.history import sparkline
     from b12cli.vocab import LABELS, MARKERS
 
-    out, err = consoles()
-    plain = _plain_console(out)
+    page = Page()
     for person in h.people:
         shown = [m for m in MARKERS if any(r.marker == m for p in person.panels for r in p.assessment.markers)]
-        table = _table("Date", *(LABELS[m] for m in shown), "Verdict",
-                       title=_fit(out, f"Person: {person.id or '(not named)'}  (scheme {h.scheme})"))
+        rows = []
         for panel in person.panels:
             found = {r.marker: r for r in panel.assessment.markers}
-            cells = [_history_cell(out, found.get(m), panel.comparators.get(m), panel.ranges.get(m)) for m in shown]
-            verdict = Text(panel.assessment.verdict, style=VERDICT_STYLE[panel.assessment.verdict])
-            _row(table, panel.date, *cells, verdict)
-        out.print(table)
+            cells = [_fit(page, _history_cell(found.get(m), panel.comparators.get(m), panel.ranges.get(m)))
+                     for m in shown]
+            rows.append([panel.date, *cells, (words(panel.assessment.verdict),
+                                              VERDICT_STYLE[panel.assessment.verdict])])
+        columns = [Column("Date", nowrap=True), *(Column(LABELS[m], 2) for m in shown), Column("Verdict", nowrap=True)]
+        page.table(columns, rows, title=_fit(page, f"Person: {person.id or '(not named)'} (scheme {h.scheme})"))
         for t in person.trends:
-            out.print(Text(_fit(out, _trend_line(t, sparkline(t.values, plain)))))
-        out.print(Text(""))
+            page.line(_fit(page, _trend_line(t, sparkline(t.values, not page.unicode))))
+        page.print([[("", "")]])
     if not h.people:
-        err.print(Text("No B12 results were found."))
-    _notes(err, h.notes)
+        page.tell("No B12 results were found.")
+    page.notes(h.notes)
 
 
-def _history_cell(out: Console, r, comparator: str | None, lab_range: str | None) -> Text:  # noqa: ANN001
+def _history_cell(r, comparator: str | None, lab_range: str | None) -> str:  # noqa: ANN001
     """A marker's value and status in a history row (``r`` a labs.MarkerResult, or None when not measured)."""
     if r is None:
-        return Text("-")
-    cell = Text(f"{comparator or ''}{fmt(r.value)} {r.unit} ")
-    cell.append(r.status, style=STATUS_STYLE.get(r.status, ""))
-    if lab_range:
-        cell.append(_fit(out, f" (lab range {lab_range})"))
-    return cell
+        return "-"
+    text = f"{comparator or ''}{fmt(r.value)} {r.unit} {words(r.status)}"
+    return f"{text} (lab range {lab_range})" if lab_range else text
 
 
 def _trend_line(t, spark: str) -> str:  # noqa: ANN001 - a history.Trend

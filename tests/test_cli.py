@@ -14,7 +14,7 @@ from b12cli import __version__
 from tests.conftest import REPO
 
 GOLDEN = Path(__file__).parent / "golden"
-COMMANDS = ["rda", "foods", "meds", "labs", "about", "search", "sources"]
+COMMANDS = ["rda", "foods", "meds", "labs", "about", "search", "sources", "completion"]
 
 ENVELOPES = {
     ("rda",): ("b12.rda/1", {"schema", "query", "items", "notes"}),
@@ -62,10 +62,11 @@ def test_colour_honours_no_color(b12):
 
 
 @pytest.mark.parametrize("command", COMMANDS)
-def test_every_command_help_has_an_example(b12, command):
+def test_every_command_help_has_two_to_four_examples(b12, command):
     result = b12(command, "--help")
     assert result.exit_code == 0
-    assert f"Example: b12 {command}" in result.stdout
+    examples = [line for line in result.stdout.splitlines() if line.strip().startswith(f"b12 {command}")]
+    assert "Examples:" in result.stdout and 2 <= len(examples) <= 4, result.stdout
 
 
 def test_units_survive_in_help_and_tables(b12):
@@ -110,16 +111,22 @@ GOLDEN_CASES = {
                           "--hcy", "15", "--age", "70"],
     "meds_lookup": ["meds", "omeprazole", "Pepcid", "aspirin", "omeprazol"],
     "foods_vegan_top5": ["foods", "--vegan", "--limit", "5"],
+    "foods_age_70_top5": ["foods", "--age", "70", "--limit", "5"],
+    "meds_list": ["meds"],
+    "labs_pmol_with_ref": ["labs", "--holotc", "40", "--b12", "133", "--b12-unit", "pmol/L", "--mma", "0.5",
+                           "--hcy", "18", "--age", "70", "--ref", "b12=120-700"],
     "about_safety": ["about", "safety"],
 }
 
 
+@pytest.mark.parametrize("width", [80, 120])
 @pytest.mark.parametrize("name", GOLDEN_CASES)
-def test_golden_table_output(b12, name):
-    result = b12(*GOLDEN_CASES[name])
+def test_golden_table_output(b12, name, width):
+    result = b12(*GOLDEN_CASES[name], env={"COLUMNS": str(width)})
     assert result.exit_code == 0
-    text = f"$ b12 {' '.join(GOLDEN_CASES[name])}\n--- stdout\n{result.stdout}--- stderr\n{result.stderr}"
-    path = GOLDEN / f"{name}.txt"
+    command = f"$ COLUMNS={width} b12 {' '.join(GOLDEN_CASES[name])}"
+    text = f"{command}\n--- stdout\n{result.stdout}--- stderr\n{result.stderr}"
+    path = GOLDEN / f"{name}_{width}.txt"
     if os.environ.get("B12_UPDATE_GOLDEN"):
         path.write_text(text, encoding="utf-8")
     assert text == path.read_text(encoding="utf-8"), f"rerun with B12_UPDATE_GOLDEN=1 if the change to {name} is wanted"

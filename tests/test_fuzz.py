@@ -49,9 +49,9 @@ def command_lines(draw, name: str) -> list[str]:
     flags, valued, arguments = options(name)
     args = [name]
     for _ in range(draw(st.integers(0, 6))):
-        if flags and draw(st.booleans()):
+        if flags and (not valued or draw(st.booleans())):
             args.append(draw(st.sampled_from(flags)))
-        else:
+        elif valued:
             args += [draw(st.sampled_from(valued)), draw(VALUES)]
     if arguments:
         args += draw(st.lists(VALUES, max_size=3))

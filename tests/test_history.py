@@ -406,7 +406,7 @@ def test_table_shows_panels_and_a_trend_line(b12):
     run = b12("history", str(BUNDLE))
     assert run.exit_code == 0
     assert "Person: Patient/p1" in run.stdout
-    assert "deficiency_likely" in run.stdout and "deficiency_unlikely" in run.stdout
+    assert "Deficiency likely" in run.stdout and "Deficiency unlikely" in run.stdout
     assert "B12: 180 → 420 pg/mL (2024-01-15 → 2024-04-20), up, +240 pg/mL  ▁█" in run.stdout
     assert run.stdout.count("Homocysteine") == 1  # a single value gives no trend line
 

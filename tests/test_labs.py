@@ -338,7 +338,7 @@ def test_mma_of_ten_is_accepted_with_an_explicit_unit(b12):
 def test_table_shows_units_sources_verdict_and_puts_disclaimer_on_stderr(b12):
     result = b12("labs", "--b12", "180", "--mma", "0.5")
     assert result.exit_code == 0
-    for text in ("180 pg/mL", "0.5 umol/L", "low", "high", "doc-reverse", "deficiency_likely", "Why", "Next steps"):
+    for text in ("180 pg/mL", "0.5 umol/L", "low", "high", "doc-reverse", "Deficiency likely", "Why", "Next steps"):
         assert text in result.stdout
     assert "not a diagnosis" in result.stderr and "not a diagnosis" not in result.stdout
 
