@@ -651,18 +651,17 @@ def risk(
     list_all: bool = typer.Option(False, "--list", help="List every symptom and factor, with sources."),
     check: bool = typer.Option(False, "--check", help="Exit 3 unless the advice is not_indicated."),
     fmt: str = FormatOpt,
-) -> None:
+) -> int:
     """Should B12 be tested? NICE NG239: at least one symptom AND one risk factor.
 
     Advice: urgent, test, consider or not_indicated, with the matched reasons and sources.
 
-    Example: b12 risk --symptom tingling --factor metformin
-
-    Example: b12 risk --symptom fatigue --age 70 --diet vegan
-
-    Example: b12 risk --symptom numbness --meds omeprazole,Glucophage --format json
-
-    Example: b12 risk --list
+    \b
+    Examples:
+      b12 risk --symptom tingling --factor metformin
+      b12 risk --symptom fatigue --age 70 --diet vegan
+      b12 risk --symptom numbness --meds omeprazole,Glucophage -f json
+      b12 risk --list
     """
     from b12cli import render
     from b12cli import risk as core
@@ -682,8 +681,7 @@ def risk(
     rows = {"items": render.risk_json(result)["items"] or [{"advice": result.advice}]}
     _emit(fmt, lambda: render.risk_json(result) if fmt == "json" else rows, lambda: _tables().risk(result),
           render.CSV_HEADERS["risk"])
-    if check and result.advice != "not_indicated":
-        raise typer.Exit(ExitCode.CHECK_FAILED)
+    return ExitCode.CHECK_FAILED if check and result.advice != "not_indicated" else ExitCode.OK
 
 
 @command
@@ -701,13 +699,12 @@ def absorb(
     Published points (50% of 1 mcg, 20% of 5 mcg, just over 5% of 25 mcg) are interpolated; above them
     the intrinsic-factor route is full and 1% more is absorbed passively.
 
-    Example: b12 absorb --dose 1000
-
-    Example: b12 absorb --dose 1000 --no-intrinsic-factor
-
-    Example: b12 absorb --dose 2.5 --per-day 2
-
-    Example: b12 absorb --dose 2500 --weekly --format json
+    \b
+    Examples:
+      b12 absorb --dose 1000
+      b12 absorb --dose 1000 --no-intrinsic-factor
+      b12 absorb --dose 2.5 --per-day 2
+      b12 absorb --dose 2500 --weekly --format json
     """
     from b12cli import absorb as core
     from b12cli import render
@@ -738,13 +735,12 @@ def intake(
 ) -> None:
     """The day's B12 from foods and supplements, against the target for your age.
 
-    Example: b12 intake salmon egg:2 --age 30
-
-    Example: b12 intake beef-liver --age 70
-
-    Example: b12 intake milk:2 breakfast-cereal-fortified-25-dv --supplement 250 --meals 3
-
-    Example: b12 intake nutritional-yeast-fortified --no-intrinsic-factor --format json
+    \b
+    Examples:
+      b12 intake salmon egg:2 --age 30
+      b12 intake beef-liver --age 70
+      b12 intake milk:2 breakfast-cereal-fortified-25-dv --supplement 250
+      b12 intake nutritional-yeast-fortified --no-intrinsic-factor -f json
     """
     from b12cli import intake as core
     from b12cli import render
@@ -780,12 +776,14 @@ def history(
                                   metavar="COLUMN"),
     check: bool = typer.Option(False, "--check", help="Exit 3 if any person's latest panel is abnormal."),
     fmt: str = FormatOpt,
-) -> None:
+) -> int:
     """Results over time: one panel per person and date, and a trend per marker.
 
-    Example: b12 history export.json
-
-    CSV: b12 history results.csv --date drawn --id patient
+    \b
+    Examples:
+      b12 history export.json                  # a FHIR R4 Bundle
+      b12 history portal-download/             # a folder of .json files
+      b12 history results.csv --date drawn --id patient
     """
     from b12cli import history as core
     from b12cli import render
@@ -801,9 +799,8 @@ def history(
         sys.stderr.write(f"b12: history: error: {problem.where.describe()}: {problem.reason}\n")
     sys.stderr.write(core.summary_line(result) + "\n")
     if result.errors:
-        raise typer.Exit(ExitCode.ROWS_INVALID)
-    if check and result.latest_abnormal:
-        raise typer.Exit(ExitCode.CHECK_FAILED)
+        return ExitCode.ROWS_INVALID
+    return ExitCode.CHECK_FAILED if check and result.latest_abnormal else ExitCode.OK
 
 
 SHELLS = ("bash", "zsh", "fish")

@@ -172,7 +172,7 @@ def test_csv_is_one_row(b12):
 
 def test_help_shows_examples(b12):
     text = b12("absorb", "--help").stdout
-    assert text.count("Example: b12 absorb") >= 2 and "MCG" in text
+    assert "Examples:" in text and text.count(" b12 absorb --dose") >= 2 and "MCG" in text
 
 
 def test_golden_table(b12):

@@ -14,7 +14,8 @@ from b12cli import __version__
 from tests.conftest import REPO
 
 GOLDEN = Path(__file__).parent / "golden"
-COMMANDS = ["rda", "foods", "meds", "labs", "about", "search", "sources", "completion"]
+COMMANDS = ["rda", "foods", "meds", "labs", "history", "risk", "absorb", "intake", "about", "search", "sources",
+            "completion"]
 
 ENVELOPES = {
     ("rda",): ("b12.rda/1", {"schema", "query", "items", "notes"}),
@@ -27,6 +28,11 @@ ENVELOPES = {
     ("about", "safety"): ("b12.about/1", {"schema", "id", "title", "summary", "items", "notes"}),
     ("search", "liver"): ("b12.search/1", {"schema", "query", "items", "notes"}),
     ("sources",): ("b12.sources/1", {"schema", "items", "notes"}),
+    ("risk",): ("b12.risk/1", {"schema", "query", "advice", "summary", "items", "first_test", "if_indeterminate",
+                               "seek_care_promptly", "medicines", "notes"}),
+    ("absorb", "--dose", "5"): ("b12.absorb/1", {"schema", "query", "items", "notes"}),
+    ("intake", "egg"): ("b12.intake/1", {"schema", "query", "items", "total_mcg", "target", "percent_of_target",
+                                         "absorbed", "crystalline", "notes"}),
 }
 
 
@@ -42,7 +48,8 @@ def test_json_envelope_key_sets(b12, args, contract):
 
 
 @pytest.mark.parametrize("args", [["rda"], ["foods"], ["meds"], ["labs", "--b12", "300"], ["about"],
-                                  ["search", "liver"], ["sources"]])
+                                  ["search", "liver"], ["sources"], ["risk"], ["absorb", "--dose", "5"],
+                                  ["intake", "egg"]])
 def test_json_stdout_is_pure_json_and_notes_are_not_on_stderr_in_json_mode(b12, args):
     result = b12(*args, "--format", "json")
     json.loads(result.stdout)
@@ -98,7 +105,7 @@ def test_readme_documents_every_command_and_exit_code():
     assert "pip install -e '.[test]' && pytest" in "\n".join(lines[:15])
     for command in COMMANDS:
         assert f"b12 {command}" in readme
-    for code in range(5):
+    for code in (0, 1, 2, 3, 4, 130):
         assert f"| {code} |" in readme
 
 
