@@ -155,7 +155,7 @@ def prose(text: str) -> str:
     """Verdict tokens inside a sentence as words (deficiency_likely -> deficiency likely)."""
     for token, said in VERDICT_WORDS.items():
         text = text.replace(token, said.lower())
-    return text
+    return text[:1].upper() + text[1:]
 
 
 def _status(status: str) -> tuple[str, str]:

@@ -123,6 +123,10 @@ GOLDEN_CASES = {
     "labs_pmol_with_ref": ["labs", "--holotc", "40", "--b12", "133", "--b12-unit", "pmol/L", "--mma", "0.5",
                            "--hcy", "18", "--age", "70", "--ref", "b12=120-700"],
     "about_safety": ["about", "safety"],
+    "risk_tingling_metformin": ["risk", "--symptom", "tingling", "--factor", "metformin", "--age", "70"],
+    "absorb_1000": ["absorb", "--dose", "1000"],
+    "intake_salmon_egg_70": ["intake", "salmon", "egg:2", "--supplement", "250", "--age", "70"],
+    "labs_limits_and_ranges": ["labs", "--b12", "<250", "--mma", "0.5", "--ref", "mma=0-378 nmol/L", "--hcy", "150"],
 }
 
 
