@@ -242,8 +242,8 @@ class Interpreter:
 
     def __init__(self, thresholds: Thresholds, columns: Columns, options: BatchOptions) -> None:
         self.scheme = read_scheme(thresholds, options.scheme)
-        self.assessor = Assessor(thresholds, self.scheme, read_refs(options.refs, options.units))
         self.units = {**options.units, **columns.units}  # a unit in a column's header counts as given
+        self.assessor = Assessor(thresholds, self.scheme, read_refs(options.refs, self.units))  # ranges too
         self.check = options.check
         self.width = len(columns.names)
         where = columns.positions
@@ -672,5 +672,7 @@ def _stream(chunks: Iterator[list[Record]], interpreter: Interpreter, formatter,
 def _summary(thresholds: Thresholds, scheme, tally: Tally, pregnant: bool) -> None:  # noqa: ANN001
     counts = ", ".join(f"{v} {tally.verdicts[v]}" for v in reversed(VERDICTS))
     pregnancy = f" {thresholds.messages['note-pregnancy'].cited()}" if pregnant else ""
-    _say(f"b12: {tally.rows} rows: {counts}, errors {tally.errors}; scheme {scheme.id} "
+    from b12cli.layout import plural
+
+    _say(f"b12: {plural(tally.rows, 'row')}: {counts}, {plural(tally.errors, 'error')}; scheme {scheme.id} "
          f"(sources: {', '.join(scheme.sources)}).{pregnancy} {thresholds.disclaimer}\n")

@@ -40,9 +40,10 @@ def _silence_stdout() -> None:
         pass
 
 
-def _usage_hint(exc: typer.TyperException) -> str:
+def _usage_hint(exc: typer.TyperException, where: str = "b12") -> str:
+    """The error and the help to read: the command's own (``where`` when the error does not say)."""
     ctx = getattr(exc, "ctx", None)
-    path = ctx.command_path if ctx is not None else "b12"
+    path = ctx.command_path if ctx is not None else where
     option = getattr(exc, "option_name", None)  # set on Typer's "no such option" error
     if not option or ctx is None:
         return f"{exc.format_message()} (see '{path} --help')"
@@ -71,7 +72,7 @@ def owners_of(option: str) -> list[str]:
             if any(option in p.opts or option in p.secondary_opts for p in cmd.params)]
 
 
-def exit_code_for(exc: BaseException) -> int:
+def exit_code_for(exc: BaseException, where: str = "b12") -> int:
     """The one mapping from an exception to a message on stderr and an exit code."""
     if isinstance(exc, B12Error):
         _fail_line(str(exc))
@@ -88,7 +89,7 @@ def exit_code_for(exc: BaseException) -> int:
         _fail_line("aborted")
         return ExitCode.USAGE
     if isinstance(exc, typer.TyperException):  # Typer's usage errors: unknown option, missing value, ...
-        _fail_line(_usage_hint(exc))
+        _fail_line(_usage_hint(exc, where))
         return ExitCode.USAGE
     _fail_line(f"internal error: {type(exc).__name__}: {exc}")
     return ExitCode.KNOWLEDGE_BASE
@@ -121,7 +122,7 @@ class B12Group(TyperGroup):
             code = super().invoke(ctx)
             sys.stdout.flush()
         except (Exception, KeyboardInterrupt) as exc:
-            return exit_code_for(exc)
+            return exit_code_for(exc, " ".join(filter(None, ("b12", ctx.invoked_subcommand))))
         return int(code) if isinstance(code, int) else ExitCode.OK
 
 

@@ -31,7 +31,7 @@ ALIASES = {
             "serum mma", "plasma mma", "methylmalonate", "mma serum"),
     "hcy": ("hcy", "thcy", "homocysteine", "total homocysteine", "homocysteine total", "plasma homocysteine",
             "serum homocysteine", "homocysteine plasma", "tot homocysteine"),
-    "age": ("age", "age years", "age in years", "patient age"),
+    "age": ("age", "age years", "age in years", "patient age", "age yrs"),
     "b12_unit": ("b12 unit", "b12 units", "vitamin b12 unit"),
     "mma_unit": ("mma unit", "mma units"),
 }
@@ -39,8 +39,9 @@ ALIASES = {
 MARKER_STEMS = ("b12", "cobalamin", "holotc", "transcobalamin", "mma", "methylmalon", "homocyst", "hcy")
 OUTPUT_COLUMNS = {f"{m}status" for m in MARKERS} | {"cb12", "cb12category"}  # b12's own CSV output, read back
 
-_UNIT_TEXT = re.compile(r"[\(\[]\s*([^\)\]]*?)\s*[\)\]]|,?\s+((?:[pnuµμm]?mol|[pnuµμm]?g)\s*/\s*(?:m?l|dl))\s*$",
-                        re.IGNORECASE)
+_BRACKET = re.compile(r"[\(\[]\s*([^\)\]]*?)\s*[\)\]]")
+_TRAILING_UNIT = re.compile(r",?\s+((?:[pnuµμm]?mol|[pnuµμm]?g)\s*/\s*(?:m?l|dl))\s*$", re.IGNORECASE)
+GENERIC_UNIT_HEADERS = ("unit", "units", "unitofmeasure", "uom", "resultunit", "resultunits")
 
 
 def _key(text: str) -> str:
@@ -58,12 +59,29 @@ class Columns(NamedTuple):
 
 
 def split_header(raw: str) -> tuple[str, str | None]:
-    """("B12", "pmol/L") from "B12 (pmol/L)"; the name alone when it holds no unit."""
-    match = _UNIT_TEXT.search(raw)
-    if match is None:
-        return raw, None
-    unit = (match.group(1) or match.group(2) or "").strip()
-    return (raw[: match.start()] + raw[match.end():]).strip(), unit or None
+    """("B12", "pmol/L") from "B12 (pmol/L)" or "MMA nmol/L"; a bracket that holds no unit stays in
+    the name ("Active B12 (holoTC)")."""
+    unit = None
+
+    def take(match: re.Match) -> str:
+        nonlocal unit
+        if "/" not in match.group(1):
+            return match.group(0)
+        unit = match.group(1).strip()
+        return " "
+
+    name = _BRACKET.sub(take, raw)
+    trailing = _TRAILING_UNIT.search(name)
+    if trailing is not None:
+        unit = unit or trailing.group(1)
+        name = name[: trailing.start()]
+    return name.strip(), unit
+
+
+def identify(name: str) -> str | None:
+    """The known column a header name stands for: the whole name, else the name without any bracketed
+    words ("Methylmalonic Acid (MMA)", "Homocysteine (tHcy)")."""
+    return _LOOKUP.get(_key(name)) or _LOOKUP.get(_key(_BRACKET.sub(" ", name)))
 
 
 def unique_names(header: list[str]) -> list[str]:
@@ -102,19 +120,25 @@ def read_overrides(texts: list[str]) -> dict[str, str]:
 
 
 def map_columns(header: list[str], overrides: dict[str, str], unit_options: dict[str, str | None]) -> Columns:
-    """Which position holds which marker, and in which unit; a ``UsageError`` for what cannot be right."""
+    """Which position holds which marker, and in which unit; a ``UsageError`` for what cannot be right.
+    A column named by ``--column`` wins: another header that would map to the same marker is not read,
+    with a warning."""
+    _check_overrides_found(overrides, header)
+    wanted = {h.casefold(): column for column, h in overrides.items()}
     positions: dict[str, int] = {}
     units: dict[str, str] = {}
     warnings: list[str] = []
-    _check_overrides_found(overrides, header)
-    wanted = {h.casefold(): column for column, h in overrides.items()}
+    generic_units: list[int] = []
     for i, raw in enumerate(header):
         name, unit_text = split_header(raw)
-        column = wanted.get(raw.strip().casefold()) or _LOOKUP.get(_key(name))
+        chosen = wanted.get(raw.strip().casefold())
+        column = chosen or identify(name)
         if column is None:
-            if any(stem in _key(raw) for stem in MARKER_STEMS) and _key(raw) not in OUTPUT_COLUMNS:
-                warnings.append(f"column {show(raw)} looks like a marker but is not read; "
-                                f"name it with --column MARKER={show(raw)}")
+            generic_units += [i] if _key(raw) in GENERIC_UNIT_HEADERS else []
+            _warn_if_marker_like(raw, warnings)
+            continue
+        if chosen is None and column in overrides:
+            warnings.append(f"column {show(raw)} is not read: --column {column} chose {show(overrides[column])}")
             continue
         if column in positions:
             raise UsageError(f"the header names {column!r} twice (columns {positions[column] + 1} and {i + 1}: "
@@ -122,8 +146,29 @@ def map_columns(header: list[str], overrides: dict[str, str], unit_options: dict
         positions[column] = i
         if unit_text is not None and column in MARKERS:
             units[column] = _header_unit(column, unit_text, raw)
+    _generic_unit_column(header, generic_units, positions, warnings)
     _check_units(units, positions, unit_options)
     return Columns(unique_names(header), positions, units, tuple(warnings))
+
+
+def _warn_if_marker_like(raw: str, warnings: list[str]) -> None:
+    if any(stem in _key(raw) for stem in MARKER_STEMS) and _key(raw) not in OUTPUT_COLUMNS:
+        warnings.append(f"column {show(raw)} looks like a marker but is not read; "
+                        f"name it with --column MARKER={show(raw)}")
+
+
+def _generic_unit_column(header: list[str], found: list[int], positions: dict[str, int],
+                         warnings: list[str]) -> None:
+    """A lone "Units" column: the unit column of the one marker in the file when that marker has unit
+    choices (B12, MMA); otherwise it cannot be told which marker it belongs to, and that is said."""
+    markers = [m for m in MARKERS if m in positions]
+    for i in found:
+        target = f"{markers[0]}_unit" if len(markers) == 1 else None
+        if target in UNIT_COLUMNS and target not in positions:
+            positions[target] = i
+            continue
+        warnings.append(f"column {show(header[i])} is not read: it is not clear which marker's unit it gives; "
+                        "name it b12_unit or mma_unit, or choose with --column")
 
 
 def _header_unit(marker: str, unit_text: str, raw: str) -> str:

@@ -25,6 +25,7 @@ from b12cli.errors import UsageError
 from b12cli.fhir import Problem, Reading, Skipped, Where
 from b12cli.kb import Loinc, Thresholds
 from b12cli.labs import LabAssessment, LabQuery, interpret, read_age, read_markers, read_refs, read_scheme, read_units
+from b12cli.units import read_marker
 from b12cli.values import round_sig
 from b12cli.vocab import CANONICAL, LABELS, MARKERS
 
@@ -39,7 +40,7 @@ class HistoryOptions(NamedTuple):
     pregnant: bool = False
     lab_ranges: bool = True
     date_column: str = "date"
-    id_column: str = "id"
+    id_column: str = "id"  # DEFAULT_ID_COLUMN
 
 
 class Entry(NamedTuple):
@@ -116,12 +117,12 @@ def number_text(value: float) -> str:
 def ref_text(marker: str, low: float | None, high: float | None, unit: str) -> str | None:
     """A laboratory range as ``--ref`` text: ``b12=200-900`` (in the unit option), ``hcy=<15 umol/L``,
     ``b12=>200 pg/mL``; None when the range has neither end."""
-    if low is not None and low > 0 and high is not None:
-        return f"{marker}={number_text(low)}-{number_text(high)}"
+    if low is not None and high is not None:  # FHIR R4: both ends of a referenceRange are inclusive
+        return f"{marker}={number_text(low)}-{number_text(high)} {unit}"
     if high is not None:
-        return f"{marker}=<{number_text(high)} {unit}"
+        return f"{marker}=<={number_text(high)} {unit}"
     if low is not None:
-        return f"{marker}=>{number_text(low)} {unit}"
+        return f"{marker}=>={number_text(low)} {unit}"
     return None
 
 
@@ -241,15 +242,38 @@ def csv_columns(header: list[str], options: HistoryOptions) -> CsvColumns:
     """Markers, age and units as ``labs --input`` maps them (the same aliases and header units), plus
     the date and person columns named by --date and --id."""
     named = {h.strip().casefold(): i for i, h in reversed(list(enumerate(header)))}
-    date_key, id_key = options.date_column.strip().casefold(), options.id_column.strip().casefold()
+    date_key = options.date_column.strip().casefold()
     if date_key not in named:
         raise UsageError(f"the header has no date column {options.date_column!r}; name it with --date COLUMN")
-    rest = [h if i not in (named[date_key], named.get(id_key)) else "" for i, h in enumerate(header)]
+    person, said = _person_column(header, options.id_column)
+    rest = [h if i not in (named[date_key], person) else "" for i, h in enumerate(header)]
     mapped = map_columns(rest, {}, {})
     where = mapped.positions
-    return CsvColumns(named[date_key], named.get(id_key), {m: where[m] for m in MARKERS if m in where},
+    return CsvColumns(named[date_key], person, {m: where[m] for m in MARKERS if m in where},
                       {m: where[c] for c, m in UNIT_COLUMNS.items() if c in where}, mapped.units, where.get("age"),
-                      len(header), mapped.warnings)
+                      len(header), (*said, *mapped.warnings))
+
+
+DEFAULT_ID_COLUMN = "id"
+PERSON_HEADERS = ("id", "patient", "patientid", "patientnumber", "mrn", "person", "personid", "subject",
+                  "subjectid", "participant", "participantid", "nhsnumber")
+
+
+def _person_column(header: list[str], asked: str) -> tuple[int | None, tuple[str, ...]]:
+    """The person column: the one --id names (an error if it is missing), else `id` or a usual name for
+    it (Patient ID, MRN, ...), said in a note; with none, all rows are one person, and that is said too."""
+    def key(text: str) -> str:
+        return "".join(c for c in text.casefold() if c.isalnum())
+
+    keys = [key(h) for h in header]
+    if key(asked) in keys:
+        return keys.index(key(asked)), ()
+    if asked.strip().casefold() != DEFAULT_ID_COLUMN:
+        raise UsageError(f"the header has no person column {asked!r}; name it with --id COLUMN")
+    found = next((i for i, k in enumerate(keys) if k in PERSON_HEADERS), None)
+    if found is not None:
+        return found, (f"The column {header[found]!r} is read as the person (there is no 'id' column).",)
+    return None, ("There is no person column ('id', or --id COLUMN): all rows are read as one person.",)
 
 
 def _collect_csv(text: str, file: str, options: HistoryOptions) -> Collected:
@@ -322,7 +346,16 @@ def csv_entries(cells: list[str], columns: CsvColumns, where: Where) -> list[Ent
 
 
 def _same(a: Entry, b: Entry) -> bool:
-    return (a.text, a.unit, a.ref) == (b.text, b.unit, b.ref)
+    """The same result twice (from two files, or once in pg/mL and once in pmol/L): equal once
+    converted to the canonical unit, to within rounding (0.5%), with the same limit sign and range."""
+    if (a.text, a.unit, a.ref) == (b.text, b.unit, b.ref):
+        return True
+    try:
+        x, y = read_marker(a.marker, a.text, a.unit), read_marker(b.marker, b.text, b.unit)
+    except UsageError:
+        return False
+    return x.censored == y.censored and abs(x.canonical - y.canonical) <= 0.005 * max(x.canonical, y.canonical) \
+        and (a.ref is None) == (b.ref is None)
 
 
 def merge_panel(entries: list[Entry]) -> tuple[list[Entry], tuple[Where, ...]]:

@@ -335,16 +335,21 @@ def _marker_sources(t: Thresholds, assessor: Assessor, mv: MarkerValue, band: Ba
 
 
 def _others(t: Thresholds, query: LabQuery, mv: MarkerValue, status: str) -> tuple[OtherScheme, ...]:
-    """The other schemes that give this result a different status (their verdict is not reported)."""
+    """The schemes that read this result differently (their verdict is not reported): the other schemes
+    with the person's own range, and, where a range was given, every scheme's own bands without it, so
+    that a laboratory's "normal" never hides a scheme's "indeterminate"."""
     found = []
+    own_range = mv.marker in query.refs
     for scheme in t.schemes.values():
-        if scheme.id == query.scheme:
-            continue
-        other = Assessor(t, scheme, query.refs)
-        their_status, band, _ = other.classify(mv)
-        if their_status != status:
-            found.append(OtherScheme(scheme.id, their_status, reference_text(other, mv, their_status, band),
-                                     _marker_sources(t, other, mv, band)))
+        readings = [(query.refs, "")] if scheme.id != query.scheme else []
+        readings += [({}, ", by the scheme's own bands without your laboratory's range")] if own_range else []
+        for refs, said in readings:
+            other = Assessor(t, scheme, refs)
+            their_status, band, _ = other.classify(mv)
+            if their_status != status:
+                found.append(OtherScheme(scheme.id, their_status, reference_text(other, mv, their_status, band) + said,
+                                         _marker_sources(t, other, mv, band)))
+                break
     return tuple(found)
 
 
@@ -381,11 +386,12 @@ def _rule_reason(t: Thresholds, core: Core) -> Cited:
 
 
 def _reasons(t: Thresholds, core: Core, results: tuple[MarkerResult, ...]) -> list[Cited]:
-    reasons = [Cited(f"{LABELS[r.marker]} {_shown_value(r)} is {r.status}: {r.reference}.", r.sources)
-               for r in results if r.status != "normal"]
+    reasons = [Cited(f"{LABELS[r.marker]} {_shown_value(r)} {'could be' if r.marker in core.possible else 'is'} "
+                     f"{r.status}: {r.reference}.", r.sources) for r in results if r.status != "normal"]
     reasons.append(_rule_reason(t, core))
     if core.status.get("b12") == "high":
-        reasons.append(_cite(t.messages["b12-high"]))
+        maybe = "If it is above the upper limit (a limit such as >300 may not be): " if "b12" in core.possible else ""
+        reasons.append(_cite(t.messages["b12-high"], maybe))
     reasons += [_disagreement(t, r, o) for r in results for o in r.other_schemes]
     if core.cb12:
         reasons.append(_cb12_reason(core))

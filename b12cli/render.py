@@ -209,8 +209,8 @@ def history_rows(document: dict) -> list[dict]:
             found = {m["marker"]: m for m in panel["markers"]}
             for marker in ("b12", "holotc", "mma", "hcy"):
                 m = found.get(marker, {})
-                row.update({marker: m.get("value"), f"{marker}_unit": m.get("unit"),
-                            f"{marker}_status": m.get("status")})
+                row.update({marker: m.get("value"), f"{marker}_censored": m.get("censored"),
+                            f"{marker}_unit": m.get("unit"), f"{marker}_status": m.get("status")})
             cb12 = panel["cb12"] or {}
             row.update(verdict=panel["verdict"], cb12=cb12.get("value"), cb12_category=cb12.get("category"),
                        abnormal=panel["abnormal"],
@@ -280,7 +280,7 @@ CSV_HEADERS: dict[str, list[str]] = {
     "search": ["kind", "id", "title", "where", "text", "sources"],
     # b12 history: one row per panel
     "history": ["id", "date"] + [f"{m}{suffix}" for m in ("b12", "holotc", "mma", "hcy")
-                                 for suffix in ("", "_unit", "_status")]
+                                 for suffix in ("", "_censored", "_unit", "_status")]
     + ["verdict", "cb12", "cb12_category", "abnormal", "sources"],
 }
 

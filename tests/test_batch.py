@@ -51,7 +51,7 @@ def test_mixed_file_gives_one_record_per_row_in_order(b12, mixed):
     assert p4["verdict"] == "deficiency_unlikely" and p4["input"]["note"] == 'said "fine"'
     assert p5["markers"][0]["status"] == "high" and p5["verdict"] == "deficiency_unlikely"
     assert p7["verdict"] == "deficiency_likely"
-    assert "7 rows" in result.stderr and "errors 3" in result.stderr and "not a diagnosis" in result.stderr
+    assert "7 rows" in result.stderr and "3 errors" in result.stderr and "not a diagnosis" in result.stderr
 
 
 def test_stdin_and_file_give_the_same_output(b12, mixed):
@@ -155,7 +155,7 @@ def test_large_input_in_parallel_matches_serial(b12, tmp_path, monkeypatch):
     assert len(lines) == 3 * batch.CHUNK + 7
     assert [json.loads(x)["input"]["id"] for x in lines[1498:1501]] == ["r1498", "r1499", "r1500"]
     assert "error" in json.loads(lines[1499]) and json.loads(lines[1499])["line"] == 1501
-    assert f"{3 * batch.CHUNK + 7} rows" in parallel.stderr and "errors 1" in parallel.stderr
+    assert f"{3 * batch.CHUNK + 7} rows" in parallel.stderr and "1 error" in parallel.stderr
 
 
 def test_memoized_reader_gives_the_same_answers_and_stays_bounded(monkeypatch):
@@ -192,7 +192,7 @@ def test_summary_names_the_scheme_and_its_sources(b12, tmp_path):
     path = tmp_path / "s.csv"
     path.write_text("b12\n300\n")
     stderr = b12("labs", "--input", str(path), "--scheme", "nice").stderr
-    assert "1 rows" in stderr and "scheme nice (sources: nice-ng239" in stderr and "not a diagnosis" in stderr
+    assert "1 row:" in stderr and "scheme nice (sources: nice-ng239" in stderr and "not a diagnosis" in stderr
 
 
 def test_pregnant_applies_to_every_row_and_is_said_in_the_summary(b12, tmp_path):
@@ -202,3 +202,10 @@ def test_pregnant_applies_to_every_row_and_is_said_in_the_summary(b12, tmp_path)
     pregnant = b12("labs", "--input", str(path), "--pregnant")
     assert pregnant.stdout == plain.stdout  # the compact records carry no notes
     assert "pregnancy" in pregnant.stderr and "pregnancy" not in plain.stderr
+
+
+def test_the_summary_agrees_in_number(b12):
+    result = b12("labs", "--input", "-", input="b12\n180\n")
+    assert "b12: 1 row: " in result.stderr and ", 0 errors;" in result.stderr
+    two = b12("labs", "--input", "-", input="b12\n180\nabc\n")
+    assert "b12: 2 rows: " in two.stderr and ", 1 error;" in two.stderr

@@ -51,7 +51,7 @@ def test_an_unterminated_quote_is_an_error_and_every_later_line_is_still_a_recor
     assert broken["input"]["b12"] == "180"  # the first line as far as it can be read, shown with the error
     assert [r["input"]["note"] for r in rest] == ["x", "y", "z"]
     assert all(r["verdict"] == "deficiency_likely" for r in rest)
-    assert "4 rows" in result.stderr and "errors 1" in result.stderr
+    assert "4 rows" in result.stderr and "1 error" in result.stderr
 
 
 def test_one_stray_quote_in_a_large_file_loses_no_row(b12, tmp_path, monkeypatch):

@@ -173,3 +173,10 @@ def test_cb12_possible_deficiency_makes_the_verdict_likely(kb):
     assert result.cb12.category == "possible_deficiency"
     assert [m.status for m in result.markers] == ["normal", "normal", "high", "normal"]
     assert result.verdict == "deficiency_likely"
+
+
+@pytest.mark.parametrize(("args", "command"), [(["labs", "--b12"], "labs"), (["foods", "--age"], "foods"),
+                                               (["meds", "--format"], "meds")])
+def test_a_missing_value_points_to_the_command_help(b12, args, command):
+    result = b12(*args)
+    assert result.exit_code == 2 and f"(see 'b12 {command} --help')" in result.stderr

@@ -364,10 +364,10 @@ def test_csv_bad_rows_are_errors_with_their_line(b12, tmp_path):
 def test_csv_output_is_one_row_per_panel(b12):
     run = b12("history", str(BUNDLE), "--format", "csv")
     lines = run.stdout.splitlines()
-    assert lines[0].startswith("id,date,b12,b12_unit,b12_status,holotc,")
+    assert lines[0].startswith("id,date,b12,b12_censored,b12_unit,b12_status,holotc,")
     assert lines[0].endswith(",verdict,cb12,cb12_category,abnormal,sources")
     assert len(lines) == 3
-    assert lines[1].startswith("Patient/p1,2024-01-15,180.0,pg/mL,low,,,,")
+    assert lines[1].startswith("Patient/p1,2024-01-15,180.0,,pg/mL,low,,,,")
 
 
 # ----------------------------------------------------------------- exit codes
@@ -451,12 +451,12 @@ def test_direction(first, latest, expected):
 
 
 @pytest.mark.parametrize(("low", "high", "expected"), [
-    (200.0, 900.0, "b12=200-900"),
-    (0.0, 15.0, "b12=<15 pg/mL"),
-    (None, 15.0, "b12=<15 pg/mL"),
-    (200.0, None, "b12=>200 pg/mL"),
+    (200.0, 900.0, "b12=200-900 pg/mL"),
+    (0.0, 15.0, "b12=0-15 pg/mL"),  # FHIR R4: both ends inclusive
+    (None, 15.0, "b12=<=15 pg/mL"),
+    (200.0, None, "b12=>=200 pg/mL"),
     (None, None, None),
-    (0.5, 914.25, "b12=0.5-914.25"),
+    (0.5, 914.25, "b12=0.5-914.25 pg/mL"),
 ])
 def test_ref_text(low, high, expected):
     assert ref_text("b12", low, high, "pg/mL") == expected
@@ -541,3 +541,44 @@ def test_csv_headers_are_read_as_labs_input_reads_them(b12, tmp_path):
     first = {m["marker"]: (m["unit"], m["status"]) for m in person["panels"][0]["markers"]}
     assert first == {"b12": ("pmol/L", "deficient"), "hcy": ("umol/L", "high")}
     assert any("'B12 comment' looks like a marker" in n for n in run.json()["notes"])
+
+
+def test_fhir_reference_range_ends_are_inclusive(b12, tmp_path):
+    """FHIR R4: a referenceRange low and high belong to the range (a value on the high end is normal)."""
+    ref = [{"low": {"value": 0, "unit": "nmol/L"}, "high": {"value": 378, "unit": "nmol/L"}}]
+    on_edge = observation(code="13964-2", value=378, unit="nmol/L", referenceRange=ref)
+    high_only = observation(code="13964-2", value=378, unit="nmol/L", when="2024-03-03",
+                            referenceRange=[{"high": {"value": 378, "unit": "nmol/L"}}])
+    path = write(tmp_path, "b.json", bundle(on_edge, high_only))
+    panels = b12("history", path, "--format", "json").json()["people"][0]["panels"]
+    assert [p["markers"][0]["status"] for p in panels] == ["normal", "normal"]
+
+
+def test_the_same_result_in_two_units_is_one_result(b12, tmp_path):
+    mass = observation(value=300, unit="pg/mL", when="2024-02-02")
+    moles = observation(code="14685-2", value=221.34, unit="pmol/L", when="2024-02-02")
+    path = write(tmp_path, "b.json", bundle(mass, moles))
+    run = b12("history", path, "--format", "json")
+    assert run.exit_code == 0, run.stderr
+    assert len(run.json()["people"][0]["panels"]) == 1
+
+
+def test_csv_person_column_by_its_usual_names_or_said_to_be_missing(b12, tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("Patient ID,Date,Vitamin B12 (pg/mL)\nA001,2024-01-01,120\nB002,2024-06-01,400\n",
+                    encoding="utf-8")
+    document = b12("history", str(path), "--date", "Date", "--format", "json").json()
+    assert [p["id"] for p in document["people"]] == ["A001", "B002"]
+    assert any("'Patient ID' is read as the person" in n for n in document["notes"])
+    bare = tmp_path / "bare.csv"
+    bare.write_text("date,b12\n2024-01-01,120\n", encoding="utf-8")
+    assert any("all rows are read as one person" in n
+               for n in b12("history", str(bare), "--format", "json").json()["notes"])
+    assert b12("history", str(path), "--date", "Date", "--id", "Nope").exit_code == 2
+
+
+def test_csv_output_keeps_the_limit_sign(b12, tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text("id,date,b12\nP2,2024-01-02,<150\n", encoding="utf-8")
+    lines = b12("history", str(path), "--format", "csv").stdout.splitlines()
+    assert lines[1].startswith("P2,2024-01-02,150.0,<,pg/mL,deficient,")

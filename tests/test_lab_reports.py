@@ -355,3 +355,52 @@ def test_read_ref_is_the_only_parser_for_ranges():
     with pytest.raises(UsageError):
         read_ref("b12=200..", {})
     assert read_ref("b12=200..900", {}).high == 900
+
+
+@pytest.mark.parametrize(("header", "marker_id"), [
+    ("Active B12 (holoTC)", "holotc"), ("Methylmalonic Acid (MMA)", "mma"),
+    ("Holotranscobalamin (Active B12)", "holotc"), ("Homocysteine (tHcy) umol/L", "hcy"),
+])
+def test_a_bracketed_name_is_not_taken_for_a_unit(header, marker_id):
+    assert columns.map_columns([header], {}, {}).positions == {marker_id: 0}
+
+
+def test_column_option_settles_two_candidate_columns(b12, tmp_path):
+    path = tmp_path / "f.csv"
+    path.write_text("id,B12 (pmol/L),Serum B12 result\n1,100,400\n", encoding="utf-8")
+    result = b12("labs", "--input", str(path), "--column", "b12=Serum B12 result")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["markers"][0]["canonical_value"] == 400
+    assert "'B12 (pmol/L)' is not read: --column b12 chose 'Serum B12 result'" in result.stderr
+
+
+def test_a_lone_units_column_belongs_to_the_one_marker(b12, tmp_path):
+    path = tmp_path / "f.csv"
+    path.write_text("Patient,B12,Units\nP1,130,pmol/L\n", encoding="utf-8")
+    record = json.loads(b12("labs", "--input", str(path)).stdout)
+    assert record["markers"][0]["status"] == "low"  # 130 pmol/L = 176 pg/mL, not 130 pg/mL (deficient)
+    two = tmp_path / "two.csv"
+    two.write_text("B12,MMA,Units\n130,0.2,pmol/L\n", encoding="utf-8")
+    assert "'Units' is not read" in b12("labs", "--input", str(two)).stderr
+
+
+def test_a_range_without_a_unit_takes_the_unit_of_the_column_header(b12, tmp_path):
+    path = tmp_path / "f.csv"
+    path.write_text("id,B12 (pmol/L)\nEU2,140\n", encoding="utf-8")
+    record = json.loads(b12("labs", "--input", str(path), "--ref", "b12=145-569").stdout)
+    assert record["markers"][0]["status"] == "low"  # 140 < 145 pmol/L
+
+
+def test_an_own_range_never_hides_the_scheme_own_reading(b12):
+    found = marker(b12, "--b12", "240", "--ref", "b12=232-1245", "--scheme", "nice")
+    assert found["status"] == "normal"
+    (other,) = found["other_schemes"]
+    assert (other["scheme"], other["status"]) == ("nice", "indeterminate")
+    assert "without your laboratory's range" in other["reference"]
+
+
+def test_a_limit_that_may_be_high_is_not_called_raised_as_a_fact(b12):
+    texts = [r["text"] for r in run(b12, "--b12", ">300")["reasons"]]
+    assert any(t.startswith("B12 >300 pg/mL could be high") for t in texts)
+    assert any(t.startswith("If it is above the upper limit") for t in texts)
+    assert not any(t.startswith("Serum B12 is above") for t in texts)
