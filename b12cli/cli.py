@@ -24,6 +24,7 @@ from b12cli.values import show
 FORMATS = ("table", "json", "csv")
 FOODS_ON_A_TERMINAL = 15  # table rows `foods` shows on a terminal without --all or --limit
 INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
+MAX_SEARCH_CHARS = 200  # a search is a few words; a longer text is a mistake and would only cost time
 
 
 def _fail_line(message: str) -> None:
@@ -82,6 +83,9 @@ def exit_code_for(exc: BaseException, where: str = "b12") -> int:
     if isinstance(exc, OSError) and exc.errno == errno.EPIPE:  # the reader went away: not our failure
         _silence_stdout()
         return ExitCode.OK
+    if isinstance(exc, OSError) and exc.strerror:  # e.g. a full disk under the output
+        _fail_line(f"cannot write the output ({exc.strerror})")
+        return ExitCode.KNOWLEDGE_BASE
     if isinstance(exc, KeyboardInterrupt):
         _fail_line("interrupted (Ctrl-C); output may be incomplete")
         return INTERRUPTED
@@ -464,7 +468,11 @@ def meds(
     if "-" in asked:
         if len(asked) > 1:
             raise UsageError("'-' (read names from stdin) cannot be combined with names on the command line")
-        asked = core.read_names(sys.stdin.read().splitlines())
+        text = sys.stdin.read(core.MAX_STDIN_CHARS + 1)
+        if len(text) > core.MAX_STDIN_CHARS:
+            raise UsageError(f"standard input holds more than {core.MAX_STDIN_CHARS} characters; expected "
+                             "medicine names, one a line")
+        asked = core.read_names(text.splitlines())
     result = core.lookup(KnowledgeBase().medications, asked)
     if check and core.typo_error(result):
         raise UsageError(core.typo_error(result))
@@ -601,7 +609,11 @@ def search(
     from b12cli import search as core
 
     fmt = _format(fmt)
-    result = core.search(KnowledgeBase(), " ".join(words))
+    text = " ".join(words)
+    if len(text) > MAX_SEARCH_CHARS:
+        raise UsageError(f"search text of {len(text)} characters is too long; expected a few words "
+                         f"(at most {MAX_SEARCH_CHARS} characters)")
+    result = core.search(KnowledgeBase(), text)
     _emit(fmt, lambda: render.search_json(result), lambda: _tables().search(result), render.CSV_HEADERS["search"])
 
 

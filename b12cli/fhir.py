@@ -282,13 +282,45 @@ def _document(data: Any, file: str, line: int | None) -> Iterator[tuple[Any, Whe
         yield data, Where(file, line, None)
 
 
+MAX_NUMBER_CHARS = 64  # a longer JSON number is refused (and never converted: no 4,300-digit limit errors)
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict:
+    """A JSON object whose keys are all different: a repeated key is an error, never "last one wins"."""
+    found: dict = {}
+    for key, value in pairs:
+        if key in found:
+            raise Invalid(f"the key {key!r} appears twice in one JSON object")
+        found[key] = value
+    return found
+
+
+def _json_number(kind: type) -> Any:
+    def read(text: str) -> Any:
+        if len(text) > MAX_NUMBER_CHARS:
+            raise Invalid(f"a JSON number of {len(text)} characters (at most {MAX_NUMBER_CHARS})")
+        return kind(text)
+
+    return read
+
+
+def _json_constant(name: str) -> Any:
+    raise Invalid(f"{name} is not a finite number (JSON has no NaN or Infinity)")
+
+
+def loads(text: str) -> Any:
+    """Strict JSON: no repeated keys, no NaN or Infinity, no overlong numbers."""
+    return json.loads(text, object_pairs_hook=_json_object, parse_int=_json_number(int),
+                      parse_float=_json_number(float), parse_constant=_json_constant)
+
+
 def resources(text: str, file: str, ndjson: bool | None = None) -> Iterator[tuple[Any, Where] | Problem]:
     """Resources from one file's text; ``ndjson`` None decides by content (one whole JSON value or not)."""
     if ndjson is None:
         ndjson = _looks_ndjson(text)
     if not ndjson:
         try:
-            yield from _document(json.loads(text), file, None)
+            yield from _document(loads(text), file, None)
         except json.JSONDecodeError as exc:
             yield Problem(f"not JSON ({exc.msg}, column {exc.colno})", Where(file, exc.lineno, None))
         except (Invalid, RecursionError) as exc:
@@ -301,7 +333,7 @@ def resources(text: str, file: str, ndjson: bool | None = None) -> Iterator[tupl
 
 def _ndjson_line(line: str, file: str, number: int) -> Iterator[tuple[Any, Where] | Problem]:
     try:
-        yield from _document(json.loads(line), file, number)
+        yield from _document(loads(line), file, number)
     except json.JSONDecodeError as exc:
         yield Problem(f"not JSON ({exc.msg}, column {exc.colno})", Where(file, number, None))
     except (Invalid, RecursionError) as exc:
@@ -314,18 +346,18 @@ def _problem_text(exc: Exception) -> str:
 
 def _looks_ndjson(text: str) -> bool:
     try:
-        json.loads(text)
+        loads(text)
         return False
-    except RecursionError:
+    except (RecursionError, Invalid):
         return False
     except json.JSONDecodeError:
         lines = [line for line in text.splitlines() if line.strip()]
         if len(lines) < 2:
             return False
         try:
-            json.loads(lines[0])
+            loads(lines[0])
             return True
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, Invalid, RecursionError):
             return False
 
 

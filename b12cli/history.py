@@ -167,18 +167,30 @@ def _decode(raw: bytes, file: str) -> str:
         raise UsageError(f"{file!r} is not UTF-8 text (byte {exc.start})") from None
 
 
+MAX_INPUT_BYTES = 64 << 20  # one export file (or stdin); a larger one is refused, never read whole
+
+
 def _read_bytes(path: str) -> bytes:
-    if path == "-":
-        return sys.stdin.buffer.read()
+    """A regular file or stdin, at most MAX_INPUT_BYTES: a FIFO, a device or /dev/zero never hangs
+    the run or fills memory."""
+    from pathlib import Path
+
+    from b12cli.kb import Unusable, read_regular
+
+    limit = MAX_INPUT_BYTES
     try:
-        with open(path, "rb") as fh:
-            return fh.read()
+        data = sys.stdin.buffer.read(limit + 1) if path == "-" else read_regular(Path(path), limit)
     except FileNotFoundError:
         raise UsageError(f"PATH {path!r}: no such file or folder") from None
+    except Unusable as exc:
+        raise UsageError(f"PATH {path!r} is {exc}; expected a FHIR JSON, NDJSON or CSV file") from None
     except OSError as exc:
         raise UsageError(f"PATH {path!r} cannot be read ({exc.strerror})") from None
     except ValueError:
         raise UsageError(f"PATH {path!r} is not a usable file name") from None
+    if len(data) > limit:
+        raise UsageError(f"PATH {path!r} is larger than {limit >> 20} MiB; split the export")
+    return data
 
 
 def collect(path: str, loinc: Loinc, options: HistoryOptions) -> Collected:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
 from b12cli import __version__
-from b12cli.bands import Cuts, Interval, cuts_of, locate, parse_interval
+from b12cli.bands import Cuts, Interval, check_cover, cuts_of, locate, parse_interval
 from b12cli.errors import KnowledgeBaseError
 from b12cli.vocab import Cited
 
@@ -215,6 +215,9 @@ def _messages(items: list[dict]) -> dict[str, Message]:
 
 def _marker_bands(marker: str, spec: dict) -> MarkerBands:
     bands = tuple(Band(b["status"], parse_interval(b["range"]), tuple(b["sources"])) for b in spec["bands"])
+    problem = check_cover([b.interval for b in bands])
+    if problem:  # checked again here: cached data is never believed to hold bands that leave a gap
+        raise KnowledgeBaseError(f"thresholds: {marker}: {problem}")
     published = {}
     for unit, ranges in spec.get("published", {}).items():
         scaled = tuple(b._replace(interval=parse_interval(r)) for b, r in zip(bands, ranges))
@@ -332,7 +335,8 @@ def data_dir() -> Path:
 # too big) is ignored and the file is rebuilt from the YAML. The digest is not a signature:
 # it catches edits and damage; the ownership and permission checks keep other users out.
 
-MAX_FILE_BYTES = 8 * 1024 * 1024  # cap on a YAML source file and on a cache file
+MAX_FILE_BYTES = 8 * 1024 * 1024  # cap on a cache file
+MAX_YAML_BYTES = 2 * 1024 * 1024  # cap on a YAML source file (the bundled ones are under 40 KB)
 CACHE_FORMAT = "b12-cache/2"
 # Modules whose code shapes the cached data; their bytes make up the code fingerprint, so any
 # change to them misses old caches without anyone bumping a constant.
@@ -340,7 +344,7 @@ CODE_FILES = ("kb.py", "validate.py", "schema.py", "bands.py", "yamlsafe.py", "v
 _CACHE_OFF_NOT = ("", "0", "false", "no", "off")  # B12_NO_CACHE values that leave the cache on
 
 
-class _Unusable(Exception):
+class Unusable(Exception):
     """A file that is not a regular file, is too big, or (for the cache) is not private to us."""
 
 
@@ -355,7 +359,7 @@ def read_regular(path: Path, limit: int = MAX_FILE_BYTES, *, private: bool = Fal
     """The bytes of a regular file of at most ``limit`` bytes; never blocks on a FIFO or device.
 
     ``private`` (for cache files): the path itself must not be a symlink, and the file must be
-    ours and not writable by others. Raises ``OSError`` or ``_Unusable``.
+    ours and not writable by others. Raises ``OSError`` or ``Unusable``.
     """
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
     if private:
@@ -364,9 +368,9 @@ def read_regular(path: Path, limit: int = MAX_FILE_BYTES, *, private: bool = Fal
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise _Unusable("not a regular file")
+            raise Unusable("not a regular file")
         if private and not _private(st):
-            raise _Unusable("not private to this user")
+            raise Unusable("not private to this user")
         chunks, size = [], 0
         while size <= limit:
             chunk = os.read(fd, min(1 << 20, limit + 1 - size))
@@ -377,7 +381,7 @@ def read_regular(path: Path, limit: int = MAX_FILE_BYTES, *, private: bool = Fal
     finally:
         os.close(fd)
     if size > limit:
-        raise _Unusable(f"larger than {limit // (1024 * 1024)} MiB")
+        raise Unusable(f"larger than {limit // (1024 * 1024)} MiB")
     return b"".join(chunks)
 
 
@@ -447,7 +451,7 @@ def _read_cache(header: dict) -> dict | None:
         return None
     try:
         blob = read_regular(folder / _cache_name(header), private=True)
-    except (OSError, _Unusable):
+    except (OSError, Unusable):
         return None
     head, _, payload = blob.partition(b"\n")
     expected = {**header, "payload_sha256": hashlib.sha256(payload).hexdigest(), "payload_bytes": len(payload)}
@@ -515,10 +519,10 @@ def _parse(file: str, raw: bytes) -> Any:
 
 def _read_source(directory: Path, file: str) -> bytes:
     try:
-        return read_regular(directory / file)
+        return read_regular(directory / file, MAX_YAML_BYTES)
     except FileNotFoundError:
         raise KnowledgeBaseError(f"{file}: missing from the knowledge base at {directory}") from None
-    except _Unusable as exc:
+    except Unusable as exc:
         raise KnowledgeBaseError(f"{file}: cannot be read ({exc})") from None
     except OSError as exc:
         raise KnowledgeBaseError(f"{file}: cannot be read ({exc.strerror})") from None

@@ -470,8 +470,10 @@ def _deficiency_side(*statuses: str) -> bool:
 def _notes(t: Thresholds, scheme: Scheme, query: LabQuery, core: Core) -> list[str]:
     msg = t.messages
     notes = [note for m in query.markers for note in scheme.markers[m].notes]
-    if query.refs:
+    if any(m in query.markers for m in query.refs):
         notes.append(msg["note-own-range"].cited())
+    notes += [f"--ref was given for {m} ({query.refs[m].text}) but there is no {LABELS[m]} result; "
+              "it was not used." for m in query.refs if m not in query.markers]
     if query.pregnant:
         notes.append(msg["note-pregnancy"].cited())
     if query.age is not None and query.age < ADULT_YEARS:

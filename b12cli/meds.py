@@ -200,6 +200,9 @@ def lookup(meds: Medications, names: list[str]) -> MedsResult:
     return MedsResult(meds.classes, tuple(results), notes)
 
 
+MAX_STDIN_CHARS = 1 << 20  # `b12 meds -`: a list of medicines, never a stream without end
+
+
 def read_names(lines: list[str]) -> list[str]:
     """Names from stdin, one a line; blank lines and lines starting with # are skipped."""
     names = [line.strip() for line in lines]

@@ -29,6 +29,7 @@ _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 MAX_DEPTH = 64  # mappings and lists inside each other; the bundled files use at most 8
 _PATH_BUDGET = 200_000  # nodes the error reporter may visit while looking for a key path
+MAX_EVENTS = 250_000  # keys, values and brackets in one file; the bundled files hold at most about 2,100
 
 
 class RefusedYAML(YAMLError):
@@ -223,7 +224,10 @@ class _EventWalk:
 def check_events(text: str, limit: int = MAX_DEPTH) -> None:
     """Walk the parser's events (nothing is constructed); raises ``RefusedYAML`` or ``YAMLError``."""
     walk = _EventWalk(limit)
-    for event in yaml.parse(text, Loader=_Base):
+    for count, event in enumerate(yaml.parse(text, Loader=_Base), 1):
+        if count > MAX_EVENTS:
+            raise RefusedYAML(f"more than {MAX_EVENTS:,} values and keys (near line {event.start_mark.line + 1}); "
+                              "a knowledge-base file is far smaller")
         walk.event(event)
 
 

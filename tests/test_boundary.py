@@ -61,7 +61,7 @@ def big_kb(tmp_path):
         f"  - id: extra-source-{i}\n    title: A made-up source number {i} for a long listing\n"
         f"    author: Nobody\n    publisher: Nobody\n    year: 2020\n"
         f"    url: https://example.org/{'x' * 60}/{i}\n    kind: paper\n"
-        for i in range(8000))
+        for i in range(6500))
     with open(target / "sources.yaml", "a", encoding="utf-8") as fh:
         fh.write(extra)
     return target

@@ -207,7 +207,7 @@ def test_a_fifo_or_device_as_cache_entry_neither_hangs_nor_is_read(b12):
     done = run_labs(dict(os.environ))  # a FIFO would block a plain open() for ever: timeout fails the test
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["markers"][0]["status"] == "deficient"
-    with pytest.raises(kbmod._Unusable):
+    with pytest.raises(kbmod.Unusable):
         kbmod.read_regular(Path(os.devnull))
 
 
@@ -215,7 +215,7 @@ def test_size_cap_on_reads(tmp_path):
     big = tmp_path / "big"
     big.write_bytes(b"#" * 101)
     assert kbmod.read_regular(big, limit=101) == b"#" * 101
-    with pytest.raises(kbmod._Unusable, match="larger than"):
+    with pytest.raises(kbmod.Unusable, match="larger than"):
         kbmod.read_regular(big, limit=100)
 
 

@@ -230,10 +230,11 @@ def test_a_malformed_observation_is_an_error_and_the_rest_carry_on(b12, tmp_path
 
 
 @pytest.mark.parametrize(("text", "reason"), [
-    ('{"resourceType": "Observation", "valueQuantity": {"value": 1' + "0" * 400 + "}}", "not a finite number"),
+    ('{"resourceType": "Observation", "valueQuantity": {"value": 1' + "0" * 400 + "}}", "401 characters"),
+    ('{"resourceType": "Observation", "valueQuantity": {"value": 1e400}}', "not a finite number"),
     ('{"resourceType": "Observation", "valueQuantity": {"value": NaN}}', "not a finite number"),
     ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
-], ids=["huge", "nan", "deep"])
+], ids=["huge", "overflow", "nan", "deep"])
 def test_hostile_json_is_an_error_record(b12, tmp_path, text, reason):
     resource = text if text.startswith("[") else text.replace('"Observation",', '"Observation", "status": "final", '
                                                               '"code": {"coding": [{"system": "http://loinc.org", '
@@ -582,3 +583,35 @@ def test_csv_output_keeps_the_limit_sign(b12, tmp_path):
     path.write_text("id,date,b12\nP2,2024-01-02,<150\n", encoding="utf-8")
     lines = b12("history", str(path), "--format", "csv").stdout.splitlines()
     assert lines[1].startswith("P2,2024-01-02,150.0,<,pg/mL,deficient,")
+
+
+def test_a_repeated_json_key_is_an_error_never_last_one_wins(b12, tmp_path):
+    text = json.dumps(observation()).replace('"value": 180', '"value": 180, "value": 100')
+    path = write(tmp_path, "dup.json", text)
+    run = b12("history", path, "--format", "json")
+    assert run.exit_code == 4 and "appears twice" in run.json()["errors"][0]["reason"]
+    assert run.json()["people"] == []
+
+
+def test_an_overlong_json_number_is_an_error_record_not_a_crash(b12, tmp_path):
+    good = write(tmp_path, "a.json", bundle(observation()))
+    write(tmp_path, "b.json", json.dumps(observation()).replace('"value": 180', '"value": ' + "9" * 5000))
+    run = b12("history", str(tmp_path), "--format", "json")
+    assert run.exit_code == 4 and "characters" in run.json()["errors"][0]["reason"]
+    assert len(run.json()["people"][0]["panels"]) == 1 and good
+
+
+@pytest.mark.parametrize("source", ["/dev/zero", "fifo"])
+def test_history_never_hangs_on_a_device_or_a_fifo(tmp_path, source):
+    import os
+    import subprocess
+    import sys
+
+    if source == "fifo":
+        folder = tmp_path / "export"
+        folder.mkdir()
+        os.mkfifo(folder / "b.json")
+        source = str(folder)
+    done = subprocess.run([sys.executable, "-m", "b12cli", "history", source], capture_output=True, text=True,
+                          timeout=30)
+    assert done.returncode in (2, 4) and "not a regular file" in done.stderr

@@ -135,10 +135,16 @@ def test_an_impossible_date_is_an_error_not_a_crash(b12, kb_copy):
 
 def test_a_file_over_the_size_cap_exits_1(b12, kb_copy):
     with (kb_copy / "topics.yaml").open("ab") as fh:
-        fh.write(b"#" * (8 * 1024 * 1024))
+        fh.write(b"#" * (2 * 1024 * 1024))
     result = b12("about")
     assert result.exit_code == 1
-    assert result.stderr == "b12: error: topics.yaml: cannot be read (larger than 8 MiB)\n"
+    assert result.stderr == "b12: error: topics.yaml: cannot be read (larger than 2 MiB)\n"
+
+
+def test_a_file_of_too_many_values_exits_1_before_it_is_built(b12, kb_copy):
+    (kb_copy / "thresholds.yaml").write_text("x: [" + "1," * 300_000 + "1]\n", encoding="utf-8")
+    result = b12("labs", "--b12", "180")
+    assert result.exit_code == 1 and "thresholds.yaml: more than 250,000 values and keys" in result.stderr
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
