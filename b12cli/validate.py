@@ -32,7 +32,8 @@ _NAME_NOTE = S.fields(names=S.list_of(S.text, 1), text=S.text, sources=S.SOURCES
 _MED_CLASS = S.fields(id=S.ident, name=S.text, generic_names=S.list_of(S.text, 1), brand_names=S.list_of(S.text),
                       effect=S.text, advice=S.text, notes=S.NOTES, sources=S.SOURCES,
                       brand_generics=S.list_of(S.fields(brand=S.text, generic=S.text)),
-                      name_notes=S.list_of(_NAME_NOTE))
+                      name_notes=S.list_of(_NAME_NOTE),
+                      other_names=S.list_of(S.fields(name=S.text, generic=S.text)))
 _COMBINATION = S.fields(brand=S.text, ingredients=S.list_of(S.text, 2), region=S.text, sources=S.SOURCES)
 
 
@@ -146,6 +147,7 @@ def _check_medications(data: dict) -> None:
                 seen[key] = path
         _check_name_notes(cls, i)
         _check_brand_generics(cls, i)
+        _check_other_names(cls, i, seen)
     _check_combinations(data["combinations"], seen)
 
 
@@ -167,6 +169,17 @@ def _check_brand_generics(cls: dict, i: int) -> None:
         if pair["generic"] not in cls["generic_names"]:
             raise S.ShapeError(f"classes[{i}].brand_generics[{j}].generic",
                                f"{pair['generic']!r} is not a generic name of this class")
+
+
+def _check_other_names(cls: dict, i: int, seen: dict[str, str]) -> None:
+    """Other names ("laughing gas") are unique across the file and name a generic of their class."""
+    for j, pair in enumerate(cls["other_names"]):
+        key, path = pair["name"].casefold(), f"classes[{i}].other_names[{j}]"
+        if key in seen:
+            raise S.ShapeError(path + ".name", f"name {pair['name']!r} is listed twice (also at {seen[key]})")
+        seen[key] = path
+        if pair["generic"] not in cls["generic_names"]:
+            raise S.ShapeError(path + ".generic", f"{pair['generic']!r} is not a generic name of this class")
 
 
 def _check_combinations(combos: list[dict], seen: dict[str, str]) -> None:
