@@ -333,11 +333,11 @@ SHAPES.update({
 })
 
 REQUIRED_MESSAGES.update({
-    "risk": ("rule", "lists-not-checked", "advice-urgent", "advice-test", "advice-consider-symptoms",
+    "risk": ("rule", "lists-not-checked", "advice-urgent-neurological", "advice-test", "advice-consider-symptoms",
              "advice-consider-factors", "advice-not-indicated", "first-test", "first-test-pregnancy",
              "first-test-nitrous-oxide", "if-indeterminate", "prompt-neurological", "prompt-pregnancy",
              "prompt-nitrous-oxide", "urgency-is-our-reading", "under-16", "over-50-absorption",
-             "medicine-not-listed", "medicine-not-a-factor"),
+             "medicine-not-listed", "medicine-not-a-factor", "pregnancy-not-urgent"),
     "absorption": ("below-first-point", "interpolated", "saturated-plus-passive", "passive-only", "passive-food",
                    "measured-alone", "weekly", "high-dose-works", "estimate-only"),
     "intake": ("meals", "meals-split", "crystalline", "no-age"),
@@ -375,6 +375,11 @@ def _check_risk(data: dict) -> None:
                 raise S.ShapeError(f"factors[{i}].medication_classes[{j}]",
                                    f"class {cls!r} is already mapped by factors[{seen[cls]}]")
             seen[cls] = i
+    ids = {m["id"] for m in data["messages"]}
+    for i, factor in enumerate(factors):
+        if factor["prompt"] and f"advice-urgent-{factor['id']}" not in ids:
+            raise S.ShapeError(f"factors[{i}].prompt", "a prompt factor needs a message "
+                               f"'advice-urgent-{factor['id']}' naming it as the cause of the urgency")
 
 
 def _check_absorption(data: dict) -> None:
