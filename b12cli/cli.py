@@ -409,6 +409,9 @@ def foods(
     from b12cli.values import parse_non_negative, parse_positive_int
 
     fmt = _format(fmt)
+    if show_all and limit is not None:
+        raise UsageError(f"--limit {show(limit)} and --all cannot be combined; use --all to see every food, or "
+                         "--limit N for the first N (see 'b12 foods --help')")
     kb = KnowledgeBase()
     target, older = _foods_target(kb, age, pregnant, breastfeeding)
     query = core.FoodQuery(
@@ -420,12 +423,14 @@ def foods(
     result = core.select(kb.foods, query)
     cap = None if show_all or limit is not None or not sys.stdout.isatty() else FOODS_ON_A_TERMINAL
     _emit(fmt, lambda: render.foods_json(result), lambda: _tables().foods(result, cap), render.foods_csv_header(result))
+    if fmt == "csv" and target is not None:  # CSV rows are foods: a note on the target itself goes to stderr
+        sys.stderr.write("".join(f"Note: {note}\n" for note in target.notes))
 
 
 def _foods_target(kb: KnowledgeBase, age: str | None, pregnant: bool, breastfeeding: bool):  # noqa: ANN202
     """The intake that servings are counted against (or None), and whether the age is over 50."""
     from b12cli import foods as core
-    from b12cli.rda import OLDER_ADULT_MONTHS, recommend
+    from b12cli.rda import OLDER_ADULT_MONTHS, recommend, tables_start_note
     from b12cli.values import parse_age
 
     when = parse_age(age) if age is not None else None
@@ -433,7 +438,9 @@ def _foods_target(kb: KnowledgeBase, age: str | None, pregnant: bool, breastfeed
         return None, False
     result = recommend(kb.intakes, when, pregnant, breastfeeding)
     (row,) = result.items
-    target = core.Target(row.mcg_per_day, row.id, row.life_stage, when.years if when else None, result.condition)
+    note = tables_start_note(kb.intakes, when, result.condition)
+    target = core.Target(row.mcg_per_day, row.id, row.life_stage, when.years if when else None, result.condition,
+                         (note,) if note else ())
     return target, bool(when and when.months >= OLDER_ADULT_MONTHS and result.condition == "none")
 
 
