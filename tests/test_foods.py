@@ -316,3 +316,12 @@ def test_pregnancy_under_14_gets_the_tables_start_at_14_note(b12, fmt, condition
     assert sum("set from age 14" in " ".join(n.split()) for n in where) == 1
     older = b12("foods", condition, "--age", "14", "--format", fmt)
     assert "set from age 14" not in older.stdout + older.stderr
+
+
+@pytest.mark.parametrize(("food_id", "ours", "ods"), [("egg-whole-cooked", 21, 19), ("tuna-bluefin-cooked", 388, 385),
+                                                      ("beef-liver-pan-fried", 2946, 2944), ("tempeh", 4, 3)])
+def test_notes_give_both_shares_where_the_ods_table_rounds_differently(b12, food_id, ours, ods):
+    (item,) = [i for i in items(b12, "--include-zero")["items"] if i["id"] == food_id]
+    assert round(item["percent_dv"]) == ours
+    (note,) = [n for n in item["notes"] if "the ODS table prints" in n]
+    assert f"= {ours}%" in note and f"prints {ods}%" in note and "rounding" in note
