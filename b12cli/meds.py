@@ -152,7 +152,9 @@ def _combination(index: _Index, combo: Combination, query: str, argument: str) -
         return None
     matches = tuple(Match(m.name, label, m.med_class) for m in found)
     notes = [n for n in (_name_note(m) for m in found) if n]
-    return LookupResult(query, matches[0], (), notes[0] if notes else None, argument, matches[1:],
+    where = (f"{combo.brand} is a combination product ({combo.region}); check the active ingredients on the pack "
+             f"(sources: {', '.join(combo.sources)})")  # says so where formulations vary by country
+    return LookupResult(query, matches[0], (), notes[0] if notes else where, argument, matches[1:],
                         combo.ingredients)
 
 

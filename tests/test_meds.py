@@ -338,3 +338,10 @@ def test_other_names_are_unique_across_the_file(kb_copy, b12):
                     encoding="utf-8")
     result = b12("meds")
     assert result.exit_code == 1 and "listed twice" in result.stderr
+
+
+def test_a_combination_look_up_says_where_it_is_sold_and_that_formulations_vary(b12):
+    (gaviscon,) = lookup(b12, "Gaviscon")
+    assert "vary by country" in gaviscon["note"] and "bnf" in gaviscon["note"]
+    (janumet,) = lookup(b12, "Janumet")
+    assert "combination product (US, EU)" in janumet["note"]
