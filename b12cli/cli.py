@@ -335,6 +335,34 @@ def complete_food_word(incomplete: str) -> list[str]:
     return _starting([w for w in words if len(w) > 2 and w.isalpha()], incomplete)
 
 
+def _risk_names(records) -> list[str]:  # noqa: ANN001 - risk symptoms or factors
+    return [name for r in records for name in (r.id, *r.aliases)]
+
+
+def complete_symptom(incomplete: str) -> list[str]:
+    return _starting(_risk_names(KnowledgeBase().risk.symptoms), incomplete)
+
+
+def complete_factor(incomplete: str) -> list[str]:
+    return _starting(_risk_names(KnowledgeBase().risk.factors), incomplete)
+
+
+def complete_diet(incomplete: str) -> list[str]:
+    from b12cli.risk import DIETS
+
+    return _starting(DIETS, incomplete)
+
+
+def complete_intake_food(incomplete: str) -> list[str]:
+    """Food ids, the everyday words of intake.yaml and one-word aliases; nothing once ':' (servings) is typed."""
+    if ":" in incomplete:
+        return []
+    kb = KnowledgeBase()
+    words = [f.id for f in kb.foods.foods] + [d.word for d in kb.intake.defaults if " " not in d.word]
+    words += [a.casefold() for f in kb.foods.foods for a in f.aliases if " " not in a]
+    return _starting(words, incomplete)
+
+
 FORMAT_HELP = "Output: table, json or csv."
 FormatOpt = typer.Option("table", "--format", "-f", help=FORMAT_HELP, metavar="FORMAT",
                          autocompletion=complete_format)
@@ -414,6 +442,9 @@ def foods(
     from b12cli.values import parse_non_negative, parse_positive_int
 
     fmt = _format(fmt)
+    if show_all and limit is not None:
+        raise UsageError(f"--limit {show(limit)} and --all cannot be combined; use --all to see every food, or "
+                         "--limit N for the first N (see 'b12 foods --help')")
     kb = KnowledgeBase()
     target, older = _foods_target(kb, age, pregnant, breastfeeding)
     query = core.FoodQuery(
@@ -425,12 +456,14 @@ def foods(
     result = core.select(kb.foods, query)
     cap = None if show_all or limit is not None or not sys.stdout.isatty() else FOODS_ON_A_TERMINAL
     _emit(fmt, lambda: render.foods_json(result), lambda: _tables().foods(result, cap), render.foods_csv_header(result))
+    if fmt == "csv" and target is not None:  # CSV rows are foods: a note on the target itself goes to stderr
+        sys.stderr.write("".join(f"Note: {note}\n" for note in target.notes))
 
 
 def _foods_target(kb: KnowledgeBase, age: str | None, pregnant: bool, breastfeeding: bool):  # noqa: ANN202
     """The intake that servings are counted against (or None), and whether the age is over 50."""
     from b12cli import foods as core
-    from b12cli.rda import OLDER_ADULT_MONTHS, recommend
+    from b12cli.rda import OLDER_ADULT_MONTHS, recommend, tables_start_note
     from b12cli.values import parse_age
 
     when = parse_age(age) if age is not None else None
@@ -438,7 +471,9 @@ def _foods_target(kb: KnowledgeBase, age: str | None, pregnant: bool, breastfeed
         return None, False
     result = recommend(kb.intakes, when, pregnant, breastfeeding)
     (row,) = result.items
-    target = core.Target(row.mcg_per_day, row.id, row.life_stage, when.years if when else None, result.condition)
+    note = tables_start_note(kb.intakes, when, result.condition)
+    target = core.Target(row.mcg_per_day, row.id, row.life_stage, when.years if when else None, result.condition,
+                         (note,) if note else ())
     return target, bool(when and when.months >= OLDER_ADULT_MONTHS and result.condition == "none")
 
 
@@ -652,14 +687,17 @@ def _split_names(values: List[str] | None, option: str) -> tuple[str, ...]:
 @command
 def risk(
     symptom: List[str] | None = typer.Option(None, "--symptom", "-s", metavar="NAME",
-                                             help="A symptom or sign (repeatable); --list shows the names."),
+                                             help="A symptom or sign (repeatable); --list shows the names.",
+                                             autocompletion=complete_symptom),
     factor: List[str] | None = typer.Option(None, "--factor", metavar="NAME",
-                                            help="A risk factor (repeatable); --list shows the names."),
+                                            help="A risk factor (repeatable); --list shows the names.",
+                                            autocompletion=complete_factor),
     age: str | None = typer.Option(None, "--age", metavar="YEARS", help="Age in years; over 65 adds older age."),
-    diet: str | None = typer.Option(None, "--diet", metavar="DIET", help="vegan or vegetarian: adds that factor."),
+    diet: str | None = typer.Option(None, "--diet", metavar="DIET", help="vegan or vegetarian: adds that factor.",
+                                    autocompletion=complete_diet),
     meds: List[str] | None = typer.Option(None, "--meds", metavar="NAME,...",
                                           help="Medicines taken (generic or brand, comma-separated); listed ones "
-                                          "add their factor."),
+                                          "add their factor.", autocompletion=complete_medicine),
     pregnant: bool = typer.Option(False, "--pregnant", help="Adds pregnancy as a factor."),
     list_all: bool = typer.Option(False, "--list", help="List every symptom and factor, with sources."),
     check: bool = typer.Option(False, "--check", help="Exit 3 unless the advice is not_indicated."),
@@ -733,7 +771,8 @@ def absorb(
 @command
 def intake(
     foods: List[str] | None = typer.Argument(None, metavar="FOOD[:SERVINGS]...",
-                                             help="Food ids or names, each with servings (default 1, e.g. egg:2)."),
+                                             help="Food ids or names, each with servings (default 1, e.g. egg:2).",
+                                             autocompletion=complete_intake_food),
     supplement: List[str] | None = typer.Option(None, "--supplement", metavar="MCG",
                                                 help="A supplement dose in mcg (repeatable)."),
     age: str | None = typer.Option(None, "--age", metavar="YEARS", help="Age in years: sets the target."),

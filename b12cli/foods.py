@@ -31,6 +31,7 @@ class Target(NamedTuple):
     life_stage: str
     age_years: float | None
     condition: str  # none | pregnancy | breastfeeding
+    notes: tuple[str, ...] = ()  # cited notes on the target (e.g. the tables start at 14); go to the result's notes
 
 
 class FoodQuery(NamedTuple):
@@ -61,6 +62,11 @@ class FoodsResult(NamedTuple):
     @property
     def marks_crystalline(self) -> bool:
         return self.query.older_adult
+
+    @property
+    def crystalline_first(self) -> bool:
+        """Over 50 the default sort puts foods with added (crystalline) B12 first; another --sort does not."""
+        return self.query.older_adult and self.query.sort == "mcg"
 
 
 # British and American spellings (and a few other variants) are folded to one form, in both the words looked
@@ -118,7 +124,7 @@ def select(foods: Foods, q: FoodQuery) -> FoodsResult:
     if q.search is not None and not words:
         raise UsageError("--search '' is empty; expected one or more words to look for")
     chosen = sorted((f for f in foods.foods if _keep(f, q, words)),
-                    key=_sort_key(q.sort, q.older_adult and q.sort == "mcg"))
+                    key=_sort_key(q.sort, q.older_adult and q.sort == "mcg"))  # FoodsResult.crystalline_first
     if q.limit is not None:
         chosen = chosen[: q.limit]
     items = tuple(
@@ -140,6 +146,8 @@ def _notes(foods: Foods, q: FoodQuery) -> tuple[str, ...]:
         notes.append(msg["vegan-supplement"].cited())
     if q.vegan or q.fortified:
         notes.append(msg["check-labels"].cited())
+    if q.target is not None:
+        notes += q.target.notes
     if q.older_adult:
         notes.append(msg["older-adults"].cited())
         notes.append(msg["crystalline-b12"].cited())

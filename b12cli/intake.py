@@ -19,7 +19,7 @@ from typing import NamedTuple
 from b12cli import absorb
 from b12cli.errors import KnowledgeBaseError, UsageError
 from b12cli.kb import Absorption, Food, Foods, Intake, Intakes, LifeStage
-from b12cli.rda import OLDER_ADULT_MONTHS, recommend, stage_for
+from b12cli.rda import OLDER_ADULT_MONTHS, recommend, stage_for, tables_start_note
 from b12cli.values import Age, parse_number, round_sig, show
 
 MAX_SERVINGS = 100
@@ -28,7 +28,7 @@ DEFAULT_ADULT_MONTHS = 19 * 12  # no age given: the adult row
 
 class Pick(NamedTuple):
     food: Food
-    how: str  # id | name | default | words
+    how: str  # id | name | alias | default | words
     also_fits: tuple[str, ...]  # other food ids the words fit
     reason: str | None  # why the default was used
     sources: tuple[str, ...]
@@ -99,6 +99,13 @@ def _default(intake: Intake, foods: dict[str, Food], words: tuple[str, ...]):  #
     return None
 
 
+def _by_alias(foods: Foods, words: tuple[str, ...]) -> Food | None:
+    """The food one of whose aliases ("Marmite", "nooch", "soya milk") is these words (a plural allowed);
+    aliases are unique across foods, so there is at most one."""
+    wanted = tuple(map(singular, words))
+    return next((f for f in foods.foods for a in f.aliases if tuple(map(singular, tokens(a))) == wanted), None)
+
+
 def resolve(foods: Foods, intake: Intake, name: str) -> Pick:
     by_id = {f.id: f for f in foods.foods}
     words = tokens(name)
@@ -108,6 +115,9 @@ def resolve(foods: Foods, intake: Intake, name: str) -> Pick:
         (f for f in foods.foods if tokens(f.name) == words or "-".join(words) == f.id), None)
     if exact is not None:
         return Pick(exact, "id" if exact.id == name.strip().casefold() else "name", (), None, ())
+    alias = _by_alias(foods, words)
+    if alias is not None:
+        return Pick(alias, "alias", (), None, ())
     fits = [f for f in foods.foods if _fits(words, f)]
     default = _default(intake, by_id, words)
     if default is not None:
@@ -124,7 +134,8 @@ def resolve(foods: Foods, intake: Intake, name: str) -> Pick:
 def _hint(foods: Foods, intake: Intake, words: tuple[str, ...]) -> str:
     """Near names: food ids, then single words of the food names and the defaults."""
     ids = [f.id for f in foods.foods]
-    vocabulary = {w for f in foods.foods for w in tokens(f.name) if len(w) > 2} | {d.word for d in intake.defaults}
+    vocabulary = ({w for f in foods.foods for w in tokens(" ".join((f.name, *f.aliases))) if len(w) > 2}
+                  | {d.word for d in intake.defaults})
     near = difflib.get_close_matches("-".join(words), ids, n=3, cutoff=0.75)
     for word in words:
         near += difflib.get_close_matches(word, sorted(vocabulary), n=3, cutoff=0.7)
@@ -229,6 +240,10 @@ def _notes(intake: Intake, intakes: Intakes, model: Absorption, q: IntakeQuery, 
     notes = []
     if defaulted:
         notes.append(m["no-age"].cited())
+    young = tables_start_note(intakes, q.age, "pregnancy" if q.pregnant else "breastfeeding" if q.breastfeeding
+                              else "none")
+    if young:
+        notes.append(young)
     notes.append((m["meals-split"] if q.meals else m["meals"]).cited())
     if show_crystalline:
         notes.append(m["crystalline"].cited())

@@ -113,6 +113,7 @@ class MedicationClass(NamedTuple):
     sources: tuple[str, ...]
     name_notes: tuple[NameNote, ...] = ()
     brand_generics: dict[str, str] = {}  # brand -> the generic name it contains
+    other_names: dict[str, str] = {}  # a name people use that is neither generic nor brand -> its generic
 
     def generic_for(self, name: str) -> str | None:
         """The generic name behind a generic or brand name of this class."""
@@ -245,6 +246,7 @@ def _med_class(c: dict) -> MedicationClass:
     record = _tuples(c, "generic_names", "brand_names", "notes", "sources")
     record["name_notes"] = tuple(NameNote(tuple(n["names"]), n["text"], tuple(n["sources"])) for n in c["name_notes"])
     record["brand_generics"] = {b["brand"]: b["generic"] for b in c["brand_generics"]}
+    record["other_names"] = {o["name"]: o["generic"] for o in c["other_names"]}
     return MedicationClass(**record)
 
 

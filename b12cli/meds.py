@@ -30,10 +30,18 @@ FORM_WORDS = frozenset("""
     delayed extended modified sustained controlled immediate release er xr sr dr mr xl la cr ir ec odt
     tablet tablets tab tabs capsule capsules cap caps oral suspension solution liquid chewable dispersible
     gastro-resistant mups fastab otc rx 24hr 12hr mg mcg g ml
+    gastro resistant orally disintegrating orodispersible effervescent granules sachet sachets powder
+""".split())
+# Words that mark an over-the-counter pack, strength or flavour of the same medicine ("Pepcid AC", "Tagamet HB",
+# "Nexium Control", "Zantac 360 Maximum Strength"): not a different drug either.
+PACK_WORDS = frozenset("""
+    ac hb otc control maximum max extra strength regular original cool mint relief 24hr 24h 12hr 12h hour hours
 """.split())
 _STRENGTH = re.compile(r"^\d+(?:\.\d+)?(?:mg|mcg|g|ml|%)?$")
 _SPLIT = re.compile(r"\s*(?:[,+/;&]|\band\b)\s*", re.IGNORECASE)
 _MARKS = re.compile("[\u00ae\u2122\u00a9\u2120\u00b0]")
+_BRACKETED = re.compile(r"^(?P<outer>[^()\[\]]*)[(\[](?P<inner>[^()\[\]]*)[)\]](?P<rest>[^()\[\]]*)$")
+SUGGEST_RATIO = 0.8  # a suggestion shares the first letter and is this similar (difflib ratio), or is a typo
 
 
 class Match(NamedTuple):
@@ -55,7 +63,7 @@ class LookupResult(NamedTuple):
     argument: str = ""  # the argument the name came from, as typed
     also: tuple[Match, ...] = ()  # a combination's other listed ingredients
     ingredients: tuple[str, ...] | None = None  # a combination's ingredients, listed or not
-    typo: bool = False  # unlisted, but within a typo or two of a listed name (refused by --check)
+    typo: bool = False  # unlisted, but with a suggestion: a near miss of a listed name (refused by --check)
 
     @property
     def matches(self) -> tuple[Match, ...]:
@@ -80,7 +88,7 @@ class MedsResult(NamedTuple):
 def normalise(name: str) -> str:
     """Casefolded, trademark signs and stray punctuation removed, spaces collapsed."""
     text = unicodedata.normalize("NFKC", _MARKS.sub(" ", name)).casefold()
-    text = re.sub(r"[()\[\]{}\"'`.:!?*]", " ", text)
+    text = re.sub(r"[()\[\]{}\"'`.:!?*\-\u2010-\u2013]", " ", text)  # hyphens and dashes read as spaces
     return " ".join(text.split())
 
 
@@ -90,13 +98,16 @@ def split_names(argument: str) -> list[str]:
     return [part.strip() for part in _SPLIT.split(text) if normalise(part)]
 
 
-def base_name(key: str) -> tuple[str, bool]:
-    """The name with salt, ester and dosage-form words removed, and whether a salt word was removed."""
+def base_name(key: str, keep_numbers: bool = False) -> tuple[str, bool]:
+    """The name with salt, ester, dosage-form and pack words removed, and whether a salt word was removed.
+    With keep_numbers, bare numbers stay (a brand such as "Zantac 360" keeps its number)."""
     kept, salt = [], False
     for word in key.split():
         if word in SALT_WORDS:
             salt = True
-        elif word not in FORM_WORDS and not _STRENGTH.match(word):
+        elif keep_numbers and word.isdigit():
+            kept.append(word)
+        elif word not in FORM_WORDS and word not in PACK_WORDS and not _STRENGTH.match(word):
             kept.append(word)
     return " ".join(kept), salt
 
@@ -105,22 +116,26 @@ class _Index(NamedTuple):
     names: dict[str, Match]  # normalised generic and brand names
     combos: dict[str, Combination]  # normalised combination brands
     generics: dict[str, Match]  # normalised generic names only
+    others: dict[str, Match]  # other names people use ("laughing gas"), matched as the generic they name
 
 
 def _index(meds: Medications) -> _Index:
     names: dict[str, Match] = {}
     generics: dict[str, Match] = {}
+    others: dict[str, Match] = {}
     for cls in meds.classes:
         for name in cls.generic_names:
             names[normalise(name)] = generics[normalise(name)] = Match(name, "generic", cls)
         for name in cls.brand_names:
             names[normalise(name)] = Match(name, "brand", cls)
             names.setdefault(base_name(normalise(name))[0], Match(name, "brand", cls))  # "Trokendi XR" as "trokendi"
+        for other, generic in cls.other_names.items():
+            others[normalise(other)] = Match(generic, f"other name of {generic}", cls)
     combos: dict[str, Combination] = {}
     for combo in meds.combinations:
         combos[normalise(combo.brand)] = combo
         combos.setdefault(base_name(normalise(combo.brand))[0], combo)
-    return _Index(names, combos, generics)
+    return _Index(names, combos, generics, others)
 
 
 def _name_note(match: Match) -> str | None:
@@ -137,32 +152,67 @@ def _combination(index: _Index, combo: Combination, query: str, argument: str) -
         return None
     matches = tuple(Match(m.name, label, m.med_class) for m in found)
     notes = [n for n in (_name_note(m) for m in found) if n]
-    return LookupResult(query, matches[0], (), notes[0] if notes else None, argument, matches[1:],
+    where = (f"{combo.brand} is a combination product ({combo.region}); check the active ingredients on the pack "
+             f"(sources: {', '.join(combo.sources)})")  # says so where formulations vary by country
+    return LookupResult(query, matches[0], (), notes[0] if notes else where, argument, matches[1:],
                         combo.ingredients)
+
+
+def _direct(index: _Index, key: str, query: str, argument: str) -> LookupResult | None:
+    """A name as written, a combination, or a name with salt, form and pack words taken off."""
+    match = index.names.get(key)
+    if match:
+        return LookupResult(query, match, (), _name_note(match), argument)
+    other = index.others.get(key)
+    if other:
+        return LookupResult(query, other, (), _name_note(other), argument)
+    for keep_numbers in (True, False):  # "Zantac 360 Maximum Strength" is Zantac 360 before it is Zantac
+        base, salt = base_name(key, keep_numbers)
+        combo = index.combos.get(key) or index.combos.get(base)
+        result = _combination(index, combo, query, argument) if combo else None
+        if result:
+            return result
+        match = (index.names.get(base) or index.others.get(base)) if base and base != key else None
+        if match:
+            found = Match(match.name, f"{'salt' if salt else 'dosage'} form of {match.name}", match.med_class)
+            return LookupResult(query, found, (), _name_note(match), argument)
+    return None
+
+
+def _bracketed(index: _Index, query: str, argument: str) -> LookupResult | None:
+    """"omeprazole (Losec)": a generic with a brand in brackets, or the other way round. The name outside the
+    brackets is looked up first; a listed name inside them is used when the outside is not listed."""
+    parts = _BRACKETED.match(" ".join(query.split()))
+    if not parts:
+        return None
+    outer = normalise(f"{parts['outer']} {parts['rest']}")
+    for key in (outer, normalise(parts["inner"])):
+        result = _direct(index, key, query, argument) if key else None
+        if result:
+            return result
+    return None
+
+
+def suggest(index_keys: dict[str, str], typed: str) -> tuple[str, ...]:
+    """Listed names close to what was typed: a slip of the keyboard (is_typo), or the same first letter and a
+    difflib ratio of at least SUGGEST_RATIO. Different medicines with similar endings (lamotrigine and
+    famotidine) are not suggested, so that with --check every suggestion can be refused as a typo."""
+    if not typed:
+        return ()
+    close = [k for k in index_keys if is_typo(typed, k)
+             or (k[:1] == typed[:1] and difflib.SequenceMatcher(None, typed, k).ratio() >= SUGGEST_RATIO)]
+    close.sort(key=lambda k: (edit_distance(typed, k), -difflib.SequenceMatcher(None, typed, k).ratio(), k))
+    return tuple(dict.fromkeys(index_keys[k] for k in close[:3]))
 
 
 def _lookup_one(index: _Index, query: str, argument: str, not_listed: str) -> LookupResult:
     key = normalise(query)
-    match = index.names.get(key)
-    if match:
-        return LookupResult(query, match, (), _name_note(match), argument)
-    combo = index.combos.get(key)
-    base, salt = base_name(key)
-    combo = combo or index.combos.get(base)
-    if combo:
-        result = _combination(index, combo, query, argument)
-        if result:
-            return result
-    match = index.names.get(base) if base else None
-    if match:
-        found = Match(match.name, f"{'salt' if salt else 'dosage'} form of {match.name}", match.med_class)
-        return LookupResult(query, found, (), _name_note(match), argument)
-    vocabulary = [*index.names, *index.combos]
-    close = difflib.get_close_matches(base or key, vocabulary, n=3, cutoff=0.75)
-    spelled = tuple(dict.fromkeys(index.names[c].name if c in index.names else index.combos[c].brand
-                                  for c in close))
-    typo = any(is_typo(base or key, c) for c in close)
-    return LookupResult(query, None, spelled, not_listed, argument, typo=typo)
+    result = _direct(index, key, query, argument) or _bracketed(index, query, argument)
+    if result:
+        return result
+    spellings = {k: m.name for k, m in index.names.items()} | {k: c.brand for k, c in index.combos.items()}
+    spelled = suggest(spellings, base_name(key)[0] or key)
+    return LookupResult(query, None, spelled, not_listed, argument, typo=bool(spelled))
 
 
 def edit_distance(a: str, b: str) -> int:

@@ -31,6 +31,13 @@ def stage_for(intakes: Intakes, months: int, condition: str = "none") -> LifeSta
     raise UsageError(f"no life stage covers {months} completed months")  # the loader checks rows join up
 
 
+def tables_start_note(intakes: Intakes, age: Age | None, condition: str) -> str | None:
+    """The cited note that the pregnancy and breastfeeding rows start at 14, for an age below that."""
+    if condition != "none" and age is not None and age.months < ADULT_TABLE_START_MONTHS:
+        return intakes.messages["tables-start-at-14"].cited()
+    return None
+
+
 def recommend(intakes: Intakes, age: Age | None, pregnant: bool = False, breastfeeding: bool = False) -> RdaResult:
     if pregnant and breastfeeding:
         raise UsageError("--pregnant and --breastfeeding cannot be combined; choose one")

@@ -4,8 +4,10 @@ NICE's rule (as summarised by the BMJ): test when there is at least one common s
 sign AND at least one common risk factor. The advice is the first that applies:
 
 * ``urgent`` -- the rule is met and a matched symptom is neurological, or a matched factor is
-  marked ``prompt`` (pregnancy, nitrous oxide). This escalation is this reference's reading of its
-  sources (nerve damage can become permanent when treatment is late), and the output says so;
+  marked ``prompt`` (nitrous oxide). This escalation is this reference's reading of its sources
+  (nerve damage can become permanent when treatment is late), and the output says so; the advice
+  text names the cause (``advice-urgent-neurological``, ``advice-urgent-<factor id>``). Pregnancy
+  with a symptom is ``test`` with a note to tell the midwife promptly: no cited source calls it urgent;
 * ``test`` -- the rule is met;
 * ``consider`` -- symptoms without a factor, or factors without a symptom;
 * ``not_indicated`` -- nothing was given.
@@ -135,6 +137,9 @@ def _medicines(risk: Risk, meds: Medications, names: tuple[str, ...],
     by_class = {cls: f for f in risk.factors for cls in f.medication_classes}
     checks = []
     for result in meds_core.lookup(meds, list(names)).results or ():
+        if result.match is None and result.suggestions:  # a near miss: refused, as --symptom and --factor typos are
+            raise UsageError(f"--meds {show(result.query)} is not listed; did you mean "
+                             f"{' or '.join(result.suggestions)}? (a name with no near miss is reported, not refused)")
         if result.match is None:
             checks.append(MedicineCheck(result.query, None, None, None, result.suggestions,
                                         risk.messages["medicine-not-listed"].cited()))
@@ -156,7 +161,20 @@ def _advice(reasons: tuple[Reason, ...]) -> str:
     return "consider" if symptoms or factors else "not_indicated"
 
 
+def _urgent_summary(risk: Risk, reasons: tuple[Reason, ...]) -> Message:
+    """The advice text names what made it urgent: a nerve symptom, a prompt factor, or both (texts joined)."""
+    causes = ["advice-urgent-neurological"] if any(r.kind == "symptom" and r.flag for r in reasons) else []
+    causes += [f"advice-urgent-{r.id}" for r in reasons if r.kind == "factor" and r.flag]
+    messages = [risk.messages[c] for c in dict.fromkeys(causes)]
+    if len(messages) == 1:
+        return messages[0]
+    return Message("advice-urgent", " ".join(m.text for m in messages),
+                   tuple(dict.fromkeys(s for m in messages for s in m.sources)))
+
+
 def _summary(risk: Risk, advice: str, reasons: tuple[Reason, ...]) -> Message:
+    if advice == "urgent":
+        return _urgent_summary(risk, reasons)
     if advice == "consider":
         only = "symptoms" if any(r.kind == "symptom" for r in reasons) else "factors"
         return risk.messages[f"advice-consider-{only}"]
@@ -189,11 +207,13 @@ def _prompt(risk: Risk, reasons: tuple[Reason, ...], ids: set[str]) -> tuple[Mes
     return tuple(out)
 
 
-def _notes(risk: Risk, q: RiskQuery, advice: str) -> tuple[str, ...]:
+def _notes(risk: Risk, q: RiskQuery, advice: str, factor_ids: frozenset[str] = frozenset()) -> tuple[str, ...]:
     m = risk.messages
     notes = [m["rule"].cited(), m["lists-not-checked"].cited()]
     if advice == "urgent":
         notes.append(m["urgency-is-our-reading"].cited())
+    elif advice == "test" and (q.pregnant or "pregnancy" in factor_ids):
+        notes.append(m["pregnancy-not-urgent"].cited())
     if q.age_years is not None and q.age_years < NICE_MIN_AGE_YEARS:
         notes.append(m["under-16"].cited())
     older = next(f for f in risk.factors if f.min_age_years is not None)
@@ -219,4 +239,5 @@ def assess(risk: Risk, meds: Medications, q: RiskQuery) -> RiskResult:
     ids = set(reasons) | {r.kind for r in matched}
     first, indeterminate = _tests(risk, advice, ids, q.pregnant or "factor:pregnancy" in ids)
     return RiskResult(q, advice, _summary(risk, advice, matched), matched, first, indeterminate,
-                      _prompt(risk, matched, ids), medicines, _notes(risk, q, advice))
+                      _prompt(risk, matched, ids), medicines,
+                      _notes(risk, q, advice, frozenset(r.id for r in matched if r.kind == "factor")))

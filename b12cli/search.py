@@ -1,4 +1,14 @@
-"""`b12 search`: every word, anywhere in the topics, foods and medications."""
+"""`b12 search`: every word, anywhere in the topics, foods and medications.
+
+A query word matches a text when (after folding case and British/American spellings) it appears in the
+text, also inside a longer word, or when its stem starts the stem of a word of the text. A stem is the
+word with one ending changed: -ies -> -y (babies -> baby), -cy -> -t (infancy -> infant, pregnancy ->
+pregnant, deficiency -> deficient), -es after ss, sh, ch, x or z dropped (classes -> class), else a plural
+-s dropped (tablets -> tablet, doses -> dose). So "infant"
+finds "infancy" and "pregnancy" finds "pregnant". When nothing matches and the query names a medicine
+with a salt or dosage-form word ("esomeprazole magnesium"), those words are left out, as `b12 meds`
+leaves them out, and a note says so.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +17,41 @@ import re
 from typing import Iterator, NamedTuple
 
 from b12cli.errors import UsageError
-from b12cli.foods import fold, words_match
+from b12cli.foods import fold
 from b12cli.kb import KnowledgeBase
 from b12cli.values import show
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def stem(word: str) -> str:
+    """One ending changed: -ies -> -y, -cy -> -t, -es after ss/sh/ch/x/z dropped, else a plural -s dropped."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("cy"):
+        return word[:-2] + "t"
+    if len(word) > 4 and word.endswith("es") and (word[-4:-2] in ("ss", "sh", "ch") or word[-3] in "xz"):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def _word_in(word: str, haystack: str, stems: set[str]) -> bool:
+    if word in haystack:
+        return True
+    wanted = stem(word)
+    return any(s.startswith(wanted) for s in stems)
+
+
+def words_match(words: list[str], *texts: str) -> bool:
+    """Every query word is in the texts, or its stem starts the stem of one of their words (see the module)."""
+    haystack = fold(" ".join(texts))
+    folded = [fold(w) for w in words]
+    if all(w in haystack for w in folded):
+        return True
+    stems = {stem(w) for w in _WORD.findall(haystack)}
+    return all(_word_in(w, haystack, stems) for w in folded)
 
 
 class Hit(NamedTuple):
@@ -32,6 +74,9 @@ def _topic_hits(kb: KnowledgeBase, words: list[str]):
         heading = f"{topic.title}: {topic.summary}"
         if words_match(words, heading):
             yield Hit("topic", topic.id, topic.title, f"topic '{topic.id}', title and summary", heading, ())
+        elif topic.aliases and words_match(words, heading, *topic.aliases):  # "infant" finds the pregnancy topic
+            yield Hit("topic", topic.id, topic.title, f"topic '{topic.id}', other names",
+                      f"{heading} Also found as: {', '.join(topic.aliases)}.", ())
         for n, point in enumerate(topic.points, start=1):
             if words_match(words, point.text):
                 yield Hit("topic", topic.id, topic.title, f"topic '{topic.id}', point {n}", point.text, point.sources)
@@ -87,15 +132,22 @@ def _texts(kb: KnowledgeBase) -> Iterator[str]:
     yield from (combo.brand for combo in kb.medications.combinations)
 
 
+def _near(word: str, vocabulary: list[str]) -> list[str]:
+    """Words of the reference close to a query word: longer words starting with it, then close spellings."""
+    longer = [v for v in vocabulary if v.startswith(word) and v != word][:3]
+    return list(dict.fromkeys(longer + difflib.get_close_matches(word, vocabulary, n=3, cutoff=0.75)))[:3]
+
+
 def _no_hit_notes(kb: KnowledgeBase, text: str, words: list[str]) -> tuple[str, ...]:
     notes = [f"Nothing matched {show(text)}: no topic, food or medicine holds every word."]
     vocabulary = sorted({w for t in _texts(kb) for w in re.findall(r"[a-z0-9][a-z0-9'-]+", fold(t))})
-    haystack = set(vocabulary)
+    stems = {stem(w) for v in vocabulary for w in _WORD.findall(v)}
     suggestions = []
     for word in words:
-        if fold(word) in haystack or any(fold(word) in v for v in vocabulary):
+        folded = fold(word)
+        if folded in vocabulary or stem(folded) in stems:
             continue
-        close = difflib.get_close_matches(fold(word), vocabulary, n=3, cutoff=0.75)
+        close = _near(folded, vocabulary)
         if close:
             suggestions.append(f"{word!r}: did you mean {' or '.join(close)}?")
     notes.extend(suggestions)
@@ -104,12 +156,33 @@ def _no_hit_notes(kb: KnowledgeBase, text: str, words: list[str]) -> tuple[str, 
     return tuple(notes)
 
 
+def _all_hits(kb: KnowledgeBase, words: list[str]) -> tuple[Hit, ...]:
+    return (*_topic_hits(kb, words), *_food_hits(kb, words), *_medication_hits(kb, words),
+            *_risk_hits(kb, words), *_absorption_hits(kb, words))
+
+
+def _without_salt_words(words: list[str]) -> list[str]:
+    """The words with salt, dosage-form and pack words left out ("esomeprazole magnesium" -> esomeprazole), as
+    `b12 meds` reads a medicine's name; the words unchanged when nothing else would be left."""
+    from b12cli.meds import FORM_WORDS, PACK_WORDS, SALT_WORDS
+
+    kept = [w for w in words if w not in SALT_WORDS | FORM_WORDS | PACK_WORDS]
+    return kept if kept else words
+
+
 def search(kb: KnowledgeBase, text: str) -> SearchResult:
     words = text.casefold().split()
     if not words:
         raise UsageError(f"search text {show(text)} is empty; expected one or more words")
-    hits = (*_topic_hits(kb, words), *_food_hits(kb, words), *_medication_hits(kb, words),
-            *_risk_hits(kb, words), *_absorption_hits(kb, words))
+    hits = _all_hits(kb, words)
+    if not hits and len(_without_salt_words(words)) < len(words):
+        kept = _without_salt_words(words)
+        hits = _all_hits(kb, kept)
+        if hits:
+            left = ", ".join(w for w in words if w not in kept)
+            return SearchResult(text, hits, (f"Nothing held every word, so {left} (a salt or dosage-form word, "
+                                             f"as 'b12 meds' reads medicine names) was left out: showing "
+                                             f"{show(' '.join(kept))}.",))
     return SearchResult(text, tuple(hits), () if hits else _no_hit_notes(kb, text, words))
 
 

@@ -23,6 +23,7 @@ from rich.text import Text
 from b12cli import layout
 from b12cli.layout import Column, Line
 from b12cli.units import fmt
+from b12cli.values import plain_sig
 
 if TYPE_CHECKING:  # result types only: importing them would slow start-up
     from b12cli.about import AboutResult
@@ -192,7 +193,8 @@ def foods(r: FoodsResult, cap: int | None = None) -> None:
     rows = [_food_row(page, r, item, mark_vegan) for item in items]
     title = "Vegan foods" if r.query.vegan and items else None
     if r.marks_crystalline and items:
-        title = ("Over 50: foods with added (crystalline) B12 come first; B12 bound in food is absorbed less well "
+        order = "come first" if r.crystalline_first else "are marked"
+        title = (f"Over 50: foods with added (crystalline) B12 {order}; B12 bound in food is absorbed less well "
                  "(see the notes, and --fortified)")
     page.table(columns + [Column("Sources")], rows, title=title)
     page.footnotes()
@@ -214,7 +216,7 @@ def _food_row(page: Page, r: FoodsResult, item, mark_vegan: bool) -> list[layout
              "unknown" if f.mcg_per_100g is None else f"{f.mcg_per_100g:g} mcg", f"{item.percent_dv:.0f}%"]
     cells += ["added" if item.crystalline else "in food"] if r.marks_crystalline else []
     if r.with_servings:
-        cells.append("none (no B12)" if item.servings_for_rda is None else f"{item.servings_for_rda:.2g}")
+        cells.append("none (no B12)" if item.servings_for_rda is None else plain_sig(item.servings_for_rda))
     cells += ["yes" if f.vegan else ""] if mark_vegan else []
     return cells + [page.cite(f.sources)]
 

@@ -32,7 +32,8 @@ _NAME_NOTE = S.fields(names=S.list_of(S.text, 1), text=S.text, sources=S.SOURCES
 _MED_CLASS = S.fields(id=S.ident, name=S.text, generic_names=S.list_of(S.text, 1), brand_names=S.list_of(S.text),
                       effect=S.text, advice=S.text, notes=S.NOTES, sources=S.SOURCES,
                       brand_generics=S.list_of(S.fields(brand=S.text, generic=S.text)),
-                      name_notes=S.list_of(_NAME_NOTE))
+                      name_notes=S.list_of(_NAME_NOTE),
+                      other_names=S.list_of(S.fields(name=S.text, generic=S.text)))
 _COMBINATION = S.fields(brand=S.text, ingredients=S.list_of(S.text, 2), region=S.text, sources=S.SOURCES)
 
 
@@ -146,6 +147,7 @@ def _check_medications(data: dict) -> None:
                 seen[key] = path
         _check_name_notes(cls, i)
         _check_brand_generics(cls, i)
+        _check_other_names(cls, i, seen)
     _check_combinations(data["combinations"], seen)
 
 
@@ -167,6 +169,17 @@ def _check_brand_generics(cls: dict, i: int) -> None:
         if pair["generic"] not in cls["generic_names"]:
             raise S.ShapeError(f"classes[{i}].brand_generics[{j}].generic",
                                f"{pair['generic']!r} is not a generic name of this class")
+
+
+def _check_other_names(cls: dict, i: int, seen: dict[str, str]) -> None:
+    """Other names ("laughing gas") are unique across the file and name a generic of their class."""
+    for j, pair in enumerate(cls["other_names"]):
+        key, path = pair["name"].casefold(), f"classes[{i}].other_names[{j}]"
+        if key in seen:
+            raise S.ShapeError(path + ".name", f"name {pair['name']!r} is listed twice (also at {seen[key]})")
+        seen[key] = path
+        if pair["generic"] not in cls["generic_names"]:
+            raise S.ShapeError(path + ".generic", f"{pair['generic']!r} is not a generic name of this class")
 
 
 def _check_combinations(combos: list[dict], seen: dict[str, str]) -> None:
@@ -320,11 +333,11 @@ SHAPES.update({
 })
 
 REQUIRED_MESSAGES.update({
-    "risk": ("rule", "lists-not-checked", "advice-urgent", "advice-test", "advice-consider-symptoms",
+    "risk": ("rule", "lists-not-checked", "advice-urgent-neurological", "advice-test", "advice-consider-symptoms",
              "advice-consider-factors", "advice-not-indicated", "first-test", "first-test-pregnancy",
              "first-test-nitrous-oxide", "if-indeterminate", "prompt-neurological", "prompt-pregnancy",
              "prompt-nitrous-oxide", "urgency-is-our-reading", "under-16", "over-50-absorption",
-             "medicine-not-listed", "medicine-not-a-factor"),
+             "medicine-not-listed", "medicine-not-a-factor", "pregnancy-not-urgent"),
     "absorption": ("below-first-point", "interpolated", "saturated-plus-passive", "passive-only", "passive-food",
                    "measured-alone", "weekly", "high-dose-works", "estimate-only"),
     "intake": ("meals", "meals-split", "crystalline", "no-age"),
@@ -362,6 +375,11 @@ def _check_risk(data: dict) -> None:
                 raise S.ShapeError(f"factors[{i}].medication_classes[{j}]",
                                    f"class {cls!r} is already mapped by factors[{seen[cls]}]")
             seen[cls] = i
+    ids = {m["id"] for m in data["messages"]}
+    for i, factor in enumerate(factors):
+        if factor["prompt"] and f"advice-urgent-{factor['id']}" not in ids:
+            raise S.ShapeError(f"factors[{i}].prompt", "a prompt factor needs a message "
+                               f"'advice-urgent-{factor['id']}' naming it as the cause of the urgency")
 
 
 def _check_absorption(data: dict) -> None:

@@ -63,6 +63,17 @@ def round_sig(value: float, digits: int = 12) -> float:
     return float(f"{value:.{digits}g}")
 
 
+def plain_sig(value: float, digits: int = 2) -> str:
+    """A count for a table: at most ``digits`` significant figures, never in exponent form, no trailing zeros
+    after the point (521.7 -> "520", 4.83 -> "4.8", 0.1666 -> "0.17", 5.0 -> "5")."""
+    if value == 0 or not math.isfinite(value):
+        return f"{value:g}"
+    rounded = float(f"{value:.{digits}g}")
+    decimals = max(0, digits - 1 - math.floor(math.log10(abs(rounded))))
+    text = f"{rounded:.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 class Age(NamedTuple):
     years: float
     months: int  # completed months: floor(years x 12)

@@ -168,3 +168,53 @@ def test_high_b12_says_some_laboratories(b12):
 def test_folic_acid_masking_and_prompt_care_are_covered(b12):
     assert "folic acid" in topic_text(b12, "anaemia") and "mask" in topic_text(b12, "anaemia")
     assert "prompt care" in topic_text(b12, "symptoms")
+
+
+# --- word stems, topic aliases, salt words in medicine names, near words on no hit -------------------------------
+
+@pytest.mark.parametrize(("word", "stemmed"), [("babies", "baby"), ("infancy", "infant"), ("pregnancy", "pregnant"),
+                                               ("deficiency", "deficient"), ("tablets", "tablet"), ("classes", "class"),
+                                               ("doses", "dose"), ("glass", "glass"), ("b12", "b12"), ("gas", "gas")])
+def test_stem_changes_one_ending(word, stemmed):
+    from b12cli.search import stem
+
+    assert stem(word) == stemmed
+
+
+@pytest.mark.parametrize("query", ["infant", "infants", "infancy"])
+def test_infant_finds_the_pregnancy_topic(b12, query):
+    document = b12("search", query, "--format", "json").json()
+    assert "pregnancy" in {h["id"] for h in document["items"] if h["kind"] == "topic"}
+
+
+def test_a_stem_matches_the_start_of_a_word():
+    from b12cli.search import words_match
+
+    assert words_match(["infant"], "needs in infancy")  # infancy -> infant
+    assert words_match(["pregnancy"], "when pregnant")  # pregnancy -> pregnant
+    assert words_match(["deficiency"], "B12-deficient diets")
+    assert not words_match(["infant"], "fantastic")  # a stem must start a word
+    assert not words_match(["infant", "zzqx"], "needs in infancy")  # every word still has to match
+
+
+def test_salt_words_are_left_out_of_a_medicine_name_with_a_note(b12):
+    document = b12("search", "esomeprazole", "magnesium", "--format", "json").json()
+    assert document["items"] and all(h["kind"] == "medication" for h in document["items"])
+    assert "proton-pump-inhibitors" in {h["id"] for h in document["items"]}
+    (note,) = document["notes"]
+    assert "magnesium" in note and "left out" in note
+
+
+def test_salt_word_alone_is_searched_as_typed(b12):
+    document = b12("search", "magnesium", "--format", "json").json()
+    assert "antacids-chronic-use" in {h["id"] for h in document["items"]} and document["notes"] == []
+
+
+@pytest.mark.parametrize(("query", "near"), [("infnat", "infants"), ("metfromin", "metformin"),
+                                             ("tingl", None), ("vitamn", "vitamin")])
+def test_no_hit_offers_near_words_when_any_exist(b12, query, near):
+    document = b12("search", query, "--format", "json").json()
+    if near is None:  # a prefix of a word is found, so there is a hit
+        assert document["items"]
+        return
+    assert document["items"] == [] and any("did you mean" in n and near in n for n in document["notes"])

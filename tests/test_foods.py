@@ -261,3 +261,67 @@ def test_loader_checks_serving_grams_and_aliases(kb_copy, b12, old, new, message
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
     result = b12("foods")
     assert result.exit_code == 1 and message in result.stderr
+
+
+# --- Counts in plain digits, the over-50 title, --limit with --all, the note for pregnancy under 14 -------------
+
+@pytest.mark.parametrize(("value", "text"), [(521.7, "520"), (480.0, "480"), (4.83, "4.8"), (0.1666, "0.17"),
+                                             (5.0, "5"), (0.29, "0.29"), (1.0, "1"), (96.0, "96"), (12345.0, "12000"),
+                                             (0.0004, "0.0004"), (9.96, "10")])
+def test_plain_sig_never_uses_exponent_form(value, text):
+    from b12cli.values import plain_sig
+
+    assert plain_sig(value) == text
+
+
+def test_servings_in_the_table_are_plain_digits(b12):
+    result = b12("foods", "--age", "30", "--search", "yeast", "--include-zero")
+    assert result.exit_code == 0
+    assert "e+" not in result.stdout and "e-0" not in result.stdout
+    baker = next(line for line in result.stdout.splitlines() if line.startswith("Baker's yeast"))
+    assert " 480 " in f"{baker} "  # 2.4 / 0.005 servings, 2 significant figures
+
+
+@pytest.mark.parametrize(("args", "claim"), [([], "come first"), (["--sort", "mcg"], "come first"),
+                                             (["--sort", "name"], "are marked"), (["--sort", "per100g"], "are marked")])
+def test_over_50_title_says_come_first_only_with_the_default_sort(b12, args, claim):
+    result = b12("foods", "--age", "70", "--limit", "4", *args)
+    assert result.exit_code == 0
+    title = " ".join(result.stdout.split())
+    assert f"crystalline) B12 {claim};" in title
+    other = {"come first", "are marked"} - {claim}
+    assert not any(o in title for o in other)
+    assert "come first" not in " ".join(result.stderr.split())  # the note never repeats an order claim
+
+
+def test_crystalline_first_follows_the_sort(b12):
+    by_name = [i["name"] for i in items(b12, "--age", "70", "--sort", "name")["items"]]
+    assert by_name == sorted(by_name, key=str.casefold)
+    default = items(b12, "--age", "70")["items"]
+    assert default[0]["fortified"] and not default[-1]["fortified"]
+
+
+def test_limit_and_all_together_are_refused(b12):
+    result = b12("foods", "--limit", "1", "--all")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "--limit" in result.stderr and "--all" in result.stderr and result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "table"])
+@pytest.mark.parametrize("condition", ["--pregnant", "--breastfeeding"])
+def test_pregnancy_under_14_gets_the_tables_start_at_14_note(b12, fmt, condition):
+    result = b12("foods", condition, "--age", "12", "--format", fmt)
+    assert result.exit_code == 0
+    where = result.json()["notes"] if fmt == "json" else [result.stderr]
+    assert sum("set from age 14" in " ".join(n.split()) for n in where) == 1
+    older = b12("foods", condition, "--age", "14", "--format", fmt)
+    assert "set from age 14" not in older.stdout + older.stderr
+
+
+@pytest.mark.parametrize(("food_id", "ours", "ods"), [("egg-whole-cooked", 21, 19), ("tuna-bluefin-cooked", 388, 385),
+                                                      ("beef-liver-pan-fried", 2946, 2944), ("tempeh", 4, 3)])
+def test_notes_give_both_shares_where_the_ods_table_rounds_differently(b12, food_id, ours, ods):
+    (item,) = [i for i in items(b12, "--include-zero")["items"] if i["id"] == food_id]
+    assert round(item["percent_dv"]) == ours
+    (note,) = [n for n in item["notes"] if "the ODS table prints" in n]
+    assert f"= {ours}%" in note and f"prints {ods}%" in note and "rounding" in note

@@ -120,3 +120,33 @@ def test_help_has_no_trailing_spaces_and_no_style_with_no_color(b12, args):
     assert "\x1b" not in out
     assert all(line == line.rstrip() for line in out.splitlines())
     assert "\n\n\n" not in out.rstrip()
+
+
+# --- completion of risk names, diets and intake foods (read from the knowledge base only while completing) -------
+
+@pytest.mark.parametrize(("line", "offered"), [
+    ("b12 risk --symptom ting", {"tingling"}),
+    ("b12 risk -s numb", {"numb", "numbness"}),
+    ("b12 risk --factor metf", {"metformin"}),
+    ("b12 risk --factor preg", {"pregnancy", "pregnant"}),
+    ("b12 risk --diet ", {"vegan", "vegetarian"}),
+    ("b12 risk --meds omep", {"omeprazole"}),
+    ("b12 intake salm", {"salmon", "salmon-atlantic-farmed-cooked"}),
+    ("b12 intake beef-li", {"beef-liver-pan-fried"}),
+    ("b12 intake marm", {"marmite"}),
+])
+def test_completion_of_risk_names_diets_and_intake_foods(line, offered):
+    assert offered <= set(_complete(line)), _complete(line)
+
+
+def test_completion_of_intake_servings_offers_nothing():
+    assert _complete("b12 intake salmon:") == []
+
+
+def test_completion_callables_read_the_knowledge_base(kb):
+    from b12cli import cli
+
+    assert set(cli.complete_symptom("")) == {n for s in kb.risk.symptoms for n in (s.id, *s.aliases)}
+    assert set(cli.complete_factor("")) == {n for f in kb.risk.factors for n in (f.id, *f.aliases)}
+    assert cli.complete_diet("veg") == ["vegan", "vegetarian"]
+    assert {f.id for f in kb.foods.foods} <= set(cli.complete_intake_food(""))

@@ -230,3 +230,32 @@ def test_json_path_of_the_decision_commands_imports_neither_rich_nor_yaml(tmp_pa
     for _ in range(2):  # the first run compiles the cache, the second must use it
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
     assert done.returncode == 0 and done.stderr.strip() == "[]"
+
+
+# --- the note that the pregnancy tables start at 14; names through food aliases ----------------------------
+
+
+@pytest.mark.parametrize("fmt", ["table", "json"])
+def test_pregnancy_under_14_gets_the_tables_start_at_14_note(b12, fmt):
+    result = b12("intake", "beef-liver:0.5", "--pregnant", "--age", "12", "--format", fmt)
+    assert result.exit_code == 0
+    text = " ".join((result.stderr if fmt == "table" else " ".join(result.json()["notes"])).split())
+    assert text.count("set from age 14") == 1
+    adult = b12("intake", "beef-liver:0.5", "--pregnant", "--age", "14", "--format", fmt)
+    assert "set from age 14" not in adult.stdout + adult.stderr
+
+
+@pytest.mark.parametrize(("name", "food"), [("marmite", "yeast-extract-spread"), ("Vegemite", "yeast-extract-spread"),
+                                            ("nooch", "nutritional-yeast-fortified"),
+                                            ("soya milk", "soymilk-fortified-unsweetened"),
+                                            ("marmite:2", "yeast-extract-spread")])
+def test_names_resolve_through_food_aliases(b12, name, food):
+    result = b12("intake", name, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    (item,) = result.json()["items"]
+    assert item["id"] == food
+
+
+def test_a_misspelt_alias_is_suggested(b12):
+    result = b12("intake", "marmit")
+    assert result.exit_code == 2 and "did you mean: marmite?" in result.stderr

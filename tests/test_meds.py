@@ -233,3 +233,115 @@ def test_typo_rule(typed, listed, typo):
     from b12cli.meds import is_typo
 
     assert is_typo(typed, listed) is typo
+
+
+# --- Names as people type them: OTC packs, hyphens, brackets, other names, precise suggestions ---------------
+
+@pytest.mark.parametrize(("name", "generic"), [
+    ("Pepcid AC", "famotidine"), ("Tagamet HB", "cimetidine"), ("Nexium Control", "esomeprazole"),
+    ("Prilosec OTC", "omeprazole"), ("Nexium 24HR", "esomeprazole"), ("Tums Extra Strength", "calcium carbonate"),
+    ("Pepcid Maximum Strength", "famotidine"), ("metformin-hydrochloride", "metformin"),
+    ("omeprazole (Losec)", "omeprazole"), ("Losec (omeprazole)", "omeprazole"),
+    ("lansoprazole orally disintegrating", "lansoprazole"), ("Prevacid SoluTab (lansoprazole)", "lansoprazole")])
+def test_pack_words_hyphens_and_brackets_match(b12, name, generic):
+    (item,) = lookup(b12, name)
+    assert item["match"] is not None and item["match"]["generic"] == generic, item
+    assert b12("meds", name, "--check").exit_code == 3
+
+
+@pytest.mark.parametrize("name", ["Zantac 360", "Zantac 360 Maximum Strength", "zantac-360", "ZANTAC 360 Original"])
+def test_zantac_360_is_famotidine_never_ranitidine(b12, name):
+    (item,) = lookup(b12, name)
+    assert item["match"]["generic"] == "famotidine" and item["match"]["name"] == "Zantac 360"
+    assert "famotidine" in item["note"] and "not ranitidine" in item["note"]
+
+
+def test_plain_zantac_is_still_ranitidine(b12):
+    (item,) = lookup(b12, "Zantac")
+    assert item["match"]["generic"] == "ranitidine" and "withdrawn" in item["note"]
+
+
+@pytest.mark.parametrize("name", ["nitrous", "laughing gas", "N2O", "Laughing-Gas"])
+def test_nitrous_oxide_by_the_names_people_use(b12, name):
+    (item,) = lookup(b12, name)
+    assert item["match"]["class_id"] == "nitrous-oxide" and item["match"]["generic"] == "nitrous oxide"
+    assert item["match"]["matched_as"] == "other name of nitrous oxide"
+    assert item["match"]["sources"]  # cited as the class is
+
+
+@pytest.mark.parametrize(("name", "generic"), [
+    ("Tecta", "pantoprazole"), ("Protium", "pantoprazole"), ("Antra", "omeprazole"), ("Agopton", "lansoprazole"),
+    ("Milk of Magnesia", "magnesium hydroxide")])
+def test_more_non_us_brands(b12, name, generic):
+    (item,) = lookup(b12, name)
+    assert item["match"]["matched_as"] == "brand" and item["match"]["generic"] == generic
+
+
+@pytest.mark.parametrize(("name", "ingredients", "matched"), [
+    ("Rennie", ["calcium carbonate", "magnesium carbonate"], ["calcium carbonate"]),
+    ("Maalox", ["aluminium hydroxide", "magnesium hydroxide"], ["aluminium hydroxide", "magnesium hydroxide"]),
+    ("Mylanta", ["aluminium hydroxide", "magnesium hydroxide", "simethicone"],
+     ["aluminium hydroxide", "magnesium hydroxide"]),
+    ("Gaviscon", ["sodium alginate", "sodium bicarbonate", "calcium carbonate"], ["calcium carbonate"])])
+def test_antacid_brands_are_combinations_of_their_ingredients(b12, name, ingredients, matched):
+    (item,) = lookup(b12, name)
+    assert item["ingredients"] == ingredients
+    assert [m["name"] for m in [item["match"], *item["also"]]] == matched
+    assert all(m["class_id"] == "antacids-chronic-use" for m in [item["match"], *item["also"]])
+
+
+def test_gaviscon_says_formulations_vary(kb):
+    gaviscon = next(c for c in kb.medications.combinations if c.brand == "Gaviscon")
+    assert "vary by country" in gaviscon.region
+
+
+@pytest.mark.parametrize("name", ["metfromin", "omeprazol", "pepsid", "zantak", "glucofage", "etformin",
+                                  "lansoprazol", "Pepcd AC"])
+def test_check_refuses_every_unlisted_name_with_a_suggestion(b12, name):
+    (item,) = lookup(b12, name)
+    assert item["match"] is None and item["suggestions"]
+    result = b12("meds", name, "--check")
+    assert result.exit_code == 2 and "did you mean" in result.stderr
+    assert item["suggestions"][0] in result.stderr
+
+
+@pytest.mark.parametrize("name", ["lamotrigine", "amlodipine", "prednisone", "propranolol", "nifedipine",
+                                  "fluoxetine", "citalopram", "gabapentin", "metoprolol"])
+def test_different_real_medicines_get_no_suggestion(b12, name):
+    (item,) = lookup(b12, name)
+    assert item["match"] is None and item["suggestions"] == []
+    assert b12("meds", name, "--check").exit_code == 0
+
+
+def test_suggestions_share_the_first_letter_unless_a_typo():
+    from b12cli.meds import suggest
+
+    keys = {"famotidine": "famotidine", "esomeprazole": "esomeprazole", "omeprazole": "omeprazole"}
+    assert suggest(keys, "lamotrigine") == ()
+    assert suggest(keys, "omeprazol") == ("omeprazole",)  # esomeprazole: another first letter, not a typo
+    assert suggest(keys, "amotidine") == ("famotidine",)  # a dropped first letter is still a typo
+
+
+def test_other_names_must_name_a_generic_of_their_class(kb_copy, b12):
+    path = kb_copy / "medications.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace('{name: "nitrous", generic: nitrous oxide}', '{name: "nitrous", generic: metformin}'),
+                    encoding="utf-8")
+    result = b12("meds")
+    assert result.exit_code == 1 and "other_names[0].generic" in result.stderr
+
+
+def test_other_names_are_unique_across_the_file(kb_copy, b12):
+    path = kb_copy / "medications.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace('{name: "N2O", generic: nitrous oxide}', '{name: "Tums", generic: nitrous oxide}'),
+                    encoding="utf-8")
+    result = b12("meds")
+    assert result.exit_code == 1 and "listed twice" in result.stderr
+
+
+def test_a_combination_look_up_says_where_it_is_sold_and_that_formulations_vary(b12):
+    (gaviscon,) = lookup(b12, "Gaviscon")
+    assert "vary by country" in gaviscon["note"] and "bnf" in gaviscon["note"]
+    (janumet,) = lookup(b12, "Janumet")
+    assert "combination product (US, EU)" in janumet["note"]
