@@ -472,12 +472,12 @@ def test_number_text_keeps_every_digit():
 
 def test_loinc_table_lists_the_confirmed_codes(kb):
     assert {c: r.marker for c, r in kb.loinc.codes.items()} == {
-        "2132-9": "b12", "14685-2": "b12", "13965-9": "hcy", "13964-2": "mma"}
-    assert all(r.sources == ("loinc",) for r in kb.loinc.codes.values())
+        "2132-9": "b12", "14685-2": "b12", "13965-9": "hcy", "13964-2": "mma", "72160-5": "holotc"}
+    assert all(r.sources[0] == "loinc" for r in kb.loinc.codes.values())
     assert kb.sources["loinc"].publisher == "Regenstrief Institute"
 
 
-@pytest.mark.parametrize(("digits", "check"), [("2132", 9), ("14685", 2), ("13965", 9), ("13964", 2), ("2345", 7)])
+@pytest.mark.parametrize(("digits", "check"), [("2132", 9), ("14685", 2), ("13965", 9), ("13964", 2), ("72160", 5), ("2345", 7)])
 def test_loinc_check_digit(digits, check):
     assert loinc_check_digit(digits) == check
 
@@ -615,3 +615,9 @@ def test_history_never_hangs_on_a_device_or_a_fifo(tmp_path, source):
     done = subprocess.run([sys.executable, "-m", "b12cli", "history", source], capture_output=True, text=True,
                           timeout=30)
     assert done.returncode in (2, 4) and "not a regular file" in done.stderr
+
+
+def test_holotranscobalamin_is_read_by_its_loinc_code(b12, tmp_path):
+    path = write(tmp_path, "h.json", bundle(observation(code="72160-5", value=40, unit="pmol/L")))
+    panel = b12("history", path, "--format", "json").json()["people"][0]["panels"][0]
+    assert [(m["marker"], m["status"]) for m in panel["markers"]] == [("holotc", "indeterminate")]
