@@ -18,11 +18,12 @@ import json.encoder
 import sys
 from collections import deque
 from itertools import chain
+from operator import attrgetter
 from typing import IO, Callable, Iterator, NamedTuple, TypeVar
 
 from b12cli.columns import UNIT_COLUMNS, Columns, map_columns
 from b12cli.errors import ExitCode, UsageError
-from b12cli.kb import Thresholds
+from b12cli.kb import Band, Thresholds
 from b12cli.labs import Assessor, Core, is_abnormal, read_age, read_refs, read_scheme
 from b12cli.units import MarkerValue, marker_reader, normalize_unit
 from b12cli.vocab import CANONICAL, MARKER_STATUSES, MARKERS, VERDICTS
@@ -34,7 +35,8 @@ MAX_LINES = 1_000  # lines one quoted cell may span before its quote counts as n
 CHUNK_CHARS = 4 << 20  # input characters per unit of work, so wide rows keep memory flat
 STATUS_COLUMNS = [f"{m}_status" for m in MARKERS] + ["verdict", "cb12", "cb12_category", "error"]
 CHUNK = 2000  # records per unit of work; output is written a chunk at a time
-MEMO_LIMIT = 8192  # entries per memo before it is emptied: lab values repeat; memory must not grow
+MEMO_LIMIT = 16384  # distinct cells remembered per memo (least recently used go first): B12 in pg/mL with one decimal
+# has about 10,000 usual values; a few MB at most, so memory stays flat
 
 
 class BatchOptions(NamedTuple):
@@ -51,15 +53,20 @@ class RowError(Exception):
     pass
 
 
-class Row(NamedTuple):
-    """What one data row gave: its results and the assessment (statuses, verdict, cB12)."""
+Found = tuple[MarkerValue, tuple[str, Band | None, tuple[str, ...]]]  # a result and Assessor.classify's answer
 
-    markers: dict[str, MarkerValue]
-    core: Core
 
-    @property
-    def abnormal(self) -> bool:
-        return is_abnormal(self.core.verdict, self.core.status.values())
+class Cell(NamedTuple):
+    """A marker cell read, classified and (for JSONL) written out: the work is done once per
+    distinct text and remembered, because lab values recur across rows."""
+
+    found: Found  # what ``Assessor.conclude`` takes
+    shown: str  # the formatter's text for this marker in a record ("" if it has none)
+
+
+# What one data row gave: its marker cells (in marker order) and the assessment (statuses, verdict,
+# cB12). A plain tuple: one is made per row, and a NamedTuple's constructor costs several times more.
+Row = tuple[list[Cell], Core]
 
 
 def _open(path: str) -> IO[str]:
@@ -237,11 +244,26 @@ def memoized(read: Callable[[str], T]) -> Callable[[str], T]:
     return functools.lru_cache(maxsize=MEMO_LIMIT)(read)
 
 
-class Interpreter:
-    """One row's cells in, a ``Row`` out; options that apply to every row are read once."""
+def blank_is_none(read: Callable[[str], T]) -> Callable[[str], T | None]:
+    """The same reader, giving None for a blank cell (empty or only spaces: no result given), so
+    that the hot loop makes one (memoized) call per cell instead of testing the text first."""
+    def cell(text: str) -> T | None:
+        return None if not text or text.isspace() else read(text)
 
-    def __init__(self, thresholds: Thresholds, columns: Columns, options: BatchOptions) -> None:
+    return cell
+
+
+_FOUND, _SHOWN = attrgetter("found"), attrgetter("shown")
+
+
+class Interpreter:
+    """One row's cells in, a ``Row`` out; options that apply to every row are read once.
+    ``show`` is the formatter's text for a marker's result and status, made with the cell."""
+
+    def __init__(self, thresholds: Thresholds, columns: Columns, options: BatchOptions,
+                 show: Callable[[MarkerValue, str], str]) -> None:
         self.scheme = read_scheme(thresholds, options.scheme)
+        self.show = show
         self.units = {**options.units, **columns.units}  # a unit in a column's header counts as given
         self.assessor = Assessor(thresholds, self.scheme, read_refs(options.refs, self.units))  # ranges too
         self.check = options.check
@@ -250,19 +272,33 @@ class Interpreter:
         self.markers = [(m, where[m]) for m in MARKERS if m in where]
         self.unit_columns = [(where[c], m) for c, m in UNIT_COLUMNS.items() if c in where]
         self.age_at = where.get("age")
-        self.read_age = memoized(lambda text: read_age(text, "age"))
-        self.readers: dict[tuple[str, str | None], Callable[[str], tuple[float, float]]] = {}
-        self.plan = self._plan(self.units)  # per marker column: (marker, position, reader, unit)
+        self.read_age = memoized(blank_is_none(lambda text: read_age(text, "age")))
+        self.readers: dict[tuple[str, str | None], Callable[[str], Cell | None]] = {}
+        self.plan = self._plan(self.units)  # per marker column: (position, cell reader)
 
-    def _plan(self, units: dict[str, str | None]) -> list[tuple[str, int, Callable, str]]:
+    def _plan(self, units: dict[str, str | None]) -> list[tuple[int, Callable[[str], Cell | None]]]:
+        """Per marker column, in marker order: its position and the cell reader for its unit
+        (built once per unit, with its memo)."""
         plan = []
         for marker, i in self.markers:
             unit = units.get(marker)
             key = (marker, unit)
             if key not in self.readers:
-                self.readers[key] = memoized(marker_reader(marker, unit, marker))
-            plan.append((marker, i, self.readers[key], unit or CANONICAL[marker]))
+                self.readers[key] = memoized(blank_is_none(self._cell_reader(marker, unit)))
+            plan.append((i, self.readers[key]))
         return plan
+
+    def _cell_reader(self, marker: str, unit: str | None) -> Callable[[str], Cell]:
+        """Text -> ``Cell`` for one marker in one unit: checked (``marker_reader``), classified by the
+        one ``Assessor`` and written by the formatter. Errors raise (``UsageError``)."""
+        read, classify, show = marker_reader(marker, unit, marker), self.assessor.classify, self.show
+
+        def cell(text: str) -> Cell:
+            mv = read(text)
+            found = classify(mv)
+            return Cell((mv, found), show(mv, found[0]))
+
+        return cell
 
     def row(self, cells: list[str]) -> Row:
         n = len(cells)
@@ -275,17 +311,17 @@ class Interpreter:
                 if i < n and cells[i].strip():
                     units[marker] = normalize_unit(marker, cells[i], f"{marker}_unit")
             plan = self._plan(units)
-        markers: dict[str, MarkerValue] = {}
-        for marker, i, read, _unit in plan:
+        found = []
+        for i, read in plan:
             if i < n:
-                text = cells[i]
-                if text and not text.isspace():
-                    markers[marker] = read(text)
-        if not markers:
+                cell = read(cells[i])
+                if cell is not None:
+                    found.append(cell)
+        if not found:
             raise RowError("no marker value in this row")
         at = self.age_at
-        age = self.read_age(cells[at]) if at is not None and at < n and cells[at].strip() else None
-        return Row(markers, self.assessor.assess(markers, age))
+        age = self.read_age(cells[at]) if at is not None and at < n else None
+        return found, self.assessor.conclude(map(_FOUND, found), age)
 
 
 class JsonlFormat:
@@ -298,11 +334,13 @@ class JsonlFormat:
         self.encode = json.JSONEncoder(ensure_ascii=ascii_only, allow_nan=False, separators=(",", ":")).encode
         # the C string encoders json itself uses
         self.string = json.encoder.encode_basestring_ascii if ascii_only else json.encoder.encode_basestring
-        self.keys = [f"{self.string(name)}:" for name in self.names]  # no %-template: names may hold %
+        self.keys = [f"{self.string(name)}:" for name in self.names]
+        # the input object for a row whose cells need no escape (the usual case): a %-template
+        # with the keys encoded once (a % in a name doubled, so that it stays a literal %)
+        self.plain = "{" + ",".join(f'{key.replace("%", "%%")}"%s"' for key in self.keys) + "}"
         self.head = {m: f'{{"marker":"{m}","canonical_value":' for m in MARKERS}
         self.tail = {m: {s: f',"canonical_unit":"{CANONICAL[m]}","status":"{s}","censored":' for s in MARKER_STATUSES}
                      for m in MARKERS}
-        self.fragments: dict[tuple[str, float, str], str] = {}  # (marker, value, status) -> its JSON
 
     def header(self) -> str:
         return ""
@@ -310,6 +348,8 @@ class JsonlFormat:
     def _input(self, cells: list[str]) -> str:
         """``json.dumps(dict(zip(names, cells)))`` with the keys encoded once, not per row.
         Missing cells are empty; cells beyond the header are kept as ``_extra_N``."""
+        if len(cells) == self.width and self._plain(cells):
+            return self.plain % tuple(cells)
         if len(cells) < self.width:
             cells = cells + [""] * (self.width - len(cells))
         elif len(cells) > self.width:
@@ -317,22 +357,23 @@ class JsonlFormat:
             return self.encode({**dict(zip(self.names, cells)), **extra})
         return "{" + ",".join(map(str.__add__, self.keys, map(self.string, cells))) + "}"
 
+    def marker(self, mv: MarkerValue, status: str) -> str:
+        """One marker's object in a record (made once per distinct cell: see ``Cell``)."""
+        censored = "null" if mv.censored is None else f'"{mv.censored}"'
+        return f"{self.head[mv.marker]}{mv.canonical!r}{self.tail[mv.marker][status]}{censored}}}"
+
+    def _plain(self, cells: list[str]) -> bool:
+        """Whether every cell is its own JSON string body: no quote, backslash or control character
+        (nor, for an ASCII-only output, a non-ASCII one). One C-speed encoding of the joined cells
+        tells: any escape would make the encoded text longer than the text and its two quotes."""
+        text = "".join(cells)
+        return len(self.string(text)) == len(text) + 2
+
     def record(self, line: int, cells: list[str], row: Row | None, error: str | None) -> str:
         if error is not None:
             return f'{{"line":{line},"input":{self._input(cells)},"error":{self.encode(error)}}}\n'
-        core = row.core
-        status, fragments = core.status, self.fragments
-        if len(fragments) >= MEMO_LIMIT:
-            fragments.clear()
-        parts = []
-        for m, mv in row.markers.items():
-            key = (mv, status[m])
-            part = fragments.get(key)
-            if part is None:
-                censored = "null" if mv.censored is None else f'"{mv.censored}"'
-                part = fragments[key] = f"{self.head[m]}{mv.canonical!r}{self.tail[m][status[m]]}{censored}}}"
-            parts.append(part)
-        markers = ",".join(parts)
+        found, core = row
+        markers = ",".join(map(_SHOWN, found))
         c = core.cb12
         cb12 = "null" if c is None else f'{{"value":{c.value!r},"category":"{c.category}"}}'
         return (f'{{"line":{line},"input":{self._input(cells)},"markers":[{markers}],'
@@ -363,6 +404,10 @@ class CsvFormat:
         self.writer.writerow(self._cells(self.names) + STATUS_COLUMNS)
         return self._take()
 
+    def marker(self, mv: MarkerValue, status: str) -> str:
+        """A CSV record writes statuses from the assessment, not per-marker text."""
+        return ""
+
     def _cells(self, cells: list[str]) -> list[str]:
         if self.safe:
             return [f"'{c}" if c.startswith(SPREADSHEET_FORMULA) else c for c in cells]
@@ -373,7 +418,7 @@ class CsvFormat:
         if error is not None:
             self.writer.writerow(cells + [""] * (len(STATUS_COLUMNS) - 1) + [error])
         else:
-            core = row.core
+            core = row[1]
             cb12 = (core.cb12.value, core.cb12.category) if core.cb12 else ("", "")
             self.writer.writerow(cells + [core.status.get(m, "") for m in MARKERS] + [core.verdict, *cb12, ""])
         return self._take()
@@ -393,9 +438,10 @@ class Tally:
         if row is None:
             self.errors += 1
         else:
-            self.verdicts[row.core.verdict] += 1
+            core = row[1]
+            self.verdicts[core.verdict] += 1
             if self.check:
-                self.abnormal += row.abnormal
+                self.abnormal += is_abnormal(core.verdict, core.status.values())
 
     def merge(self, other: Tally) -> None:
         self.rows += other.rows
@@ -625,15 +671,24 @@ def run(thresholds: Thresholds, path: str, fmt: str, options: BatchOptions) -> i
         for warning in columns.warnings:
             _say(f"b12: warning: {warning}\n")
         lines.width, lines.max_cells = len(columns.names), max(MAX_CELLS, len(columns.names))
-        interpreter = Interpreter(thresholds, columns, options)
         out = Output()
         formatter = _formatter(fmt, columns, out, options)
+        interpreter = Interpreter(thresholds, columns, options, formatter.marker)
         out.write(formatter.header())
         tally = _stream(_chunks(records, lines), interpreter, formatter, out)
     _summary(thresholds, interpreter.scheme, tally, options.pregnant)
     if tally.errors:
         return ExitCode.ROWS_INVALID
     return ExitCode.CHECK_FAILED if options.check and tally.abnormal else ExitCode.OK
+
+
+def _settle() -> None:
+    """Before a large input: what is loaded so far (modules, knowledge base) lives as long as the run,
+    so the cyclic garbage collector is told to stop re-scanning it (``gc.freeze``); the memos and
+    per-row objects are still collected as usual."""
+    import gc
+
+    gc.freeze()
 
 
 def _stream(chunks: Iterator[list[Record]], interpreter: Interpreter, formatter, out: Output) -> Tally:  # noqa: ANN001
@@ -645,6 +700,8 @@ def _stream(chunks: Iterator[list[Record]], interpreter: Interpreter, formatter,
         return tally
     second = next(chunks, None)
     count = workers() if second is not None else 1
+    if second is not None:
+        _settle()
     pool = Workers(count, interpreter, formatter) if count > 1 else None  # before any progress thread
     progress = Progress()
 

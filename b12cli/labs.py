@@ -13,7 +13,8 @@ scheme's bands except ``deficient``.
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from operator import attrgetter
+from typing import Iterable, NamedTuple
 
 from b12cli.bands import Interval
 from b12cli.errors import UsageError
@@ -112,16 +113,20 @@ def b12_pmol(b12: MarkerValue) -> float:
     return b12.value if b12.unit == "pmol/L" else b12.canonical / B12_PG_PER_PMOL
 
 
-def cb12_value(canonical: dict[str, float], b12_in_pmol: float, age: float) -> float:
+def cb12_value(markers: dict[str, MarkerValue], age: float) -> float:
     """Fedosov combined indicator from the four markers (B12, holoTC in pmol/L; MMA, Hcy in umol/L)."""
-    ratio = (canonical["holotc"] * b12_in_pmol) / (canonical["mma"] * canonical["hcy"])
+    ratio = (markers["holotc"].canonical * b12_pmol(markers["b12"])) / (markers["mma"].canonical
+                                                                       * markers["hcy"].canonical)
     return math.log10(ratio) - CB12_AGE_A / (1 + (age / CB12_AGE_B) ** CB12_AGE_C)
+
+
+_LIMIT_SIGN = attrgetter("censored")
 
 
 def cb12_applies(markers: dict[str, MarkerValue], age: float | None) -> bool:
     """All four markers measured (none reported only as a limit), and an adult age."""
     return (age is not None and age >= ADULT_YEARS and len(markers) == len(MARKERS)
-            and not any(mv.censored for mv in markers.values()))
+            and not any(map(_LIMIT_SIGN, markers.values())))  # map: C speed, this runs once per batch row
 
 
 class CB12(NamedTuple):
@@ -173,10 +178,14 @@ class Assessor:
         self.bands = scheme.markers
         self.cb12_bands = thresholds.cb12_bands
         self.cb12_sources = thresholds.cb12_sources
+        self.scales: dict[tuple[str, str], Scale] = {}  # (marker, unit) -> its scale, looked up once
 
     def scale_for(self, mv: MarkerValue) -> tuple[Scale, float]:
         """The band edges to compare with, and the result in their unit."""
-        scale = self.bands[mv.marker].scale(mv.unit)
+        key = (mv.marker, mv.unit)
+        scale = self.scales.get(key)
+        if scale is None:
+            scale = self.scales[key] = self.bands[mv.marker].scale(mv.unit)
         return scale, (mv.value if scale.unit == mv.unit else mv.canonical)
 
     def _status(self, marker: str, scale: Scale, x: float, canonical: float) -> tuple[str, Band | None]:
@@ -213,17 +222,31 @@ class Assessor:
 
     def assess(self, markers: dict[str, MarkerValue], age: float | None) -> Core:
         """Statuses, the rules' verdict and cB12 for one set of results."""
-        status, bands, possible = {}, {}, {}
-        for marker, mv in markers.items():
-            status[marker], bands[marker], spans = self.classify(mv)
+        return self.conclude([(mv, self.classify(mv)) for mv in markers.values()], age)
+
+    def conclude(self, found: Iterable[tuple[MarkerValue, tuple[str, Band | None, tuple[str, ...]]]],
+                 age: float | None) -> Core:
+        """``assess`` for results already classified: ``found`` holds each result with what
+        ``classify`` said of it, in marker order. A batch comes here directly: it classifies each
+        distinct cell once and remembers the answer, as lab values recur across rows."""
+        markers, status, bands, possible = {}, {}, {}, {}
+        for mv, (marker_status, band, spans) in found:
+            marker = mv.marker
+            markers[marker], status[marker], bands[marker] = mv, marker_status, band
             if spans:
                 possible[marker] = spans
         verdict, rule = rule_verdict(status)
-        if not cb12_applies(markers, age):
+        cb12 = self.cb12(markers, age)
+        if cb12 is None:
             return Core(status, bands, possible, verdict, rule, None, verdict)
-        raw = cb12_value({m: mv.canonical for m, mv in markers.items()}, b12_pmol(markers["b12"]), age)
-        cb12 = CB12(round(raw, 3), self.cb12_bands.band_for(raw).status, self.cb12_sources)
         return Core(status, bands, possible, verdict, rule, cb12, worse(verdict, CB12_VERDICT[cb12.category]))
+
+    def cb12(self, markers: dict[str, MarkerValue], age: float | None) -> CB12 | None:
+        """The combined indicator and its category, where it applies."""
+        if not cb12_applies(markers, age):
+            return None
+        raw = cb12_value(markers, age)
+        return CB12(round(raw, 3), self.cb12_bands.band_for(raw).status, self.cb12_sources)
 
 
 def _canonical(marker: str, value: float, unit: str) -> float:

@@ -209,3 +209,48 @@ def test_the_summary_agrees_in_number(b12):
     assert "b12: 1 row: " in result.stderr and ", 0 errors;" in result.stderr
     two = b12("labs", "--input", "-", input="b12\n180\nabc\n")
     assert "b12: 2 rows: " in two.stderr and ", 1 error;" in two.stderr
+
+
+# ----------------------------------------------------------------- fast paths give the same bytes
+
+
+@pytest.mark.parametrize("ascii_only", [False, True])
+@pytest.mark.parametrize("cells", [
+    ["p1", "180", "0.5"],  # the usual row: no cell needs an escape
+    ['say "hi"', "180", "0.5"],  # a quote
+    ["back\\slash", "180", "0.5"],  # a backslash
+    ["tab\there", "line\nbreak", "nul\x00"],  # control characters
+    ["caf\u00e9", "\u2264150", "\U0001f600"],  # non-ASCII: escaped only for an ASCII-only output
+    ["%s", "%(x)s", "%%"],  # per-cent signs in cells
+    ["", "", ""],
+])
+def test_input_echo_is_json_dumps_of_the_row(cells, ascii_only):
+    from b12cli.columns import map_columns
+
+    header = ["id %s", 'b12 "x"', "mma"]  # a % and a quote in the names too
+    columns = map_columns(header, {}, {"b12": None, "mma": None})
+    fmt = batch.JsonlFormat(columns, ascii_only=ascii_only)
+    expected = json.dumps(dict(zip(columns.names, cells)), ensure_ascii=ascii_only, separators=(",", ":"))
+    assert fmt._input(cells) == expected
+    assert fmt._input(cells[:2]) == json.dumps(dict(zip(columns.names, cells[:2] + [""])), ensure_ascii=ascii_only,
+                                               separators=(",", ":"))
+
+
+def test_a_recurring_cell_is_read_once_and_gives_the_same_record(b12, tmp_path):
+    """The per-cell memo (read, classified, written once per distinct text) must not mix up units,
+    markers or limits: the same text means different things under different units."""
+    path = tmp_path / "units.csv"
+    path.write_text("id,b12,b12_unit,mma,mma_unit\n"
+                    "a,150,,150,nmol/L\n"  # b12 150 pg/mL; MMA 150 nmol/L
+                    "b,150,pmol/L,0.15,\n"  # b12 150 pmol/L: another status
+                    "c,150,,150,nmol/L\n"  # as row a
+                    "d,<150,,0.15,umol/L\n"  # a limit, not the value 150
+                    "e,150,pmol/L,0.15,\n", encoding="utf-8")  # as row b
+    result, lines = records(b12, "--input", str(path), "--format", "jsonl")
+    assert result.exit_code == 0, result.stderr
+    b12s = [line["markers"][0] for line in lines]
+    assert b12s[0] == b12s[2] and b12s[1] == b12s[4]
+    assert b12s[0]["canonical_value"] == 150.0 and b12s[1]["canonical_value"] == round(150 * 1.3554, 10)
+    assert b12s[0]["status"] != b12s[1]["status"]
+    assert b12s[3]["censored"] == "<" and b12s[0]["censored"] is None
+    assert [line["markers"][1]["canonical_value"] for line in lines] == [0.15] * 5

@@ -477,7 +477,8 @@ def test_loinc_table_lists_the_confirmed_codes(kb):
     assert kb.sources["loinc"].publisher == "Regenstrief Institute"
 
 
-@pytest.mark.parametrize(("digits", "check"), [("2132", 9), ("14685", 2), ("13965", 9), ("13964", 2), ("72160", 5), ("2345", 7)])
+@pytest.mark.parametrize(("digits", "check"), [("2132", 9), ("14685", 2), ("13965", 9), ("13964", 2), ("72160", 5),
+                                              ("2345", 7)])
 def test_loinc_check_digit(digits, check):
     assert loinc_check_digit(digits) == check
 
