@@ -119,6 +119,10 @@ class B12Group(TyperGroup):
             sys.exit(code)
         return code
 
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        take_as_given(self.get_params(ctx))
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: typer.Context) -> int:
         """Where a command runs: Typer's own handlers (which turn a closed pipe into exit 1)
         never see what it raises."""
@@ -130,12 +134,36 @@ class B12Group(TyperGroup):
         return int(code) if isinstance(code, int) else ExitCode.OK
 
 
+def take_as_given(params: list) -> None:
+    """Text and flag parameters keep the value parsed from the command line: b12 reads every value
+    itself, with its own messages, so Typer need not build a Pydantic validator for each one
+    (that costs more start-up time than the whole answer)."""
+    for param in params:
+        annotation = getattr(getattr(param, "type_descriptor", None), "annotation", None)
+        if getattr(param, "_runtime_param", False) is None and annotation in (str, bool, List[str]):
+            param._runtime_param = AS_GIVEN
+
+
+class _AsGiven:
+    """Typer's coercion step for a text or flag parameter: the value as given, None when absent."""
+
+    @staticmethod
+    def coerce(value, param, ctx):  # noqa: ANN001, ANN205 - Typer's runtime-parameter protocol
+        if value is None:
+            return () if param.multiple or param.nargs == -1 else None
+        return list(value) if isinstance(value, tuple) else value
+
+
+AS_GIVEN = _AsGiven()
+
+
 class B12Command(TyperCommand):
     """A command whose single-valued options may be given once: ``--b12 180 --b12 100`` is refused
-    rather than silently taking the last value."""
+    rather than silently taking the last value. Its values are taken as given (``take_as_given``)."""
 
     def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
         refuse_repeats(self.params, args)
+        take_as_given(self.get_params(ctx))
         return super().parse_args(ctx, args)
 
     def format_help(self, ctx: typer.Context, formatter) -> None:  # noqa: ANN001
