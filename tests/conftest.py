@@ -94,6 +94,20 @@ def kb_copy(tmp_path, monkeypatch) -> Path:
     return target
 
 
+@pytest.fixture
+def edit_kb(kb_copy):
+    """Change one text in a file of a copy of the knowledge base (the text must be there):
+    ``edit_kb("risk.yaml", old, new)``."""
+
+    def edit(name: str, old: str, new: str) -> None:
+        path = kb_copy / name
+        text = path.read_text(encoding="utf-8")
+        assert old in text, f"{old!r} is not in {name}"
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+    return edit
+
+
 # Hypothesis: a fixed seed and a bounded budget in CI; `HYPOTHESIS_PROFILE=long` for 10,000 examples.
 settings.register_profile("ci", derandomize=True, deadline=None, max_examples=150,
                           suppress_health_check=[HealthCheck.too_slow])

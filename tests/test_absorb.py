@@ -106,11 +106,8 @@ def test_notes_say_which_regime_applied(kb):
     ("  - id: weekly", "  - id: weekly-dose", "missing message with id 'weekly'"),
     ("passive:\n  fraction: 0.01", "passive:\n  fraction: 0.01\n  extra: 1", "passive.extra: unknown key"),
 ])
-def test_broken_absorption_file_fails_with_exit_1_naming_the_key(b12, kb_copy, old, new, error):
-    path = kb_copy / "absorption.yaml"
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+def test_broken_absorption_file_fails_with_exit_1_naming_the_key(b12, edit_kb, old, new, error):
+    edit_kb("absorption.yaml", old, new)
     result = b12("absorb", "--dose", "1")
     assert result.exit_code == 1 and result.stdout == ""
     assert result.stderr.startswith("b12: error: absorption.yaml") and error in result.stderr

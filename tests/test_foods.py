@@ -254,11 +254,8 @@ def test_over_50_lists_added_b12_first_and_marks_it(b12):
     ("serving_g: 85\n", "serving_g: lots\n", "foods[0].serving_g"),
     ("aliases: [soymilk, soya milk, soya drink]", "aliases: [Marmite]", "alias 'Marmite' is also at"),
 ])
-def test_loader_checks_serving_grams_and_aliases(kb_copy, b12, old, new, message):
-    path = kb_copy / "foods.yaml"
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+def test_loader_checks_serving_grams_and_aliases(edit_kb, b12, old, new, message):
+    edit_kb("foods.yaml", old, new)
     result = b12("foods")
     assert result.exit_code == 1 and message in result.stderr
 

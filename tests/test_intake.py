@@ -160,11 +160,8 @@ def test_bad_days_are_refused(kb, query, message):
     ("    food: milk-2-percent", "    food: Milk 2%", "expected an id"),
     ("  - id: crystalline", "  - id: crystal", "missing message with id 'crystalline'"),
 ])
-def test_broken_intake_file_fails_with_exit_1(b12, kb_copy, old, new, error):
-    path = kb_copy / "intake.yaml"
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+def test_broken_intake_file_fails_with_exit_1(b12, edit_kb, old, new, error):
+    edit_kb("intake.yaml", old, new)
     result = b12("intake", "egg")
     assert result.exit_code == 1 and result.stderr.startswith("b12: error: intake.yaml") and error in result.stderr
 

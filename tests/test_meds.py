@@ -179,27 +179,20 @@ def test_csv_lookup_has_one_row_per_name(b12):
     assert lines[0].startswith("query,argument,") and len(lines) == 4
 
 
-def test_combination_brand_cannot_shadow_a_listed_name(kb_copy, b12):
-    path = kb_copy / "medications.yaml"
-    text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace('brand: "Janumet"', 'brand: "Glucophage"'), encoding="utf-8")
+def test_combination_brand_cannot_shadow_a_listed_name(edit_kb, b12):
+    edit_kb("medications.yaml", 'brand: "Janumet"', 'brand: "Glucophage"')
     result = b12("meds")
     assert result.exit_code == 1 and "combinations[" in result.stderr and "listed twice" in result.stderr
 
 
-def test_combination_needs_a_listed_ingredient(kb_copy, b12):
-    path = kb_copy / "medications.yaml"
-    text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace("ingredients: [sitagliptin, metformin]", "ingredients: [sitagliptin, nothing]", 1),
-                    encoding="utf-8")
+def test_combination_needs_a_listed_ingredient(edit_kb, b12):
+    edit_kb("medications.yaml", "ingredients: [sitagliptin, metformin]", "ingredients: [sitagliptin, nothing]")
     result = b12("meds")
     assert result.exit_code == 1 and "no ingredient is a listed generic name" in result.stderr
 
 
-def test_name_note_must_name_its_own_class(kb_copy, b12):
-    path = kb_copy / "medications.yaml"
-    text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace("names: [ranitidine, Zantac]", "names: [metformin]"), encoding="utf-8")
+def test_name_note_must_name_its_own_class(edit_kb, b12):
+    edit_kb("medications.yaml", "names: [ranitidine, Zantac]", "names: [metformin]")
     result = b12("meds")
     assert result.exit_code == 1 and "name_notes[0].names[0]" in result.stderr
 
@@ -210,11 +203,8 @@ def test_every_brand_names_its_generic(kb):
         assert all(g in cls.generic_names for g in cls.brand_generics.values())
 
 
-def test_brand_generics_must_name_a_generic_of_the_class(kb_copy, b12):
-    path = kb_copy / "medications.yaml"
-    text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace('{brand: "Losec", generic: omeprazole}', '{brand: "Losec", generic: metformin}'),
-                    encoding="utf-8")
+def test_brand_generics_must_name_a_generic_of_the_class(edit_kb, b12):
+    edit_kb("medications.yaml", '{brand: "Losec", generic: omeprazole}', '{brand: "Losec", generic: metformin}')
     result = b12("meds")
     assert result.exit_code == 1 and "brand_generics" in result.stderr and "metformin" in result.stderr
 
@@ -322,20 +312,14 @@ def test_suggestions_share_the_first_letter_unless_a_typo():
     assert suggest(keys, "amotidine") == ("famotidine",)  # a dropped first letter is still a typo
 
 
-def test_other_names_must_name_a_generic_of_their_class(kb_copy, b12):
-    path = kb_copy / "medications.yaml"
-    text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace('{name: "nitrous", generic: nitrous oxide}', '{name: "nitrous", generic: metformin}'),
-                    encoding="utf-8")
+def test_other_names_must_name_a_generic_of_their_class(edit_kb, b12):
+    edit_kb("medications.yaml", '{name: "nitrous", generic: nitrous oxide}', '{name: "nitrous", generic: metformin}')
     result = b12("meds")
     assert result.exit_code == 1 and "other_names[0].generic" in result.stderr
 
 
-def test_other_names_are_unique_across_the_file(kb_copy, b12):
-    path = kb_copy / "medications.yaml"
-    text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace('{name: "N2O", generic: nitrous oxide}', '{name: "Tums", generic: nitrous oxide}'),
-                    encoding="utf-8")
+def test_other_names_are_unique_across_the_file(edit_kb, b12):
+    edit_kb("medications.yaml", '{name: "N2O", generic: nitrous oxide}', '{name: "Tums", generic: nitrous oxide}')
     result = b12("meds")
     assert result.exit_code == 1 and "listed twice" in result.stderr
 

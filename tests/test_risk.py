@@ -147,11 +147,8 @@ def test_risk_file_is_strict(kb):
     ("    sources: [bmj-best-practice]\n  - id: heavy-alcohol", "    sources: [no-such]\n  - id: heavy-alcohol",
      "unknown source id 'no-such'"),
 ])
-def test_broken_risk_file_fails_with_exit_1_naming_the_key(b12, kb_copy, old, new, error):
-    path = kb_copy / "risk.yaml"
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+def test_broken_risk_file_fails_with_exit_1_naming_the_key(b12, edit_kb, old, new, error):
+    edit_kb("risk.yaml", old, new)
     result = b12("risk", "--symptom", "fatigue")
     assert result.exit_code == 1 and result.stdout == ""
     assert result.stderr.startswith("b12: error: risk.yaml") and error in result.stderr
