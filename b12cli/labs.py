@@ -13,6 +13,8 @@ scheme's bands except ``deficient``.
 from __future__ import annotations
 
 import math
+from functools import lru_cache, partial
+from math import log10
 from operator import attrgetter
 from typing import Iterable, NamedTuple
 
@@ -117,7 +119,14 @@ def cb12_value(markers: dict[str, MarkerValue], age: float) -> float:
     """Fedosov combined indicator from the four markers (B12, holoTC in pmol/L; MMA, Hcy in umol/L)."""
     ratio = (markers["holotc"].canonical * b12_pmol(markers["b12"])) / (markers["mma"].canonical
                                                                        * markers["hcy"].canonical)
-    return math.log10(ratio) - CB12_AGE_A / (1 + (age / CB12_AGE_B) ** CB12_AGE_C)
+    return log10(ratio) - cb12_age_term(age)
+
+
+@lru_cache(maxsize=4096)
+def cb12_age_term(age: float) -> float:
+    """The age part of cB12: the same for every row of one age (ages repeat across a batch, and the
+    power is the dearest step of the formula)."""
+    return CB12_AGE_A / (1 + (age / CB12_AGE_B) ** CB12_AGE_C)
 
 
 _LIMIT_SIGN = attrgetter("censored")
@@ -135,6 +144,9 @@ class CB12(NamedTuple):
     sources: tuple[str, ...]
 
 
+_new_cb12 = partial(tuple.__new__, CB12)  # a CB12 from a tuple, without NamedTuple's keyword handling
+
+
 class Core(NamedTuple):
     """What a row needs: statuses, the bands that decided them, the verdict from the rules and cB12."""
 
@@ -145,6 +157,9 @@ class Core(NamedTuple):
     rule: int
     cb12: CB12 | None
     verdict: str
+
+
+_new_core = partial(tuple.__new__, Core)
 
 
 def _points(lower: float, lower_in: bool, upper: float, upper_in: bool, edges: list[float]) -> list[float]:
@@ -238,15 +253,15 @@ class Assessor:
         verdict, rule = rule_verdict(status)
         cb12 = self.cb12(markers, age)
         if cb12 is None:
-            return Core(status, bands, possible, verdict, rule, None, verdict)
-        return Core(status, bands, possible, verdict, rule, cb12, worse(verdict, CB12_VERDICT[cb12.category]))
+            return _new_core((status, bands, possible, verdict, rule, None, verdict))
+        return _new_core((status, bands, possible, verdict, rule, cb12, worse(verdict, CB12_VERDICT[cb12.category])))
 
     def cb12(self, markers: dict[str, MarkerValue], age: float | None) -> CB12 | None:
         """The combined indicator and its category, where it applies."""
         if not cb12_applies(markers, age):
             return None
         raw = cb12_value(markers, age)
-        return CB12(round(raw, 3), self.cb12_bands.band_for(raw).status, self.cb12_sources)
+        return _new_cb12((round(raw, 3), self.cb12_bands.band_for(raw).status, self.cb12_sources))
 
 
 def _canonical(marker: str, value: float, unit: str) -> float:
