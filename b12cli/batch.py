@@ -24,7 +24,7 @@ from typing import IO, Callable, Iterator, NamedTuple, TypeVar
 from b12cli.columns import UNIT_COLUMNS, Columns, map_columns
 from b12cli.errors import ExitCode, UsageError
 from b12cli.kb import Band, Thresholds
-from b12cli.labs import Assessor, Core, is_abnormal, read_age, read_refs, read_scheme
+from b12cli.labs import CB12, Assessor, Core, is_abnormal, read_age, read_refs, read_scheme
 from b12cli.units import MarkerValue, marker_reader, normalize_unit
 from b12cli.vocab import CANONICAL, MARKER_STATUSES, MARKERS, VERDICTS
 
@@ -338,6 +338,7 @@ class JsonlFormat:
         # the input object for a row whose cells need no escape (the usual case): a %-template
         # with the keys encoded once (a % in a name doubled, so that it stays a literal %)
         self.plain = "{" + ",".join(f'{key.replace("%", "%%")}"%s"' for key in self.keys) + "}"
+        self.cb12_texts: dict[CB12, str] = {}
         self.head = {m: f'{{"marker":"{m}","canonical_value":' for m in MARKERS}
         self.tail = {m: {s: f',"canonical_unit":"{CANONICAL[m]}","status":"{s}","censored":' for s in MARKER_STATUSES}
                      for m in MARKERS}
@@ -375,9 +376,16 @@ class JsonlFormat:
         found, core = row
         markers = ",".join(map(_SHOWN, found))
         c = core.cb12
-        cb12 = "null" if c is None else f'{{"value":{c.value!r},"category":"{c.category}"}}'
+        cb12 = "null" if c is None else self.cb12_texts.get(c) or self._cb12_text(c)
         return (f'{{"line":{line},"input":{self._input(cells)},"markers":[{markers}],'
                 f'"verdict":"{core.verdict}","cb12":{cb12}}}\n')
+
+    def _cb12_text(self, c: CB12) -> str:
+        """cB12's object in a record, remembered: its value has three decimals, so values recur."""
+        if len(self.cb12_texts) >= MEMO_LIMIT:
+            self.cb12_texts.clear()
+        text = self.cb12_texts[c] = f'{{"value":{c.value!r},"category":"{c.category}"}}'
+        return text
 
 
 SPREADSHEET_FORMULA = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may run as a formula (OWASP)
@@ -684,11 +692,14 @@ def run(thresholds: Thresholds, path: str, fmt: str, options: BatchOptions) -> i
 
 def _settle() -> None:
     """Before a large input: what is loaded so far (modules, knowledge base) lives as long as the run,
-    so the cyclic garbage collector is told to stop re-scanning it (``gc.freeze``); the memos and
-    per-row objects are still collected as usual."""
+    so the cyclic garbage collector is told to stop re-scanning it (``gc.freeze``), and it runs less
+    often; per-row objects are still freed as soon as they are done with."""
     import gc
 
     gc.freeze()
+    # Rows make many small containers that reference counting frees at once (they form no cycles);
+    # a young-generation collection every 700 of them would only re-scan the memos' live entries.
+    gc.set_threshold(100_000, 50, 100)
 
 
 def _stream(chunks: Iterator[list[Record]], interpreter: Interpreter, formatter, out: Output) -> Tally:  # noqa: ANN001
