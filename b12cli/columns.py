@@ -44,11 +44,12 @@ _TRAILING_UNIT = re.compile(r",?\s+((?:[pnuµμm]?mol|[pnuµμm]?g)\s*/\s*(?:m?l
 GENERIC_UNIT_HEADERS = ("unit", "units", "unitofmeasure", "uom", "resultunit", "resultunits")
 
 
-def _key(text: str) -> str:
+def header_key(text: str) -> str:
+    """A header as it is compared: case, spaces and punctuation left out ("Patient ID" -> "patientid")."""
     return re.sub(r"[^0-9a-z]+", "", text.casefold())
 
 
-_LOOKUP = {_key(alias): column for column, aliases in ALIASES.items() for alias in aliases}
+_LOOKUP = {header_key(alias): column for column, aliases in ALIASES.items() for alias in aliases}
 
 
 class Columns(NamedTuple):
@@ -81,7 +82,7 @@ def split_header(raw: str) -> tuple[str, str | None]:
 def identify(name: str) -> str | None:
     """The known column a header name stands for: the whole name, else the name without any bracketed
     words ("Methylmalonic Acid (MMA)", "Homocysteine (tHcy)")."""
-    return _LOOKUP.get(_key(name)) or _LOOKUP.get(_key(_BRACKET.sub(" ", name)))
+    return _LOOKUP.get(header_key(name)) or _LOOKUP.get(header_key(_BRACKET.sub(" ", name)))
 
 
 def unique_names(header: list[str]) -> list[str]:
@@ -134,7 +135,7 @@ def map_columns(header: list[str], overrides: dict[str, str], unit_options: dict
         chosen = wanted.get(raw.strip().casefold())
         column = chosen or identify(name)
         if column is None:
-            generic_units += [i] if _key(raw) in GENERIC_UNIT_HEADERS else []
+            generic_units += [i] if header_key(raw) in GENERIC_UNIT_HEADERS else []
             _warn_if_marker_like(raw, warnings)
             continue
         if chosen is None and column in overrides:
@@ -152,7 +153,7 @@ def map_columns(header: list[str], overrides: dict[str, str], unit_options: dict
 
 
 def _warn_if_marker_like(raw: str, warnings: list[str]) -> None:
-    if any(stem in _key(raw) for stem in MARKER_STEMS) and _key(raw) not in OUTPUT_COLUMNS:
+    if any(stem in header_key(raw) for stem in MARKER_STEMS) and header_key(raw) not in OUTPUT_COLUMNS:
         warnings.append(f"column {show(raw)} looks like a marker but is not read; "
                         f"name it with --column MARKER={show(raw)}")
 

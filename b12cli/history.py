@@ -20,7 +20,7 @@ from collections import Counter
 from typing import Iterator, NamedTuple
 
 from b12cli import fhir
-from b12cli.columns import UNIT_COLUMNS, map_columns
+from b12cli.columns import UNIT_COLUMNS, header_key, map_columns
 from b12cli.errors import UsageError
 from b12cli.fhir import Problem, Reading, Skipped, Where
 from b12cli.kb import Loinc, Thresholds
@@ -35,12 +35,15 @@ DAY_NOTE = ("Each panel holds one person's results on one date, the date part as
             "(effectiveDateTime, else effectivePeriod.start, else issued); times and time zones are not converted.")
 
 
+DEFAULT_ID_COLUMN = "id"
+
+
 class HistoryOptions(NamedTuple):
     scheme: str = "documents"
     pregnant: bool = False
     lab_ranges: bool = True
     date_column: str = "date"
-    id_column: str = "id"  # DEFAULT_ID_COLUMN
+    id_column: str = DEFAULT_ID_COLUMN
 
 
 class Entry(NamedTuple):
@@ -266,7 +269,6 @@ def csv_columns(header: list[str], options: HistoryOptions) -> CsvColumns:
                       len(header), (*said, *mapped.warnings))
 
 
-DEFAULT_ID_COLUMN = "id"
 PERSON_HEADERS = ("id", "patient", "patientid", "patientnumber", "mrn", "person", "personid", "subject",
                   "subjectid", "participant", "participantid", "nhsnumber")
 
@@ -274,12 +276,9 @@ PERSON_HEADERS = ("id", "patient", "patientid", "patientnumber", "mrn", "person"
 def _person_column(header: list[str], asked: str) -> tuple[int | None, tuple[str, ...]]:
     """The person column: the one --id names (an error if it is missing), else `id` or a usual name for
     it (Patient ID, MRN, ...), said in a note; with none, all rows are one person, and that is said too."""
-    def key(text: str) -> str:
-        return "".join(c for c in text.casefold() if c.isalnum())
-
-    keys = [key(h) for h in header]
-    if key(asked) in keys:
-        return keys.index(key(asked)), ()
+    keys = [header_key(h) for h in header]
+    if header_key(asked) in keys:
+        return keys.index(header_key(asked)), ()
     if asked.strip().casefold() != DEFAULT_ID_COLUMN:
         raise UsageError(f"the header has no person column {asked!r}; name it with --id COLUMN")
     found = next((i for i, k in enumerate(keys) if k in PERSON_HEADERS), None)

@@ -22,7 +22,16 @@ from b12cli.bands import Interval
 from b12cli.errors import UsageError
 from b12cli.kb import Band, Message, Scale, Scheme, Thresholds
 from b12cli.ranges import RefRange, read_refs
-from b12cli.units import B12_PG_PER_PMOL, FACTORS, MarkerValue, fmt, from_canonical, normalize_unit, read_marker
+from b12cli.units import (
+    B12_PG_PER_PMOL,
+    FACTORS,
+    MarkerValue,
+    fmt,
+    from_canonical,
+    normalize_unit,
+    read_marker,
+    to_canonical,
+)
 from b12cli.values import parse_years, show
 from b12cli.vocab import (
     BORDERLINE,
@@ -219,7 +228,7 @@ class Assessor:
             return status, band, ()
         found: dict[str, Band | None] = {}
         for point in censored_points(mv, x, self.edges(mv.marker, scale)):
-            canonical = point if scale.unit == CANONICAL[mv.marker] else _canonical(mv.marker, point, scale.unit)
+            canonical = point if scale.unit == CANONICAL[mv.marker] else to_canonical(mv.marker, point, scale.unit)
             status, band = self._status(mv.marker, scale, point, canonical)
             found.setdefault(status, band)
         worst = max(found, key=STATUS_SEVERITY.__getitem__)
@@ -262,11 +271,6 @@ class Assessor:
             return None
         raw = cb12_value(markers, age)
         return _new_cb12((round(raw, 3), self.cb12_bands.band_for(raw).status, self.cb12_sources))
-
-
-def _canonical(marker: str, value: float, unit: str) -> float:
-    mul, div = FACTORS[marker][unit]
-    return value * mul / div
 
 
 # ----------------------------------------------------------------- the full assessment
