@@ -23,8 +23,20 @@ from typing import IO, Callable, Iterator, NamedTuple, TypeVar
 
 from b12cli.columns import UNIT_COLUMNS, Columns, map_columns
 from b12cli.errors import ExitCode, UsageError
-from b12cli.kb import Band, Thresholds
-from b12cli.labs import CB12, Assessor, Core, is_abnormal, read_age, read_refs, read_scheme
+from b12cli.kb import Thresholds
+from b12cli.labs import (
+    CB12,
+    Assessor,
+    Core,
+    Decision,
+    Finding,
+    cb12_term,
+    decide,
+    is_abnormal,
+    read_age,
+    read_refs,
+    read_scheme,
+)
 from b12cli.units import MarkerValue, marker_reader, normalize_unit
 from b12cli.vocab import CANONICAL, MARKER_STATUSES, MARKERS, VERDICTS
 
@@ -53,14 +65,12 @@ class RowError(Exception):
     pass
 
 
-Found = tuple[MarkerValue, tuple[str, Band | None, tuple[str, ...]]]  # a result and Assessor.classify's answer
-
-
 class Cell(NamedTuple):
     """A marker cell read, classified and (for JSONL) written out: the work is done once per
     distinct text and remembered, because lab values recur across rows."""
 
-    found: Found  # what ``Assessor.conclude`` takes
+    kind: int  # its ``Finding``, numbered (``Interpreter.kinds``): a row's kinds key the decision memo
+    term: float  # its part in cB12 (``labs.cb12_term``)
     shown: str  # the formatter's text for this marker in a record ("" if it has none)
 
 
@@ -86,11 +96,8 @@ def _open(path: str) -> IO[str]:
         raise UsageError(f"--input {path!r} is not a usable file name") from None
 
 
-def _not_utf8(cells: list[str]) -> bool:
-    """True when a cell holds bytes that were not UTF-8 (one check of the joined row: cheap for ASCII)."""
-    text = "".join(cells)
-    if text.isascii():
-        return False
+def _not_utf8(text: str) -> bool:
+    """True when the text (a row's cells, joined) holds bytes that were not UTF-8 (read as lone surrogates)."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
@@ -253,7 +260,7 @@ def blank_is_none(read: Callable[[str], T]) -> Callable[[str], T | None]:
     return cell
 
 
-_FOUND, _SHOWN = attrgetter("found"), attrgetter("shown")
+_KIND, _TERM, _SHOWN = attrgetter("kind"), attrgetter("term"), attrgetter("shown")
 
 
 class Interpreter:
@@ -275,6 +282,12 @@ class Interpreter:
         self.read_age = memoized(blank_is_none(lambda text: read_age(text, "age")))
         self.readers: dict[tuple[str, str | None], Callable[[str], Cell | None]] = {}
         self.plan = self._plan(self.units)  # per marker column: (position, cell reader)
+        # Every distinct finding gets a number, so that a row's findings are a tuple of small ints, and
+        # what they decide (``labs.decide``) is worked out once per combination. Findings are few (a
+        # status, its band and the limit's spans per marker and unit), so this table stays small.
+        self.findings: list[Finding] = []
+        self.kinds: dict[Finding, int] = {}
+        self.decide = functools.lru_cache(maxsize=MEMO_LIMIT)(self._decide)
 
     def _plan(self, units: dict[str, str | None]) -> list[tuple[int, Callable[[str], Cell | None]]]:
         """Per marker column, in marker order: its position and the cell reader for its unit
@@ -295,8 +308,8 @@ class Interpreter:
 
         def cell(text: str) -> Cell:
             mv = read(text)
-            found = classify(mv)
-            return Cell((mv, found), show(mv, found[0]))
+            finding = classify(mv)
+            return Cell(self._kind(finding), cb12_term(mv), show(mv, finding.status))
 
         return cell
 
@@ -321,7 +334,19 @@ class Interpreter:
             raise RowError("no marker value in this row")
         at = self.age_at
         age = self.read_age(cells[at]) if at is not None and at < n else None
-        return found, self.assessor.conclude(map(_FOUND, found), age)
+        return found, self.assessor.conclude(self.decide(tuple(map(_KIND, found))), map(_TERM, found), age)
+
+    def _decide(self, kinds: tuple[int, ...]) -> Decision:
+        """``labs.decide`` for the findings numbered ``kinds`` (what ``self.decide`` remembers)."""
+        return decide(map(self.findings.__getitem__, kinds))
+
+    def _kind(self, finding: Finding) -> int:
+        """The number of a finding, given when it is first seen."""
+        kind = self.kinds.get(finding)
+        if kind is None:
+            kind = self.kinds[finding] = len(self.findings)
+            self.findings.append(finding)
+        return kind
 
 
 class JsonlFormat:
@@ -349,8 +374,13 @@ class JsonlFormat:
     def _input(self, cells: list[str]) -> str:
         """``json.dumps(dict(zip(names, cells)))`` with the keys encoded once, not per row.
         Missing cells are empty; cells beyond the header are kept as ``_extra_N``."""
-        if len(cells) == self.width and self._plain(cells):
-            return self.plain % tuple(cells)
+        if len(cells) == self.width:
+            # Whether every cell is its own JSON string body: no quote, backslash or control character
+            # (nor, for an ASCII-only output, a non-ASCII one). One C-speed encoding of the joined
+            # cells tells: any escape would make the encoded text longer than the text and its quotes.
+            text = "".join(cells)
+            if len(self.string(text)) == len(text) + 2:
+                return self.plain % tuple(cells)
         if len(cells) < self.width:
             cells = cells + [""] * (self.width - len(cells))
         elif len(cells) > self.width:
@@ -362,13 +392,6 @@ class JsonlFormat:
         """One marker's object in a record (made once per distinct cell: see ``Cell``)."""
         censored = "null" if mv.censored is None else f'"{mv.censored}"'
         return f"{self.head[mv.marker]}{mv.canonical!r}{self.tail[mv.marker][status]}{censored}}}"
-
-    def _plain(self, cells: list[str]) -> bool:
-        """Whether every cell is its own JSON string body: no quote, backslash or control character
-        (nor, for an ASCII-only output, a non-ASCII one). One C-speed encoding of the joined cells
-        tells: any escape would make the encoded text longer than the text and its two quotes."""
-        text = "".join(cells)
-        return len(self.string(text)) == len(text) + 2
 
     def record(self, line: int, cells: list[str], row: Row | None, error: str | None) -> str:
         if error is not None:
@@ -465,7 +488,8 @@ def process(interpreter: Interpreter, fmt: JsonlFormat | CsvFormat, chunk: list[
     interpret, record, add = interpreter.row, fmt.record, tally.add
     for line, cells, error in chunk:
         row = None
-        if _not_utf8(cells):  # error records too: their cells are written as well
+        text = "".join(cells)
+        if not text.isascii() and _not_utf8(text):  # error records too: their cells are written as well
             cells = [c.encode("utf-8", "replace").decode("utf-8") for c in cells]
             error = error or "row is not valid UTF-8 text"
         if error is None:
@@ -659,7 +683,7 @@ def _header(records: Iterator[Record], path: str) -> list[str]:
     line, header, error = first
     if error is not None:
         raise UsageError(f"--input {path!r}: the header (line {line}) cannot be read: {error}")
-    if _not_utf8(header):
+    if _not_utf8("".join(header)):
         raise UsageError(f"--input {path!r}: the header is not UTF-8 text; save the file as UTF-8")
     return header
 

@@ -1,8 +1,10 @@
 """`b12 labs`: what B12, holoTC, MMA and homocysteine results mean, alone and together.
 
 The same small functions serve a single query (``interpret``, with reasons and next steps) and
-a batch row (``Assessor.assess``, the compact form): a marker's status comes from
-``Assessor.classify``, the verdict from ``rule_verdict`` and ``cb12_value``.
+a batch row (``Assessor.conclude``, the compact form): a marker's status comes from
+``Assessor.classify``; the statuses and the rules' verdict from ``decide`` (``rule_verdict``);
+cB12 and the final verdict from ``Assessor.conclude``. A batch remembers each cell's finding and
+each combination's decision, as lab values and their bands recur across rows.
 
 A result is compared with the scheme's edges in its own unit where the source published them
 (NICE: 133 pmol/L), else in the canonical unit. A result reported only as a limit ("<150") takes
@@ -15,10 +17,9 @@ from __future__ import annotations
 import math
 from functools import lru_cache, partial
 from math import log10
-from operator import attrgetter
 from typing import Iterable, NamedTuple
 
-from b12cli.bands import Interval
+from b12cli.bands import Interval, locate
 from b12cli.errors import UsageError
 from b12cli.kb import Band, Message, Scale, Scheme, Thresholds
 from b12cli.ranges import RefRange, read_refs
@@ -124,11 +125,17 @@ def b12_pmol(b12: MarkerValue) -> float:
     return b12.value if b12.unit == "pmol/L" else b12.canonical / B12_PG_PER_PMOL
 
 
-def cb12_value(markers: dict[str, MarkerValue], age: float) -> float:
-    """Fedosov combined indicator from the four markers (B12, holoTC in pmol/L; MMA, Hcy in umol/L)."""
-    ratio = (markers["holotc"].canonical * b12_pmol(markers["b12"])) / (markers["mma"].canonical
-                                                                       * markers["hcy"].canonical)
-    return log10(ratio) - cb12_age_term(age)
+def cb12_term(mv: MarkerValue) -> float:
+    """A result's part in cB12: the log10 of its value in the unit the formula takes (B12 and holoTC in
+    pmol/L, MMA and homocysteine in umol/L). Results are above zero (``units.check_plausible``)."""
+    return log10(b12_pmol(mv) if mv.marker == "b12" else mv.canonical)
+
+
+def cb12_value(terms: Iterable[float], age: float) -> float:
+    """Fedosov combined indicator, log10[(holoTC x B12) / (MMA x Hcy)] minus the age term, from the four
+    markers' ``cb12_term`` in marker order (B12, holoTC, MMA, Hcy)."""
+    b12, holotc, mma, hcy = terms
+    return b12 + holotc - mma - hcy - cb12_age_term(age)
 
 
 @lru_cache(maxsize=4096)
@@ -138,13 +145,39 @@ def cb12_age_term(age: float) -> float:
     return CB12_AGE_A / (1 + (age / CB12_AGE_B) ** CB12_AGE_C)
 
 
-_LIMIT_SIGN = attrgetter("censored")
+class Finding(NamedTuple):
+    """What ``Assessor.classify`` says of one result, apart from its value: all that ``decide`` reads."""
+
+    marker: str
+    limit: bool  # reported only as a limit ("<150")
+    status: str  # for a limit that spans bands: the most severe it could be
+    band: Band | None  # the scheme band that decided; None where a person's own range decided
+    possible: tuple[str, ...]  # for a limit that spans bands: every status it could have, else ()
 
 
-def cb12_applies(markers: dict[str, MarkerValue], age: float | None) -> bool:
-    """All four markers measured (none reported only as a limit), and an adult age."""
-    return (age is not None and age >= ADULT_YEARS and len(markers) == len(MARKERS)
-            and not any(map(_LIMIT_SIGN, markers.values())))  # map: C speed, this runs once per batch row
+class Decision(NamedTuple):
+    """What the findings alone decide, before cB12: the same for every batch row whose results fall
+    in the same bands, so a batch works each combination out once (see ``decide``). Its dicts are
+    shared by those rows and never changed."""
+
+    status: dict[str, str]
+    bands: dict[str, Band | None]  # in the unit the result was compared in; None where an own range decided
+    possible: dict[str, tuple[str, ...]]  # for a limit ("<250") that spans bands: every status it could have
+    verdict: str  # the rules' verdict
+    rule: int
+    complete: bool  # every marker measured and none only as a limit: cB12 applies from an adult age
+    with_cb12: dict[str, str]  # cB12 category -> the more cautious of its verdict and the rules'
+
+
+def decide(findings: Iterable[Finding]) -> Decision:
+    """The statuses and the rules' verdict for a set of findings (one per marker, in marker order)."""
+    findings = tuple(findings)
+    status = {f.marker: f.status for f in findings}
+    verdict, rule = rule_verdict(status)
+    return Decision(status, {f.marker: f.band for f in findings},
+                    {f.marker: f.possible for f in findings if f.possible}, verdict, rule,
+                    len(status) == len(MARKERS) and not any(f.limit for f in findings),
+                    {category: worse(verdict, implied) for category, implied in CB12_VERDICT.items()})
 
 
 class CB12(NamedTuple):
@@ -194,13 +227,14 @@ def censored_points(mv: MarkerValue, x: float, edges: list[float]) -> list[float
 
 class Assessor:
     """Statuses, verdict and cB12 for one scheme and set of own ranges: the one path for a single
-    query and for every batch row."""
+    query and for every batch row (``classify`` each result, ``decide`` on the findings, ``conclude``)."""
 
     def __init__(self, thresholds: Thresholds, scheme: Scheme, refs: dict[str, RefRange] | None = None) -> None:
         self.scheme = scheme
         self.refs = refs or {}
         self.bands = scheme.markers
-        self.cb12_bands = thresholds.cb12_bands
+        self.cb12_cuts = thresholds.cb12_bands.cuts  # cB12's bands, for ``bands.locate``
+        self.cb12_categories = [band.status for band in thresholds.cb12_bands.bands]
         self.cb12_sources = thresholds.cb12_sources
         self.scales: dict[tuple[str, str], Scale] = {}  # (marker, unit) -> its scale, looked up once
 
@@ -219,13 +253,13 @@ class Assessor:
             return band.status, band
         return ref.side(canonical), None
 
-    def classify(self, mv: MarkerValue) -> tuple[str, Band | None, tuple[str, ...]]:
-        """(status, scheme band that decided it, every status a limit could have). With a person's
-        own range, the scheme still decides ``deficient``; the range decides low/normal/high."""
+    def classify(self, mv: MarkerValue) -> Finding:
+        """The result's status and the scheme band that decided it (for a limit, the most severe it could
+        be, and every status it could have). With a person's own range, the scheme still decides
+        ``deficient``; the range decides low/normal/high."""
         scale, x = self.scale_for(mv)
         if mv.censored is None:
-            status, band = self._status(mv.marker, scale, x, mv.canonical)
-            return status, band, ()
+            return Finding(mv.marker, False, *self._status(mv.marker, scale, x, mv.canonical), ())
         found: dict[str, Band | None] = {}
         for point in censored_points(mv, x, self.edges(mv.marker, scale)):
             canonical = point if scale.unit == CANONICAL[mv.marker] else to_canonical(mv.marker, point, scale.unit)
@@ -233,7 +267,7 @@ class Assessor:
             found.setdefault(status, band)
         worst = max(found, key=STATUS_SEVERITY.__getitem__)
         possible = tuple(sorted(found, key=STATUS_SEVERITY.__getitem__)) if len(found) > 1 else ()
-        return worst, found[worst], possible
+        return Finding(mv.marker, True, worst, found[worst], possible)
 
     def edges(self, marker: str, scale: Scale) -> list[float]:
         """Every edge that can change the status, in the scale's unit."""
@@ -246,31 +280,21 @@ class Assessor:
 
     def assess(self, markers: dict[str, MarkerValue], age: float | None) -> Core:
         """Statuses, the rules' verdict and cB12 for one set of results."""
-        return self.conclude([(mv, self.classify(mv)) for mv in markers.values()], age)
+        values = [markers[m] for m in MARKERS if m in markers]
+        return self.conclude(decide(map(self.classify, values)), list(map(cb12_term, values)), age)
 
-    def conclude(self, found: Iterable[tuple[MarkerValue, tuple[str, Band | None, tuple[str, ...]]]],
-                 age: float | None) -> Core:
-        """``assess`` for results already classified: ``found`` holds each result with what
-        ``classify`` said of it, in marker order. A batch comes here directly: it classifies each
-        distinct cell once and remembers the answer, as lab values recur across rows."""
-        markers, status, bands, possible = {}, {}, {}, {}
-        for mv, (marker_status, band, spans) in found:
-            marker = mv.marker
-            markers[marker], status[marker], bands[marker] = mv, marker_status, band
-            if spans:
-                possible[marker] = spans
-        verdict, rule = rule_verdict(status)
-        cb12 = self.cb12(markers, age)
-        if cb12 is None:
-            return _new_core((status, bands, possible, verdict, rule, None, verdict))
-        return _new_core((status, bands, possible, verdict, rule, cb12, worse(verdict, CB12_VERDICT[cb12.category])))
-
-    def cb12(self, markers: dict[str, MarkerValue], age: float | None) -> CB12 | None:
-        """The combined indicator and its category, where it applies."""
-        if not cb12_applies(markers, age):
-            return None
-        raw = cb12_value(markers, age)
-        return _new_cb12((round(raw, 3), self.cb12_bands.band_for(raw).status, self.cb12_sources))
+    def conclude(self, decision: Decision, terms: Iterable[float], age: float | None) -> Core:
+        """The assessment from what the findings decided and the results' ``cb12_term`` (in marker order):
+        cB12, where it applies, and the more cautious of its verdict and the rules'. A batch row comes
+        here directly, with the decision for its combination of findings worked out once (see ``decide``)
+        and each cell's term worked out once."""
+        d = decision
+        if not d.complete or age is None or age < ADULT_YEARS:
+            return _new_core((d.status, d.bands, d.possible, d.verdict, d.rule, None, d.verdict))
+        raw = cb12_value(terms, age)
+        category = self.cb12_categories[locate(self.cb12_cuts, raw)]
+        cb12 = _new_cb12((round(raw, 3), category, self.cb12_sources))
+        return _new_core((d.status, d.bands, d.possible, d.verdict, d.rule, cb12, d.with_cb12[category]))
 
 
 # ----------------------------------------------------------------- the full assessment
@@ -387,7 +411,8 @@ def _others(t: Thresholds, query: LabQuery, mv: MarkerValue, status: str) -> tup
         readings += [({}, ", by the scheme's own bands without your laboratory's range")] if own_range else []
         for refs, said in readings:
             other = Assessor(t, scheme, refs)
-            their_status, band, _ = other.classify(mv)
+            finding = other.classify(mv)
+            their_status, band = finding.status, finding.band
             if their_status != status:
                 found.append(OtherScheme(scheme.id, their_status, reference_text(other, mv, their_status, band) + said,
                                          _marker_sources(t, other, mv, band)))

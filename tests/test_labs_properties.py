@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import math
 from functools import cache
 
@@ -86,3 +89,72 @@ def test_the_production_lookup_finds_the_one_band_holding_each_value(values, sch
         found = bands[m].band_for(v)
         assert _inside(found.interval, v)
         assert [b for b in bands[m].bands if _inside(b.interval, v)] == [found]
+
+
+# ----------------------------------------------------------------- batch rows read as single queries
+
+
+def _cell_texts(marker: str, scheme: str, unit: str):
+    """A result for ``marker`` as a laboratory might print it in ``unit``: at a band edge of the scheme
+    (canonical or as published), just beside one, or anywhere plausible; sometimes only as a limit."""
+    bands = thresholds().schemes[scheme].markers[marker]
+    scales = [bands.scale(u) for u in FACTORS[marker]]
+    edges = sorted({from_canonical(marker, e, unit) if s.unit == CANONICAL[marker] else e
+                    for s in scales if s.unit in (unit, CANONICAL[marker])
+                    for b in s.bands for e in (b.interval.lower, b.interval.upper) if math.isfinite(e)})
+    low, high = (from_canonical(marker, x, unit) for x in PLAUSIBLE[marker])
+    number = st.one_of(st.sampled_from(edges), st.sampled_from(edges).map(lambda e: e * 1.01),
+                       st.sampled_from(edges).map(lambda e: e * 0.99), st.floats(low, high))
+    shown = number.filter(lambda x: low <= x <= high).map(lambda x: f"{x:.4g}")
+    sign = st.sampled_from(["", "", "", "", "<", ">", "<=", ">="])
+    given = st.tuples(sign, shown).map("".join)
+    return st.one_of(st.just(""), given, given, given)
+
+
+@st.composite
+def batch_case(draw):
+    scheme = draw(st.sampled_from(["documents", "nice"]))
+    units = {m: draw(st.sampled_from(list(FACTORS[m]))) for m in labs.MARKERS}
+    refs = draw(st.sampled_from([[], ["b12=200-900 pg/mL"],
+                                 ["holotc=35-150 pmol/L", "mma=0-0.4 umol/L", "hcy=<15 umol/L"]]))
+    texts = {m: _cell_texts(m, scheme, units[m]) for m in labs.MARKERS}
+    ages = st.sampled_from(["", "17", "18", "40", "70.5", "95"])
+    rows = draw(st.lists(st.tuples(*texts.values(), ages), min_size=1, max_size=40))
+    return scheme, units, refs, rows
+
+
+@given(case=batch_case())
+def test_every_batch_row_reads_as_the_same_single_query(case):
+    """A batch works each combination of findings out once and keeps a cell's reading across rows
+    (``batch.Interpreter``); each row must still say exactly what ``labs.interpret`` says of it alone."""
+    from b12cli import batch
+    from b12cli.columns import map_columns
+    from b12cli.errors import UsageError
+
+    scheme, units, refs, rows = case
+    columns = map_columns([*labs.MARKERS, "age"], {}, units)
+    options = batch.BatchOptions(scheme, refs, units, False, False)
+    outputs = []
+    for fmt in batch.JsonlFormat(columns), batch.CsvFormat(columns):
+        interpreter = batch.Interpreter(thresholds(), columns, options, fmt.marker)
+        outputs.append(batch.process(interpreter, fmt, [(n, list(row), None) for n, row in enumerate(rows, 2)])[0])
+    jsonl, table = map(json.loads, outputs[0].splitlines()), csv.DictReader(io.StringIO(outputs[1]), fieldnames=[
+        *labs.MARKERS, "age", *batch.STATUS_COLUMNS])
+    for row, record, written in zip(rows, jsonl, table, strict=True):
+        raw = {m: t or None for m, t in zip(labs.MARKERS, row)}
+        try:
+            query = labs.LabQuery(labs.read_markers(raw, units), labs.read_age(row[-1] or None, "age"), scheme,
+                                  labs.read_refs(refs, units))
+            single = labs.interpret(thresholds(), query) if query.markers else None
+        except UsageError:
+            single = None
+        if single is None:
+            assert "error" in record, (row, record)
+            continue
+        statuses = {r.marker: r.status for r in single.markers}
+        assert {m["marker"]: m["status"] for m in record["markers"]} == statuses, row
+        assert {m: written[f"{m}_status"] for m in labs.MARKERS if written[f"{m}_status"]} == statuses, row
+        assert written["verdict"] == single.verdict, row
+        assert record["verdict"] == single.verdict, row
+        expected = None if single.cb12 is None else {"value": single.cb12.value, "category": single.cb12.category}
+        assert record["cb12"] == expected, row
