@@ -143,8 +143,12 @@ class Lines:
             if pending:
                 line = pending.popleft()
             else:
-                line = carry + readline(limit - len(carry)) if carry else readline(limit)
-                carry = ""
+                if carry == "\r":  # a lone CR read after a cut line: a line of its own, or CR LF
+                    after = readline(1)
+                    line, carry = ("\r\n", "") if after == "\n" else ("\r", after)
+                else:
+                    line = carry + readline(limit - len(carry)) if carry else readline(limit)
+                    carry = ""
                 if not line:
                     self.eof = True
                     return

@@ -142,6 +142,17 @@ def test_a_cut_line_that_ends_an_open_quote_loses_nothing_of_the_next_line(monke
     assert found[3] == (4, ["5", "e"], None)
 
 
+def test_an_empty_line_after_a_cut_line_stays_a_line_of_its_own(monkeypatch):
+    """The character after a cut line's CR is read to tell CR LF from a lone CR; when it is a CR
+    itself, it ends an empty line and is not joined to the line after it."""
+    monkeypatch.setattr(batch, "MAX_ROW", 5)
+    found = read('""""""\r\r"')
+    assert [line for line, _, _ in found] == [1, 3]
+    assert "line 1 is over 5 characters" in found[0][2] and "line 3 is never closed" in found[1][2]
+    crlf = read("999999\r\r\n180\r")  # the same with CR LF after the cut line: an empty line, then line 3
+    assert [(line, cells) for line, cells, _ in crlf] == [(1, []), (3, ["180"])] and crlf[1][2] is None
+
+
 def test_a_multi_line_record_over_the_row_limit_is_an_error(monkeypatch):
     monkeypatch.setattr(batch, "MAX_ROW", 20)
     found = read('b12\n"' + "1\n" * 15 + '"\n7\n')
