@@ -47,6 +47,7 @@ MAX_LINES = 1_000  # lines one quoted cell may span before its quote counts as n
 CHUNK_CHARS = 4 << 20  # input characters per unit of work, so wide rows keep memory flat
 STATUS_COLUMNS = [f"{m}_status" for m in MARKERS] + ["verdict", "cb12", "cb12_category", "error"]
 CHUNK = 2000  # records per unit of work; output is written a chunk at a time
+DECISION_LIMIT = 1024  # combinations of findings remembered (a large file of ordinary results has about 50)
 MEMO_LIMIT = 16384  # distinct cells remembered per memo (least recently used go first): B12 in pg/mL with one decimal
 # has about 10,000 usual values; a few MB at most, so memory stays flat
 
@@ -291,7 +292,7 @@ class Interpreter:
         # status, its band and the limit's spans per marker and unit), so this table stays small.
         self.findings: list[Finding] = []
         self.kinds: dict[Finding, int] = {}
-        self.decide = functools.lru_cache(maxsize=MEMO_LIMIT)(self._decide)
+        self.decide = functools.lru_cache(maxsize=DECISION_LIMIT)(self._decide)
 
     def _plan(self, units: dict[str, str | None]) -> list[tuple[int, Callable[[str], Cell | None]]]:
         """Per marker column, in marker order: its position and the cell reader for its unit

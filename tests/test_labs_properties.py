@@ -7,6 +7,7 @@ import io
 import json
 import math
 from functools import cache
+from unittest import mock
 
 import pytest
 from hypothesis import given
@@ -134,10 +135,13 @@ def test_every_batch_row_reads_as_the_same_single_query(case):
     scheme, units, refs, rows = case
     columns = map_columns([*labs.MARKERS, "age"], {}, units)
     options = batch.BatchOptions(scheme, refs, units, False, False)
+    records = [(n, list(row), None) for n, row in enumerate(rows, 2)]
     outputs = []
     for fmt in batch.JsonlFormat(columns), batch.CsvFormat(columns):
-        interpreter = batch.Interpreter(thresholds(), columns, options, fmt.marker)
-        outputs.append(batch.process(interpreter, fmt, [(n, list(row), None) for n, row in enumerate(rows, 2)])[0])
+        outputs.append(batch.process(batch.Interpreter(thresholds(), columns, options, fmt.marker), fmt, records)[0])
+        with mock.patch.object(batch, "MEMO_LIMIT", 2), mock.patch.object(batch, "DECISION_LIMIT", 2):
+            forgetful = batch.Interpreter(thresholds(), columns, options, fmt.marker)  # memos that forget at once
+            assert batch.process(forgetful, fmt, records)[0] == outputs[-1]
     jsonl, table = map(json.loads, outputs[0].splitlines()), csv.DictReader(io.StringIO(outputs[1]), fieldnames=[
         *labs.MARKERS, "age", *batch.STATUS_COLUMNS])
     for row, record, written in zip(rows, jsonl, table, strict=True):
