@@ -47,7 +47,8 @@ MAX_LINES = 1_000  # lines one quoted cell may span before its quote counts as n
 CHUNK_CHARS = 4 << 20  # input characters per unit of work, so wide rows keep memory flat
 STATUS_COLUMNS = [f"{m}_status" for m in MARKERS] + ["verdict", "cb12", "cb12_category", "error"]
 CHUNK = 2000  # records per unit of work; output is written a chunk at a time
-DECISION_LIMIT = 1024  # combinations of findings remembered (a large file of ordinary results has about 50)
+DECISION_LIMIT = 1024  # combinations of findings remembered: about 50 in a file of ordinary results, more with
+# units given row by row, own ranges or many limits (past the bound, the least recently used go first)
 MEMO_LIMIT = 16384  # distinct cells remembered per memo (least recently used go first): B12 in pg/mL with one decimal
 # has about 10,000 usual values; a few MB at most, so memory stays flat
 
@@ -71,7 +72,7 @@ class Cell(NamedTuple):
     distinct text and remembered, because lab values recur across rows."""
 
     kind: int  # its ``Finding``, numbered (``Interpreter.kinds``): a row's kinds key the decision memo
-    term: float  # its part in cB12 (``labs.cb12_term``)
+    term: float  # its value as the cB12 formula takes it (``labs.cb12_term``)
     shown: str  # the formatter's text for this marker in a record ("" if it has none)
 
 
@@ -277,10 +278,11 @@ class Interpreter:
         self.scheme = read_scheme(thresholds, options.scheme)
         self.show = show
         self.units = {**options.units, **columns.units}  # a unit in a column's header counts as given
-        self.assessor = Assessor(thresholds, self.scheme, read_refs(options.refs, self.units))  # ranges too
+        where = columns.positions
+        per_row = {m: column for column, m in UNIT_COLUMNS.items() if column in where}  # units given row by row
+        self.assessor = Assessor(thresholds, self.scheme, read_refs(options.refs, self.units, per_row))  # ranges too
         self.check = options.check
         self.width = len(columns.names)
-        where = columns.positions
         self.markers = [(m, where[m]) for m in MARKERS if m in where]
         self.unit_columns = [(where[c], m) for c, m in UNIT_COLUMNS.items() if c in where]
         self.age_at = where.get("age")

@@ -17,7 +17,8 @@ from __future__ import annotations
 import math
 from functools import lru_cache, partial
 from math import log10
-from typing import Iterable, NamedTuple
+from types import MappingProxyType
+from typing import Iterable, Mapping, NamedTuple
 
 from b12cli.bands import Interval, locate
 from b12cli.errors import UsageError
@@ -126,16 +127,17 @@ def b12_pmol(b12: MarkerValue) -> float:
 
 
 def cb12_term(mv: MarkerValue) -> float:
-    """A result's part in cB12: the log10 of its value in the unit the formula takes (B12 and holoTC in
-    pmol/L, MMA and homocysteine in umol/L). Results are above zero (``units.check_plausible``)."""
-    return log10(b12_pmol(mv) if mv.marker == "b12" else mv.canonical)
+    """A result's value in the unit the cB12 formula takes it in: B12 and holoTC in pmol/L, MMA and
+    homocysteine in umol/L (a batch works it out once per distinct cell)."""
+    return b12_pmol(mv) if mv.marker == "b12" else mv.canonical
 
 
 def cb12_value(terms: Iterable[float], age: float) -> float:
     """Fedosov combined indicator, log10[(holoTC x B12) / (MMA x Hcy)] minus the age term, from the four
-    markers' ``cb12_term`` in marker order (B12, holoTC, MMA, Hcy)."""
+    markers' ``cb12_term`` in marker order (B12, holoTC, MMA, Hcy: the order ``MARKERS`` gives, which
+    both callers keep)."""
     b12, holotc, mma, hcy = terms
-    return b12 + holotc - mma - hcy - cb12_age_term(age)
+    return log10((holotc * b12) / (mma * hcy)) - cb12_age_term(age)
 
 
 @lru_cache(maxsize=4096)
@@ -157,16 +159,16 @@ class Finding(NamedTuple):
 
 class Decision(NamedTuple):
     """What the findings alone decide, before cB12: the same for every batch row whose results fall
-    in the same bands, so a batch works each combination out once (see ``decide``). Its dicts are
-    shared by those rows and never changed."""
+    in the same bands, so a batch works each combination out once (see ``decide``). It is shared by
+    those rows, so its mappings are read-only views."""
 
-    status: dict[str, str]
-    bands: dict[str, Band | None]  # in the unit the result was compared in; None where an own range decided
-    possible: dict[str, tuple[str, ...]]  # for a limit ("<250") that spans bands: every status it could have
+    status: Mapping[str, str]
+    bands: Mapping[str, Band | None]  # in the unit the result was compared in; None where an own range decided
+    possible: Mapping[str, tuple[str, ...]]  # for a limit ("<250") that spans bands: every status it could have
     verdict: str  # the rules' verdict
     rule: int
     complete: bool  # every marker measured and none only as a limit: cB12 applies from an adult age
-    with_cb12: dict[str, str]  # cB12 category -> the more cautious of its verdict and the rules'
+    with_cb12: Mapping[str, str]  # cB12 category -> the more cautious of its verdict and the rules'
 
 
 def decide(findings: Iterable[Finding]) -> Decision:
@@ -174,10 +176,10 @@ def decide(findings: Iterable[Finding]) -> Decision:
     findings = tuple(findings)
     status = {f.marker: f.status for f in findings}
     verdict, rule = rule_verdict(status)
-    return Decision(status, {f.marker: f.band for f in findings},
-                    {f.marker: f.possible for f in findings if f.possible}, verdict, rule,
+    return Decision(MappingProxyType(status), MappingProxyType({f.marker: f.band for f in findings}),
+                    MappingProxyType({f.marker: f.possible for f in findings if f.possible}), verdict, rule,
                     len(status) == len(MARKERS) and not any(f.limit for f in findings),
-                    {category: worse(verdict, implied) for category, implied in CB12_VERDICT.items()})
+                    MappingProxyType({category: worse(verdict, implied) for category, implied in CB12_VERDICT.items()}))
 
 
 class CB12(NamedTuple):
@@ -192,9 +194,9 @@ _new_cb12 = partial(tuple.__new__, CB12)  # a CB12 from a tuple, without NamedTu
 class Core(NamedTuple):
     """What a row needs: statuses, the bands that decided them, the verdict from the rules and cB12."""
 
-    status: dict[str, str]
-    bands: dict[str, Band | None]  # in the unit the result was compared in; None where an own range decided
-    possible: dict[str, tuple[str, ...]]  # for a limit ("<250") that spans bands: every status it could have
+    status: Mapping[str, str]
+    bands: Mapping[str, Band | None]  # in the unit the result was compared in; None where an own range decided
+    possible: Mapping[str, tuple[str, ...]]  # for a limit ("<250") that spans bands: every status it could have
     rules_verdict: str
     rule: int
     cb12: CB12 | None

@@ -48,18 +48,21 @@ _SIGN = {"<": "<", "<=": "<=", "\u2264": "<=", ">": ">", ">=": ">=", "\u2265": "
 FORMS = "LOW-HIGH, <HIGH, <=HIGH, >LOW or >=LOW, optionally with a unit (e.g. b12=232-1245 pg/mL, mma=0-378 nmol/L)"
 
 
-def read_refs(texts: list[str], units: dict[str, str | None]) -> dict[str, RefRange]:
-    """``--ref`` texts into ranges (at most one per marker); ``units`` are the marker unit options."""
+def read_refs(texts: list[str], units: dict[str, str | None], per_row: dict[str, str] | None = None
+              ) -> dict[str, RefRange]:
+    """``--ref`` texts into ranges (at most one per marker); ``units`` are the marker unit options.
+    ``per_row``: markers whose unit a batch file gives row by row (marker -> its unit column): a range
+    for one of them must name its unit, as no one unit can be assumed for it."""
     refs: dict[str, RefRange] = {}
     for text in texts:
-        ref = read_ref(text, units)
+        ref = read_ref(text, units, per_row or {})
         if ref.marker in refs:
             raise UsageError(f"--ref for {ref.marker} is given twice; give one range per marker")
         refs[ref.marker] = ref
     return refs
 
 
-def read_ref(text: str, units: dict[str, str | None]) -> RefRange:
+def read_ref(text: str, units: dict[str, str | None], per_row: dict[str, str] | None = None) -> RefRange:
     entry = _ENTRY.match(text)
     if not entry:
         raise UsageError(f"--ref {show(text)} is not accepted; expected MARKER=RANGE with RANGE as {FORMS}")
@@ -71,6 +74,10 @@ def read_ref(text: str, units: dict[str, str | None]) -> RefRange:
     if not (two or one):
         raise UsageError(f"--ref {show(text)}: the range {show(body)} is not accepted; expected {FORMS}")
     suffix = (two or one).group(3).strip().strip("()[]").strip()
+    if not suffix and per_row and marker in per_row:
+        raise UsageError(f"--ref {show(text)} names no unit, and the file gives the {marker} unit row by row "
+                         f"(column {per_row[marker]!r}); write the unit after the range, e.g. "
+                         f"--ref '{text.strip()} {CANONICAL[marker]}'")
     unit = normalize_unit(marker, suffix, f"--ref {show(text)}: the unit") if suffix else units.get(marker)
     shown_unit = unit or CANONICAL[marker]
     if two:

@@ -92,7 +92,7 @@ def test_units_scheme_ref_and_cb12_apply_per_row(b12, tmp_path):
     assert b["markers"][0]["canonical_value"] == pytest.approx(180.2682)
     assert b["markers"][0]["status"] == "indeterminate" and b["markers"][1]["canonical_value"] == 0.4
     assert c["markers"][0]["status"] == "indeterminate"
-    _, (_, _, c2) = records(b12, "--input", str(path), "--ref", "b12=200-900")
+    _, (_, _, c2) = records(b12, "--input", str(path), "--ref", "b12=200-900 pg/mL")  # a unit: units vary by row
     assert c2["markers"][0]["status"] == "normal"
 
 
@@ -254,3 +254,20 @@ def test_a_recurring_cell_is_read_once_and_gives_the_same_record(b12, tmp_path):
     assert b12s[0]["status"] != b12s[1]["status"]
     assert b12s[3]["censored"] == "<" and b12s[0]["censored"] is None
     assert [line["markers"][1]["canonical_value"] for line in lines] == [0.15] * 5
+
+
+def test_rows_with_the_same_findings_share_one_read_only_decision(kb):
+    """What a combination of findings decides is worked out once and shared by every row that has it,
+    so no row can change it for the others."""
+    from b12cli.columns import map_columns
+
+    units = {"b12": None, "holotc": None, "mma": None, "hcy": None}
+    columns = map_columns(["b12", "mma"], {}, units)
+    fmt = batch.JsonlFormat(columns)
+    interpreter = batch.Interpreter(kb.thresholds, columns, batch.BatchOptions("documents", [], units, False, False),
+                                    fmt.marker)
+    (_, first), (_, second) = interpreter.row(["180", "0.5"]), interpreter.row(["190", "0.6"])
+    assert first.status is second.status and dict(first.status) == {"b12": "low", "mma": "high"}
+    with pytest.raises(TypeError):
+        first.status["b12"] = "normal"
+    assert interpreter.decide.cache_info().misses == 1

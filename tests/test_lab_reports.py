@@ -84,6 +84,26 @@ def test_bad_ranges_exit_2_naming_the_problem(b12, ref, needle):
     assert needle in refused(b12, "--b12", "300", "--ref", ref)
 
 
+def test_a_range_without_a_unit_is_refused_when_the_file_gives_units_row_by_row(b12, tmp_path):
+    """With a b12_unit column no one unit can be assumed for 'b12=200-900': it was once read as pg/mL
+    while the row said pmol/L, so 150 pmol/L came out normal where the single query says low."""
+    path = tmp_path / "units.csv"
+    path.write_text("b12,b12_unit,mma,mma_unit\n150,pmol/L,300,nmol/L\n")
+    for ref in ("b12=200-900", "mma=0-0.4"):
+        result = b12("labs", "--input", str(path), "--ref", ref)
+        assert result.exit_code == 2 and result.stdout == ""
+        assert "names no unit" in result.stderr and f"--ref '{ref} " in result.stderr
+    given = b12("labs", "--input", str(path), "--ref", "b12=200-900 pmol/L", "--ref", "mma=0-0.4 umol/L")
+    single = b12("labs", "--b12", "150", "--b12-unit", "pmol/L", "--mma", "300", "--mma-unit", "nmol/L",
+                 "--ref", "b12=200-900 pmol/L", "--ref", "mma=0-0.4 umol/L", "--format", "json")
+    record = json.loads(given.stdout)
+    assert given.exit_code == 0 and record["verdict"] == json.loads(single.stdout)["verdict"] == "deficiency_possible"
+    assert [m["status"] for m in record["markers"]] == ["low", "normal"]
+    plain = tmp_path / "plain.csv"  # no unit column: the range takes the option's (or canonical) unit, as before
+    plain.write_text("b12\n150\n")
+    assert b12("labs", "--input", str(plain), "--ref", "b12=200-900").exit_code == 0
+
+
 def test_a_range_with_a_unit_option_takes_that_unit():
     ref = read_ref("mma=0-378", {"mma": "nmol/L"})
     assert (ref.low, ref.high, ref.unit, ref.text) == (None, 0.378, "nmol/L", "0–378 nmol/L")

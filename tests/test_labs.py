@@ -256,6 +256,9 @@ def cb12_formula(holotc, b12_pmol, mma, hcy, age):
         (15, 100, 1.50, 30, 60, -2.155, "possible_deficiency"),  # case D
         (10, 80, 3.0, 60, 50, None, "probable_deficiency"),
         (150, 900, 0.1, 5, 30, None, "elevated"),
+        # a value one floating-point step from the -2.5 edge: computed as the formula is written (the ratio,
+        # then its log), it stays on the possible side; a sum of four logs would tip it over
+        (1.4843399549963983, 109.2, 0.85, 11.5, 50, -2.5, "possible_deficiency"),
     ],
 )
 def test_cb12_against_the_published_formula(b12, holotc, b12_pmol, mma, hcy, age, value, category):
