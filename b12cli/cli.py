@@ -109,6 +109,7 @@ class B12Group(TyperGroup):
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # noqa: ANN001
         args = show_completion_args(list(sys.argv[1:] if args is None else args))
         try:
+            check_completion_request(os.environ)
             code = super().main(args=args or ["--help"], prog_name="b12", complete_var=complete_var,
                                 standalone_mode=False, **extra)
             sys.stdout.flush()
@@ -307,6 +308,23 @@ def _emit(fmt: str, document: Callable[[], dict], table: Callable[[], None], csv
 
 # ----------------------------------------------------------------- shell completion of values
 # Called only while the shell asks for completions; the knowledge base is loaded then, never at start-up.
+
+
+COMPLETE_VAR = "_B12_COMPLETE"  # Typer's name for b12's completion request: _{PROG}_COMPLETE
+
+
+def check_completion_request(environ) -> None:  # noqa: ANN001 - os.environ or any mapping
+    """bash asks for completions with COMP_WORDS and COMP_CWORD (the index of the word being
+    completed); Typer reads them unchecked, so a missing or non-numeric one is refused here."""
+    if environ.get(COMPLETE_VAR) != "complete_bash":
+        return
+    if "COMP_WORDS" not in environ:
+        raise UsageError("shell completion: COMP_WORDS is not set; bash sets it (with COMP_CWORD) "
+                         "while completing a b12 command line")
+    cword = environ.get("COMP_CWORD", "")
+    if not (cword.isascii() and cword.isdigit() and len(cword) <= 4000):  # int() refuses longer digit strings
+        raise UsageError(f"shell completion: COMP_CWORD {show(cword)} is not a word number; "
+                         "bash sets it to a whole number (0, 1, 2, ...) while completing")
 
 
 def _starting(words, incomplete: str) -> list[str]:  # noqa: ANN001 - any iterable of words

@@ -9,8 +9,10 @@ checked in two cheap passes:
    before any parser sees it, so it can never exhaust the C stack;
 2. a walk over the parser's event stream (no objects built) that refuses any
    explicit tag (``!!int``, ``!!str``, ``!foo``, ``!!python/...``), any anchor or
-   alias (so nothing can be amplified by references) and any nesting deeper than
-   ``MAX_DEPTH``, naming the key path.
+   alias (so nothing can be amplified by references), any nesting deeper than
+   ``MAX_DEPTH``, and any unquoted value that YAML 1.1 (PyYAML) and YAML 1.2 read
+   differently (``1_000``, ``010``, ``0x10``, ``1:20``, ``yes``, ``1e3``, a date),
+   naming the key path.
 
 Only then is the document loaded with a strict safe loader.
 """
@@ -161,6 +163,44 @@ def scan_depth(text: str, limit: int = MAX_DEPTH) -> None:
 # ----------------------------------------------------------------- pass 2: the parser's events
 
 
+_TAG = "tag:yaml.org,2002:"
+_RESOLVER = yaml.resolver.Resolver()
+# The plain forms both YAML versions read alike; anything else PyYAML would read as a number, a
+# boolean or a date (or YAML 1.2 would read as one) is refused rather than guessed.
+_PLAIN_ALIKE = {
+    _TAG + "int": re.compile(r"[-+]?(?:0|[1-9][0-9]*)"),
+    _TAG + "float": re.compile(r"[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+][0-9]+)?"),
+    _TAG + "bool": re.compile(r"true|True|TRUE|false|False|FALSE"),
+    _TAG + "null": re.compile(r"|~|null|Null|NULL"),
+}
+_YAML12_NOT_TEXT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|0o[0-7]+|0x[0-9a-fA-F]+"
+                              r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)|true|True|TRUE|false|False|FALSE")
+
+
+def ambiguous_plain(value: str) -> str | None:
+    """Why an unquoted scalar is refused (YAML 1.1 and 1.2 read it differently), or None."""
+    tag = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
+    kind = tag[len(_TAG):] if tag.startswith(_TAG) else tag
+    alike = _PLAIN_ALIKE.get(tag)
+    if alike is not None and alike.fullmatch(value):
+        return None
+    if kind in ("int", "float"):
+        if value.lstrip("+-").lower() in (".inf", ".nan"):
+            return f"unquoted {value!r} is not a finite number; quote it if text is meant"
+        return (f"unquoted {value!r} is a number in some YAML versions only, or a different number; "
+                "write a plain decimal such as 1000 or 0.5, or quote it if text is meant")
+    if kind == "bool":
+        return f"unquoted {value!r} is true/false in YAML 1.1 but text in YAML 1.2; write true or false, or quote it"
+    if kind == "str":
+        if not _YAML12_NOT_TEXT.fullmatch(value):
+            return None
+        return (f"unquoted {value!r} is text in YAML 1.1 but a number in YAML 1.2; write it with a point "
+                "and a signed exponent (such as 1.0e+3 or -0.5), or quote it if text is meant")
+    if kind == "timestamp":
+        return f"unquoted {value!r} is a date in YAML 1.1 but text in YAML 1.2; quote it"
+    return f"unquoted {value!r} has a special meaning in YAML 1.1 ({kind}); quote it"
+
+
 def _tag_name(tag: str) -> str:
     return "!!" + tag[len("tag:yaml.org,2002:"):] if tag.startswith("tag:yaml.org,2002:") else tag
 
@@ -174,7 +214,8 @@ class _Frame:
 
 
 class _EventWalk:
-    """Follows the key path through the event stream; refuses tags, anchors, aliases and depth."""
+    """Follows the key path through the event stream; refuses tags, anchors, aliases, depth and
+    unquoted values whose meaning depends on the YAML version."""
 
     def __init__(self, limit: int) -> None:
         self.stack: list[_Frame] = []
@@ -211,6 +252,9 @@ class _EventWalk:
             if event.tag is not None:
                 raise RefusedYAML(f"tag not allowed: {_tag_name(event.tag)}", self.path(event), line)
         if isinstance(event, yaml.ScalarEvent):
+            problem = ambiguous_plain(event.value) if event.implicit[0] else None
+            if problem:
+                raise RefusedYAML(problem, self.path(event), line)
             self.done(event.value)
         elif isinstance(event, yaml.CollectionStartEvent):
             if len(self.stack) >= self.limit:

@@ -114,6 +114,33 @@ def test_completion_offers_commands_options_and_values(line, offered):
     assert offered <= set(_complete(line))
 
 
+@pytest.mark.parametrize("cword", ["x", "", "-1", "1.5", "\u0661", "9" * 5000])
+def test_a_malformed_comp_cword_is_a_one_line_usage_error(cword):
+    done = _run(COMP_WORDS="b12 la", COMP_CWORD=cword, _B12_COMPLETE="complete_bash")
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("b12: error: shell completion: COMP_CWORD ") and done.stderr.count("\n") == 1
+    assert "is not a word number; bash sets it to a whole number" in done.stderr and done.stdout == ""
+
+
+def test_a_missing_comp_words_is_a_one_line_usage_error():
+    done = _run(COMP_CWORD="1", _B12_COMPLETE="complete_bash")
+    assert done.returncode == 2
+    assert done.stderr == ("b12: error: shell completion: COMP_WORDS is not set; bash sets it (with COMP_CWORD) "
+                           "while completing a b12 command line\n")
+
+
+EVERY_COMMAND = {"rda", "foods", "meds", "labs", "about", "search", "sources", "risk", "absorb", "intake", "history"}
+
+
+@pytest.mark.parametrize(("cword", "offered"), [("0", set()), ("1", {"labs"}), ("7", EVERY_COMMAND),
+                                                ("9" * 4000, EVERY_COMMAND)])
+def test_any_whole_comp_cword_completes_without_error(cword, offered):
+    """Word 0 is the program (nothing to offer); past the last word, a new word: every command."""
+    done = _run(COMP_WORDS="b12 la", COMP_CWORD=cword, _B12_COMPLETE="complete_bash")
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert set(done.stdout.split()) - {"completion"} == offered
+
+
 @pytest.mark.parametrize("args", [["-h"], ["labs", "-h"], ["foods", "-h"]])
 def test_help_has_no_trailing_spaces_and_no_style_with_no_color(b12, args):
     out = b12(*args, env={"FORCE_COLOR": "1", "TERM": "xterm-256color", "NO_COLOR": "1"}).stdout

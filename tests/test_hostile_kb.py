@@ -130,7 +130,64 @@ def test_an_impossible_date_is_an_error_not_a_crash(b12, kb_copy):
     path.write_text(path.read_text(encoding="utf-8").replace("mcg_per_day: 0.4", "mcg_per_day: 2001-02-30", 1),
                     encoding="utf-8")
     result = b12("rda")
-    assert result.exit_code == 1 and result.stderr.startswith("b12: error: intakes.yaml: invalid value")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("b12: error: intakes.yaml: life_stages[0].mcg_per_day: unquoted '2001-02-30' "
+                                    "is a date in YAML 1.1")
+
+
+# Unquoted values that YAML 1.1 (PyYAML) and YAML 1.2 read differently: each one is refused naming
+# the key, so a knowledge-base number never depends on which YAML library reads the file.
+@pytest.mark.parametrize(("plain", "says"), [
+    ("1_000", "is a number in some YAML versions only"),  # 1.1: 1000; 1.2: text
+    ("0.4_0", "is a number in some YAML versions only"),
+    ("010", "is a number in some YAML versions only"),  # 1.1: octal 8; 1.2: 10
+    ("0x10", "is a number in some YAML versions only"),
+    ("0b11", "is a number in some YAML versions only"),
+    ("1:20", "is a number in some YAML versions only"),  # 1.1: sexagesimal 80
+    ("+1_0", "is a number in some YAML versions only"),
+    (".inf", "is not a finite number"),
+    ("-.Inf", "is not a finite number"),
+    (".NaN", "is not a finite number"),
+    ("1e3", "is text in YAML 1.1 but a number in YAML 1.2"),  # PyYAML gives the string '1e3'
+    ("-.5", "is text in YAML 1.1 but a number in YAML 1.2"),
+    ("1.0e3", "is text in YAML 1.1 but a number in YAML 1.2"),
+    ("0o10", "is text in YAML 1.1 but a number in YAML 1.2"),
+    ("yes", "is true/false in YAML 1.1 but text in YAML 1.2"),
+    ("Off", "is true/false in YAML 1.1 but text in YAML 1.2"),
+    ("2001-02-03", "is a date in YAML 1.1 but text in YAML 1.2"),
+    ("2001-02-03 10:00:00", "is a date in YAML 1.1 but text in YAML 1.2"),
+    ("<<", "has a special meaning in YAML 1.1 (merge)"),
+    ("=", "has a special meaning in YAML 1.1 (value)"),
+])
+def test_a_value_read_differently_by_yaml_versions_is_refused_naming_the_key(plain, says):
+    with pytest.raises(RefusedYAML) as caught:
+        load(f"life_stages:\n  - id: adults\n    mcg_per_day: {plain}\n")
+    assert str(caught.value).startswith(f"life_stages[0].mcg_per_day: unquoted {plain!r} {says}")
+    assert str(caught.value).endswith("(line 3)")
+
+
+@pytest.mark.parametrize("plain", ["1_000", "yes", "1e3", "010"])
+def test_the_same_text_quoted_is_plain_text(plain):
+    assert load(f"a: '{plain}'\nb: \"{plain}\"\n") == {"a": plain, "b": plain}
+
+
+@pytest.mark.parametrize(("plain", "value"), [
+    ("0", 0), ("2400", 2400), ("-3", -3), ("+12", 12), ("0.4", 0.4), ("-0.5", -0.5), (".5", 0.5), ("1.", 1.0),
+    ("6.8e-3", 0.0068), ("1.5e+3", 1500.0), ("true", True), ("FALSE", False), ("~", None), ("null", None),
+    ("", None), ("omeprazole", "omeprazole"), ("B12 180 pg/mL", "B12 180 pg/mL"), ("no-intrinsic-factor", "no-intrinsic-factor"),
+])
+def test_values_both_yaml_versions_read_alike_still_load(plain, value):
+    assert load(f"a: {plain}\n") == {"a": value}
+
+
+def test_a_version_dependent_value_in_a_knowledge_base_file_exits_1_naming_it(b12, kb_copy):
+    path = kb_copy / "intakes.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("mcg_per_day: 0.4", "mcg_per_day: 0_4", 1), encoding="utf-8")
+    result = b12("rda")
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1
+    assert "intakes.yaml: life_stages[0].mcg_per_day: unquoted '0_4' is a number in some YAML versions only" in result.stderr
 
 
 def test_a_file_over_the_size_cap_exits_1(b12, kb_copy):
