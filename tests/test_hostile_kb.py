@@ -174,7 +174,8 @@ def test_the_same_text_quoted_is_plain_text(plain):
 @pytest.mark.parametrize(("plain", "value"), [
     ("0", 0), ("2400", 2400), ("-3", -3), ("+12", 12), ("0.4", 0.4), ("-0.5", -0.5), (".5", 0.5), ("1.", 1.0),
     ("6.8e-3", 0.0068), ("1.5e+3", 1500.0), ("true", True), ("FALSE", False), ("~", None), ("null", None),
-    ("", None), ("omeprazole", "omeprazole"), ("B12 180 pg/mL", "B12 180 pg/mL"), ("no-intrinsic-factor", "no-intrinsic-factor"),
+    ("", None), ("omeprazole", "omeprazole"), ("B12 180 pg/mL", "B12 180 pg/mL"),
+    ("no-intrinsic-factor", "no-intrinsic-factor"),
 ])
 def test_values_both_yaml_versions_read_alike_still_load(plain, value):
     assert load(f"a: {plain}\n") == {"a": value}
@@ -187,7 +188,8 @@ def test_a_version_dependent_value_in_a_knowledge_base_file_exits_1_naming_it(b1
     result = b12("rda")
     assert result.exit_code == 1
     assert result.stderr.count("\n") == 1
-    assert "intakes.yaml: life_stages[0].mcg_per_day: unquoted '0_4' is a number in some YAML versions only" in result.stderr
+    assert ("intakes.yaml: life_stages[0].mcg_per_day: unquoted '0_4' is a number in some YAML versions only"
+            in result.stderr)
 
 
 def test_a_file_over_the_size_cap_exits_1(b12, kb_copy):
