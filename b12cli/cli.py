@@ -318,13 +318,17 @@ def check_completion_request(environ) -> None:  # noqa: ANN001 - os.environ or a
     completed); Typer reads them unchecked, so a missing or non-numeric one is refused here."""
     if environ.get(COMPLETE_VAR) != "complete_bash":
         return
-    if "COMP_WORDS" not in environ:
-        raise UsageError("shell completion: COMP_WORDS is not set; bash sets it (with COMP_CWORD) "
-                         "while completing a b12 command line")
-    cword = environ.get("COMP_CWORD", "")
-    if not (cword.isascii() and cword.isdigit() and len(cword) <= 4000):  # int() refuses longer digit strings
+    for name in ("COMP_WORDS", "COMP_CWORD"):
+        if name not in environ:
+            raise UsageError(f"shell completion: {name} is not set; bash sets COMP_WORDS and COMP_CWORD "
+                             "while completing a b12 command line")
+    cword = environ["COMP_CWORD"]
+    if not (cword.isascii() and cword.isdigit()):
         raise UsageError(f"shell completion: COMP_CWORD {show(cword)} is not a word number; "
                          "bash sets it to a whole number (0, 1, 2, ...) while completing")
+    if len(cword) > 4000:  # Python's int() refuses longer digit strings; no command line has that many words
+        raise UsageError(f"shell completion: COMP_CWORD is a number of {len(cword):,} digits, too large to be "
+                         "the number of a word")
 
 
 def _starting(words, incomplete: str) -> list[str]:  # noqa: ANN001 - any iterable of words

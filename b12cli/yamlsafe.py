@@ -19,11 +19,14 @@ Only then is the document loaded with a strict safe loader.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
 import yaml
 from yaml import YAMLError
+
+from b12cli.values import MAX_NUMBER_CHARS, show
 
 __all__ = ["MAX_DEPTH", "RefusedYAML", "YAMLError", "describe_error", "load", "scan_depth"]
 
@@ -66,6 +69,7 @@ class StrictLoader(_Base):  # type: ignore[misc, valid-type]
 
 def load(text: str) -> Any:
     """Parse one knowledge-base document; raises ``YAMLError`` (``RefusedYAML`` for the limits above)."""
+    check_breaks(text)
     scan_depth(text)
     check_events(text)
     try:
@@ -76,6 +80,7 @@ def load(text: str) -> Any:
 
 # ----------------------------------------------------------------- pass 1: nesting depth of the text
 
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _BLOCK_SCALAR = re.compile(r"(?:^|[\s:-])[|>][-+1-9]{0,2}\s*(?:#.*)?$")
 _NODE_START = frozenset(":-?,[{")
 
@@ -155,7 +160,7 @@ class _DepthScan:
 def scan_depth(text: str, limit: int = MAX_DEPTH) -> None:
     """Refuse text nested deeper than ``limit`` (raises ``RefusedYAML`` naming the line)."""
     scan = _DepthScan()
-    for number, raw in enumerate(text.splitlines(), 1):
+    for number, raw in enumerate(_LINE_BREAK.split(text), 1):  # lines as YAML and editors count them
         if scan.line(raw.replace("\t", " ")) > limit:
             raise RefusedYAML(f"nested more than {limit} levels deep", line=number)
 
@@ -166,39 +171,83 @@ def scan_depth(text: str, limit: int = MAX_DEPTH) -> None:
 _TAG = "tag:yaml.org,2002:"
 _RESOLVER = yaml.resolver.Resolver()
 # The plain forms both YAML versions read alike; anything else PyYAML would read as a number, a
-# boolean or a date (or YAML 1.2 would read as one) is refused rather than guessed.
+# boolean or a date (or YAML 1.2 would read as a number) is refused rather than guessed.
 _PLAIN_ALIKE = {
     _TAG + "int": re.compile(r"[-+]?(?:0|[1-9][0-9]*)"),
     _TAG + "float": re.compile(r"[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+][0-9]+)?"),
     _TAG + "bool": re.compile(r"true|True|TRUE|false|False|FALSE"),
     _TAG + "null": re.compile(r"|~|null|Null|NULL"),
 }
-_YAML12_NOT_TEXT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|0o[0-7]+|0x[0-9a-fA-F]+"
-                              r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)|true|True|TRUE|false|False|FALSE")
+_YAML12_INT = re.compile(r"[-+]?[0-9]+")
+_YAML12_NUMBER = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|0o[0-7]+|0x[0-9a-fA-F]+")
+_NOT_FINITE = re.compile(r"[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)")
+# Characters YAML 1.1 takes as line breaks and YAML 1.2 as ordinary text
+_YAML11_BREAKS = re.compile("[\x85\u2028\u2029]")
+_BREAK_NAMES = {"\x85": "NEXT LINE", "\u2028": "LINE SEPARATOR", "\u2029": "PARAGRAPH SEPARATOR"}
 
 
-def ambiguous_plain(value: str) -> str | None:
-    """Why an unquoted scalar is refused (YAML 1.1 and 1.2 read it differently), or None."""
-    tag = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
-    kind = tag[len(_TAG):] if tag.startswith(_TAG) else tag
-    alike = _PLAIN_ALIKE.get(tag)
-    if alike is not None and alike.fullmatch(value):
+def _yaml12_number(value: str) -> int | float | None:
+    """What YAML 1.2's core schema reads ``value`` as, if a number (it is at most MAX_NUMBER_CHARS long)."""
+    if not _YAML12_NUMBER.fullmatch(value):
         return None
-    if kind in ("int", "float"):
-        if value.lstrip("+-").lower() in (".inf", ".nan"):
-            return f"unquoted {value!r} is not a finite number; quote it if text is meant"
-        return (f"unquoted {value!r} is a number in some YAML versions only, or a different number; "
-                "write a plain decimal such as 1000 or 0.5, or quote it if text is meant")
+    if value.startswith(("0o", "0x")):
+        return int(value[2:], 8 if value[1] == "o" else 16)
+    return int(value, 10) if _YAML12_INT.fullmatch(value) else float(value)
+
+
+def _decimal(number: int | float) -> str:
+    """The number as a plain decimal that both YAML versions read alike."""
+    if isinstance(number, float) and number.is_integer() and abs(number) < 1e15:
+        number = int(number)
+    text = repr(number)
+    return text.replace("e", ".0e", 1) if "e" in text and "." not in text else text
+
+
+def _reading(number: int | float | None) -> str:
+    return "text" if number is None else f"the number {_decimal(number)}"
+
+
+def ambiguous_plain(value: str, key: bool = False) -> str | None:
+    """Why an unquoted scalar (a mapping key when ``key``) is refused, or None: YAML 1.1 (PyYAML)
+    and YAML 1.2 read it differently, or it is a number that is not a plain finite decimal."""
+    tag = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
+    alike = _PLAIN_ALIKE.get(tag)
+    kind = tag[len(_TAG):] if tag.startswith(_TAG) else tag
+    numeric = kind in ("int", "float") or (kind == "str" and _YAML12_NUMBER.fullmatch(value) is not None)
+    if alike is not None and alike.fullmatch(value) and not (numeric and len(value) > MAX_NUMBER_CHARS):
+        return None
+    shown = show(value)
+    if numeric and len(value) > MAX_NUMBER_CHARS:
+        return f"unquoted number {shown} is {len(value):,} characters long (at most {MAX_NUMBER_CHARS})"
+    old = yaml.load(value, Loader=_Base) if kind in ("int", "float") else None  # noqa: S506 - a SafeLoader
+    new = _yaml12_number(value)
+    if _NOT_FINITE.fullmatch(value) or any(isinstance(n, float) and not math.isfinite(n) for n in (old, new)):
+        return f"unquoted {shown} is not a finite number; quote it if text is meant"
+    if numeric:
+        meant = new if new is not None else old
+        if old == new:
+            problem = f"unquoted {shown} is {_reading(new)} but not written as a plain decimal"
+        else:
+            problem = f"unquoted {shown} is {_reading(old)} to YAML 1.1 but {_reading(new)} to YAML 1.2"
+        return f"{problem}; {'quote it' if key else f'write {_decimal(meant)}, or quote it if text is meant'}"
     if kind == "bool":
-        return f"unquoted {value!r} is true/false in YAML 1.1 but text in YAML 1.2; write true or false, or quote it"
+        advice = "quote it" if key else "write true or false, or quote it if text is meant"
+        return f"unquoted {shown} is true/false to YAML 1.1 but text to YAML 1.2; {advice}"
     if kind == "str":
-        if not _YAML12_NOT_TEXT.fullmatch(value):
-            return None
-        return (f"unquoted {value!r} is text in YAML 1.1 but a number in YAML 1.2; write it with a point "
-                "and a signed exponent (such as 1.0e+3 or -0.5), or quote it if text is meant")
+        return None
     if kind == "timestamp":
-        return f"unquoted {value!r} is a date in YAML 1.1 but text in YAML 1.2; quote it"
-    return f"unquoted {value!r} has a special meaning in YAML 1.1 ({kind}); quote it"
+        return f"unquoted {shown} is a date to YAML 1.1 but text to YAML 1.2; quote it"
+    return f"unquoted {shown} has a special meaning in YAML 1.1 ({kind}); quote it"
+
+
+def check_breaks(text: str) -> None:
+    """Refuse NEL, LINE SEPARATOR and PARAGRAPH SEPARATOR: line breaks to YAML 1.1, text to YAML 1.2."""
+    found = _YAML11_BREAKS.search(text)
+    if found:
+        char = found.group()
+        line = len(_LINE_BREAK.findall(text, 0, found.start())) + 1
+        raise RefusedYAML(f"character U+{ord(char):04X} ({_BREAK_NAMES[char]}) ends a line in YAML 1.1 but not in "
+                          "YAML 1.2; replace it with an ordinary line break or a space", line=line)
 
 
 def _tag_name(tag: str) -> str:
@@ -252,7 +301,9 @@ class _EventWalk:
             if event.tag is not None:
                 raise RefusedYAML(f"tag not allowed: {_tag_name(event.tag)}", self.path(event), line)
         if isinstance(event, yaml.ScalarEvent):
-            problem = ambiguous_plain(event.value) if event.implicit[0] else None
+            top = self.stack[-1] if self.stack else None
+            is_key = top is not None and top.is_map and top.want_key
+            problem = ambiguous_plain(event.value, is_key) if event.implicit[0] else None
             if problem:
                 raise RefusedYAML(problem, self.path(event), line)
             self.done(event.value)

@@ -114,7 +114,7 @@ def test_completion_offers_commands_options_and_values(line, offered):
     assert offered <= set(_complete(line))
 
 
-@pytest.mark.parametrize("cword", ["x", "", "-1", "1.5", "\u0661", "9" * 5000])
+@pytest.mark.parametrize("cword", ["x", "", "-1", "+1", " 1", "1.5", "\u0661", "1\n"])
 def test_a_malformed_comp_cword_is_a_one_line_usage_error(cword):
     done = _run(COMP_WORDS="b12 la", COMP_CWORD=cword, _B12_COMPLETE="complete_bash")
     assert done.returncode == 2, done.stderr
@@ -122,11 +122,23 @@ def test_a_malformed_comp_cword_is_a_one_line_usage_error(cword):
     assert "is not a word number; bash sets it to a whole number" in done.stderr and done.stdout == ""
 
 
-def test_a_missing_comp_words_is_a_one_line_usage_error():
-    done = _run(COMP_CWORD="1", _B12_COMPLETE="complete_bash")
+def test_a_comp_cword_too_long_for_a_number_is_a_one_line_usage_error():
+    done = _run(COMP_WORDS="b12 la", COMP_CWORD="9" * 5000, _B12_COMPLETE="complete_bash")
     assert done.returncode == 2
-    assert done.stderr == ("b12: error: shell completion: COMP_WORDS is not set; bash sets it (with COMP_CWORD) "
-                           "while completing a b12 command line\n")
+    assert done.stderr == ("b12: error: shell completion: COMP_CWORD is a number of 5,000 digits, too large to be "
+                           "the number of a word\n")
+
+
+@pytest.mark.parametrize(("missing", "given"), [("COMP_WORDS", {"COMP_CWORD": "1"}),
+                                                ("COMP_CWORD", {"COMP_WORDS": "b12 la"})])
+def test_a_missing_completion_variable_is_named_in_a_one_line_usage_error(missing, given):
+    environment = {k: v for k, v in os.environ.items() if k not in ("COMP_WORDS", "COMP_CWORD")}
+    done = subprocess.run([sys.executable, "-c", "from b12cli.cli import main; main()"], capture_output=True,
+                          text=True, env={**environment, **given, "_B12_COMPLETE": "complete_bash"}, cwd=Path("/"),
+                          timeout=60)
+    assert done.returncode == 2
+    assert done.stderr == (f"b12: error: shell completion: {missing} is not set; bash sets COMP_WORDS and "
+                           "COMP_CWORD while completing a b12 command line\n")
 
 
 EVERY_COMMAND = {"rda", "foods", "meds", "labs", "about", "search", "sources", "risk", "absorb", "intake", "history"}

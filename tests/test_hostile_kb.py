@@ -132,38 +132,108 @@ def test_an_impossible_date_is_an_error_not_a_crash(b12, kb_copy):
     result = b12("rda")
     assert result.exit_code == 1
     assert result.stderr.startswith("b12: error: intakes.yaml: life_stages[0].mcg_per_day: unquoted '2001-02-30' "
-                                    "is a date in YAML 1.1")
+                                    "is a date to YAML 1.1 but text to YAML 1.2; quote it (line 14)")
 
 
 # Unquoted values that YAML 1.1 (PyYAML) and YAML 1.2 read differently: each one is refused naming
-# the key, so a knowledge-base number never depends on which YAML library reads the file.
+# the key, with how each version reads it and what to write instead, so a knowledge-base number never
+# depends on which YAML library reads the file.
 @pytest.mark.parametrize(("plain", "says"), [
-    ("1_000", "is a number in some YAML versions only"),  # 1.1: 1000; 1.2: text
-    ("0.4_0", "is a number in some YAML versions only"),
-    ("010", "is a number in some YAML versions only"),  # 1.1: octal 8; 1.2: 10
-    ("0x10", "is a number in some YAML versions only"),
-    ("0b11", "is a number in some YAML versions only"),
-    ("1:20", "is a number in some YAML versions only"),  # 1.1: sexagesimal 80
-    ("+1_0", "is a number in some YAML versions only"),
-    (".inf", "is not a finite number"),
+    ("1_000", "is the number 1000 to YAML 1.1 but text to YAML 1.2; write 1000, or quote"),
+    ("0.4_0", "is the number 0.4 to YAML 1.1 but text to YAML 1.2; write 0.4, or quote"),
+    ("+1_0", "is the number 10 to YAML 1.1 but text to YAML 1.2; write 10, or quote"),
+    ("010", "is the number 8 to YAML 1.1 but the number 10 to YAML 1.2; write 10, or quote"),
+    ("0108", "is text to YAML 1.1 but the number 108 to YAML 1.2; write 108, or quote"),
+    ("08", "is text to YAML 1.1 but the number 8 to YAML 1.2; write 8, or quote"),
+    ("0x10", "is the number 16 but not written as a plain decimal; write 16, or quote"),
+    ("0b11", "is the number 3 to YAML 1.1 but text to YAML 1.2; write 3, or quote"),
+    ("0o10", "is text to YAML 1.1 but the number 8 to YAML 1.2; write 8, or quote"),
+    ("1:20", "is the number 80 to YAML 1.1 but text to YAML 1.2; write 80, or quote"),  # base 60
+    ("1e3", "is text to YAML 1.1 but the number 1000 to YAML 1.2; write 1000, or quote"),
+    ("1.0e3", "is text to YAML 1.1 but the number 1000 to YAML 1.2; write 1000, or quote"),
+    ("-.5", "is text to YAML 1.1 but the number -0.5 to YAML 1.2; write -0.5, or quote"),
+    ("2e-7", "is text to YAML 1.1 but the number 2.0e-07 to YAML 1.2; write 2.0e-07, or quote"),
+    ("1e20", "is text to YAML 1.1 but the number 1.0e+20 to YAML 1.2; write 1.0e+20, or quote"),
+    (".inf", "is not a finite number; quote it if text is meant"),
     ("-.Inf", "is not a finite number"),
     (".NaN", "is not a finite number"),
-    ("1e3", "is text in YAML 1.1 but a number in YAML 1.2"),  # PyYAML gives the string '1e3'
-    ("-.5", "is text in YAML 1.1 but a number in YAML 1.2"),
-    ("1.0e3", "is text in YAML 1.1 but a number in YAML 1.2"),
-    ("0o10", "is text in YAML 1.1 but a number in YAML 1.2"),
-    ("yes", "is true/false in YAML 1.1 but text in YAML 1.2"),
-    ("Off", "is true/false in YAML 1.1 but text in YAML 1.2"),
-    ("2001-02-03", "is a date in YAML 1.1 but text in YAML 1.2"),
-    ("2001-02-03 10:00:00", "is a date in YAML 1.1 but text in YAML 1.2"),
-    ("<<", "has a special meaning in YAML 1.1 (merge)"),
-    ("=", "has a special meaning in YAML 1.1 (value)"),
+    ("1e400", "is not a finite number"),
+    ("yes", "is true/false to YAML 1.1 but text to YAML 1.2; write true or false, or quote"),
+    ("Off", "is true/false to YAML 1.1 but text to YAML 1.2"),
+    ("2001-02-03", "is a date to YAML 1.1 but text to YAML 1.2; quote it"),
+    ("2001-02-03 10:00:00", "is a date to YAML 1.1 but text to YAML 1.2"),
+    ("<<", "has a special meaning in YAML 1.1 (merge); quote it"),
+    ("=", "has a special meaning in YAML 1.1 (value); quote it"),
 ])
 def test_a_value_read_differently_by_yaml_versions_is_refused_naming_the_key(plain, says):
     with pytest.raises(RefusedYAML) as caught:
         load(f"life_stages:\n  - id: adults\n    mcg_per_day: {plain}\n")
     assert str(caught.value).startswith(f"life_stages[0].mcg_per_day: unquoted {plain!r} {says}")
     assert str(caught.value).endswith("(line 3)")
+
+
+@pytest.mark.parametrize(("plain", "number"), [("1_000", 1000), ("010", 10), ("08", 8), ("1e3", 1000), ("0x10", 16),
+                                               ("1:20", 80), ("-.5", -0.5), ("2e-7", 2e-7), ("1e20", 1e20)])
+def test_the_suggested_spelling_is_accepted_and_gives_that_number(plain, number):
+    """Following the advice must work: what the message says to write loads, as that number."""
+    with pytest.raises(RefusedYAML) as caught:
+        load(f"a: {plain}\n")
+    advice = str(caught.value).split("; write ", 1)[1].split(", or quote", 1)[0]
+    loaded = load(f"a: {advice}\n")["a"]
+    assert loaded == number and type(loaded) is type(number)
+
+
+@pytest.mark.parametrize(("key", "says"), [("on", "is true/false to YAML 1.1 but text to YAML 1.2; quote it"),
+                                           ("010", "is the number 8 to YAML 1.1 but the number 10 to YAML 1.2; "
+                                                   "quote it")])
+def test_a_key_read_differently_is_refused_with_advice_for_a_key(key, says):
+    with pytest.raises(RefusedYAML) as caught:
+        load(f"life_stages:\n  - {key}: 1\n")
+    assert str(caught.value) == f"life_stages[0].{key}: unquoted {key!r} {says} (line 2)"
+
+
+def test_a_number_too_long_to_be_a_figure_is_refused_before_it_is_converted():
+    digits = "9" * 300_000
+    with pytest.raises(RefusedYAML) as caught:
+        load(f"a:\n  b: {digits}\n")
+    message = str(caught.value)
+    assert message.startswith("a.b: unquoted number '9999")
+    assert message.endswith("...' is 300,000 characters long (at most 64) (line 2)")
+    assert len(message) < 200
+
+
+def test_a_long_malformed_number_is_shown_shortened():
+    with pytest.raises(RefusedYAML) as caught:
+        load("a: 1" + "_" * 100_000 + "0\n")
+    assert len(str(caught.value)) < 200
+
+
+@pytest.mark.parametrize(("char", "name"), [("\x85", "NEXT LINE"), ("\u2028", "LINE SEPARATOR"),
+                                            ("\u2029", "PARAGRAPH SEPARATOR")])
+@pytest.mark.parametrize("where", ["after a value", "in a comment", "in quoted text"])
+def test_a_yaml_1_1_line_break_character_is_refused_on_the_line_editors_show(char, name, where):
+    lines = ["# header", "life_stages:", "  - id: adults", "    mcg_per_day: 0.4", "    kind: RDA"]
+    if where == "after a value":
+        lines[3] += char
+    elif where == "in a comment":
+        lines[0] += char + " more"
+    else:
+        lines[4] = f'    kind: "R{char}DA"'
+    with pytest.raises(RefusedYAML) as caught:
+        load("\r\n".join(lines) + "\n")
+    line = {"after a value": 4, "in a comment": 1, "in quoted text": 5}[where]
+    assert str(caught.value) == (f"character U+{ord(char):04X} ({name}) ends a line in YAML 1.1 but not in YAML 1.2; "
+                                 f"replace it with an ordinary line break or a space (line {line})")
+
+
+def test_lines_are_counted_as_editors_count_them_in_depth_errors():
+    """Only CR LF, CR and LF end a line (a form feed in a comment does not), as in YAML and editors."""
+    deep = "".join(" " * (i + 1) + f"k{i}:\n" for i in range(70))
+    with pytest.raises(RefusedYAML) as plain:
+        scan_depth("# a comment\na: 1\nb: 2\nc:\n" + deep)
+    with pytest.raises(RefusedYAML) as mixed:
+        scan_depth("# a\x0ccomment\ra: 1\r\nb: 2\nc:\n" + deep)
+    assert str(plain.value) == str(mixed.value) == "nested more than 64 levels deep (line 68)"
 
 
 @pytest.mark.parametrize("plain", ["1_000", "yes", "1e3", "010"])
@@ -188,8 +258,8 @@ def test_a_version_dependent_value_in_a_knowledge_base_file_exits_1_naming_it(b1
     result = b12("rda")
     assert result.exit_code == 1
     assert result.stderr.count("\n") == 1
-    assert ("intakes.yaml: life_stages[0].mcg_per_day: unquoted '0_4' is a number in some YAML versions only"
-            in result.stderr)
+    assert ("intakes.yaml: life_stages[0].mcg_per_day: unquoted '0_4' is the number 4 to YAML 1.1 but text to "
+            "YAML 1.2; write 4, or quote it if text is meant (line " in result.stderr)
 
 
 def test_a_file_over_the_size_cap_exits_1(b12, kb_copy):

@@ -200,7 +200,7 @@ def test_yaml_1_1_traps_are_refused_naming_the_key(b12, kb_copy):
     edit(kb_copy, "foods", "name: \"Beef liver, pan-fried\"", "name: no")
     result = b12("foods")
     assert result.exit_code == 1
-    assert "foods.yaml: foods[0].name: unquoted 'no' is true/false in YAML 1.1 but text in YAML 1.2" in result.stderr
+    assert "foods.yaml: foods[0].name: unquoted 'no' is true/false to YAML 1.1 but text to YAML 1.2" in result.stderr
 
 
 def test_a_number_where_text_is_expected_is_still_caught_by_types(b12, kb_copy):
