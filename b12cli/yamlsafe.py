@@ -251,7 +251,7 @@ def check_breaks(text: str) -> None:
 
 
 def _tag_name(tag: str) -> str:
-    return "!!" + tag[len("tag:yaml.org,2002:"):] if tag.startswith("tag:yaml.org,2002:") else tag
+    return "!!" + tag[len(_TAG):] if tag.startswith(_TAG) else tag
 
 
 class _Frame:
