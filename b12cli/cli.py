@@ -929,7 +929,7 @@ def completion(
     name = shell.strip().casefold()
     if name not in SHELLS:
         raise UsageError(f"shell {show(shell)} is not supported; expected one of {', '.join(SHELLS)}")
-    sys.stdout.write(get_completion_script(prog_name="b12", complete_var="_B12_COMPLETE", shell=name).strip() + "\n")
+    sys.stdout.write(get_completion_script(prog_name="b12", complete_var=COMPLETE_VAR, shell=name).strip() + "\n")
 
 
 def show_completion_args(args: list[str]) -> list[str]:
@@ -969,7 +969,7 @@ def main() -> None:
 
 def _completion_instruction() -> None:
     """Accept both spellings of a completion request: Typer's ``source_bash`` and Click's ``bash_source``."""
-    instruction = os.environ.get("_B12_COMPLETE")
+    instruction = os.environ.get(COMPLETE_VAR)
     if instruction and instruction.split("_", 1)[0] in ("bash", "zsh", "fish", "powershell", "pwsh"):
         shell, _, action = instruction.partition("_")
-        os.environ["_B12_COMPLETE"] = f"{action}_{shell}"
+        os.environ[COMPLETE_VAR] = f"{action}_{shell}"

@@ -71,11 +71,8 @@ def load(text: str) -> Any:
     """Parse one knowledge-base document; raises ``YAMLError`` (``RefusedYAML`` for the limits above)."""
     check_breaks(text)
     scan_depth(text)
-    check_events(text)
-    try:
-        return yaml.load(text, Loader=StrictLoader)  # noqa: S506 - StrictLoader is a SafeLoader
-    except (ValueError, OverflowError) as exc:  # e.g. an implicit date such as 2001-02-30
-        raise RefusedYAML(f"invalid value: {exc}") from None
+    check_events(text)  # after it, every plain scalar is text, a short decimal, true/false or null
+    return yaml.load(text, Loader=StrictLoader)  # noqa: S506 - StrictLoader is a SafeLoader
 
 
 # ----------------------------------------------------------------- pass 1: nesting depth of the text
@@ -211,15 +208,21 @@ def ambiguous_plain(value: str, key: bool = False) -> str | None:
     """Why an unquoted scalar (a mapping key when ``key``) is refused, or None: YAML 1.1 (PyYAML)
     and YAML 1.2 read it differently, or it is a number that is not a plain finite decimal."""
     tag = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
-    alike = _PLAIN_ALIKE.get(tag)
     kind = tag[len(_TAG):] if tag.startswith(_TAG) else tag
     numeric = kind in ("int", "float") or (kind == "str" and _YAML12_NUMBER.fullmatch(value) is not None)
+    if kind == "str" and not numeric:  # text to both versions: nearly every scalar
+        return None
+    alike = _PLAIN_ALIKE.get(tag)
     if alike is not None and alike.fullmatch(value) and not (numeric and len(value) > MAX_NUMBER_CHARS):
         return None
     shown = show(value)
     if numeric and len(value) > MAX_NUMBER_CHARS:
         return f"unquoted number {shown} is {len(value):,} characters long (at most {MAX_NUMBER_CHARS})"
-    old = yaml.load(value, Loader=_Base) if kind in ("int", "float") else None  # noqa: S506 - a SafeLoader
+    try:
+        old = yaml.load(value, Loader=_Base) if kind in ("int", "float") else None  # noqa: S506 - a SafeLoader
+    except ValueError:  # PyYAML's pattern admits it, its constructor cannot read it: 0x_, 0b_
+        return (f"unquoted {shown} is not a number YAML 1.1 can read; write a plain decimal, "
+                "or quote it if text is meant")
     new = _yaml12_number(value)
     if _NOT_FINITE.fullmatch(value) or any(isinstance(n, float) and not math.isfinite(n) for n in (old, new)):
         return f"unquoted {shown} is not a finite number; quote it if text is meant"
@@ -233,8 +236,6 @@ def ambiguous_plain(value: str, key: bool = False) -> str | None:
     if kind == "bool":
         advice = "quote it" if key else "write true or false, or quote it if text is meant"
         return f"unquoted {shown} is true/false to YAML 1.1 but text to YAML 1.2; {advice}"
-    if kind == "str":
-        return None
     if kind == "timestamp":
         return f"unquoted {shown} is a date to YAML 1.1 but text to YAML 1.2; quote it"
     return f"unquoted {shown} has a special meaning in YAML 1.1 ({kind}); quote it"

@@ -5,12 +5,15 @@ in a subprocess with a timeout, so a segfault shows as a return code instead of 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from b12cli.yamlsafe import MAX_DEPTH, RefusedYAML, _path_to, check_events, load, scan_depth
 from tests.conftest import DATA, REPO
@@ -234,6 +237,43 @@ def test_lines_are_counted_as_editors_count_them_in_depth_errors():
     with pytest.raises(RefusedYAML) as mixed:
         scan_depth("# a\x0ccomment\ra: 1\r\nb: 2\nc:\n" + deep)
     assert str(plain.value) == str(mixed.value) == "nested more than 64 levels deep (line 68)"
+
+
+def _yaml12(text: str):
+    """YAML 1.2 core schema's reading of a plain scalar that looks like a number (an oracle written
+    apart from the code under test): an int, a float, or None for text."""
+    if re.fullmatch(r"[-+]?[0-9]+", text):
+        return int(text)
+    if re.fullmatch(r"0o[0-7]+|0x[0-9a-fA-F]+", text):
+        return int(text[2:], 8 if text[1] == "o" else 16)
+    if re.fullmatch(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?", text):
+        return float(text)
+    return None
+
+
+@given(st.text(alphabet="0129._-+:eExobT ", min_size=1, max_size=10))
+@example("0x_")  # PyYAML's int pattern admits it, its constructor cannot read it
+@example("0b_")
+@example("010")
+@example("1:20")
+def test_a_numberlike_value_either_loads_as_yaml_1_2_reads_it_or_is_refused(text):
+    """Never a crash, and never a number (or text) that YAML 1.2 would read otherwise; keys too."""
+    for document in (f"a: {text}\n", f"{text}: 1\n"):
+        try:
+            loaded = load(document)
+        except yaml.YAMLError:
+            continue
+        if not isinstance(loaded, dict) or len(loaded) != 1:
+            continue  # the text made structure (a list, a nested key): not one scalar
+        key, value = next(iter(loaded.items()))
+        value = value if document.startswith("a:") else key
+        if isinstance(value, (bool, list, dict)) or value is None:
+            continue
+        expected = _yaml12(text.strip())
+        if isinstance(value, str):
+            assert expected is None, (text, value)
+        else:
+            assert value == expected and type(value) is type(expected), (text, value, expected)
 
 
 @pytest.mark.parametrize("plain", ["1_000", "yes", "1e3", "010"])
