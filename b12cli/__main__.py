@@ -1,4 +1,4 @@
-from b12cli.cli import main
+from b12cli.entry import main
 
 if __name__ == "__main__":  # pragma: no cover - exercised through subprocess tests
     main()

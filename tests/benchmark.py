@@ -49,7 +49,7 @@ def main(b12: str = "180", mma: str = "0.5"):
 app()
 """
 
-B12_ENTRY = "from b12cli.cli import main\nmain()\n"  # what the installed console script does
+B12_ENTRY = "from b12cli.entry import main\nmain()\n"  # what the installed console script does
 # Children may write .pyc files (as after a normal `pip install`), whatever this shell says.
 CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 from typer.testing import CliRunner
 
-from b12cli.cli import app
+from b12cli.app import app_for, build_app
 from b12cli.kb import KnowledgeBase, bundled_data_dir
 
 REPO = Path(__file__).resolve().parent.parent
@@ -66,7 +66,7 @@ class Run:
 
 
 def _invoke(args: list[str], input: str | bytes | None = None, env: dict | None = None) -> Run:
-    result = CliRunner().invoke(app, args, input=input, env=env, catch_exceptions=False)
+    result = CliRunner().invoke(app_for(args), args, input=input, env=env, catch_exceptions=False)
     return Run(int(result.exit_code), result.stdout, result.stderr)
 
 
@@ -115,3 +115,23 @@ settings.register_profile("dev", deadline=None, max_examples=150, suppress_healt
 settings.register_profile("long", deadline=None, max_examples=10_000,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
+
+
+def app_without_cache():
+    """The whole app, built at import time of a test module (its options come from the knowledge base,
+    read here without the compiled cache, so no cache folder outside a test is touched)."""
+    saved = os.environ.get("B12_NO_CACHE")
+    os.environ["B12_NO_CACHE"] = "1"
+    try:
+        return build_app()
+    finally:
+        if saved is None:
+            del os.environ["B12_NO_CACHE"]
+        else:
+            os.environ["B12_NO_CACHE"] = saved
+
+
+@pytest.fixture
+def registry(kb):
+    """The bundled marker registry (read inside the test, where the cache folder is the test's own)."""
+    return kb.markers

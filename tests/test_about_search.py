@@ -12,7 +12,7 @@ def topic_text(b12, name: str) -> str:
     result = b12("about", name, "--format", "json")
     assert result.exit_code == 0, result.stderr
     document = result.json()
-    assert document["schema"] == "b12.about/1" and document["id"]
+    assert document["schema"] == "b12.about.topic/1" and document["id"]
     assert all(point["sources"] for point in document["items"])
     return " ".join(point["text"] for point in document["items"]).casefold()
 
@@ -176,7 +176,7 @@ def test_folic_acid_masking_and_prompt_care_are_covered(b12):
                                                ("deficiency", "deficient"), ("tablets", "tablet"), ("classes", "class"),
                                                ("doses", "dose"), ("glass", "glass"), ("b12", "b12"), ("gas", "gas")])
 def test_stem_changes_one_ending(word, stemmed):
-    from b12cli.search import stem
+    from b12cli.domain.search import stem
 
     assert stem(word) == stemmed
 
@@ -188,7 +188,7 @@ def test_infant_finds_the_pregnancy_topic(b12, query):
 
 
 def test_a_stem_matches_the_start_of_a_word():
-    from b12cli.search import words_match
+    from b12cli.domain.search import words_match
 
     assert words_match(["infant"], "needs in infancy")  # infancy -> infant
     assert words_match(["pregnancy"], "when pregnant")  # pregnancy -> pregnant

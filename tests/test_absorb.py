@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from b12cli import absorb as core
+from b12cli.domain import absorb as core
 from b12cli.errors import UsageError
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -163,7 +163,7 @@ def test_bad_input_exits_2_with_one_line(b12, args, message):
 def test_csv_is_one_row(b12):
     lines = b12("absorb", "--dose", "1000", "--format", "csv").stdout.splitlines()
     assert lines[0].startswith("dose_mcg,absorbed_mcg_per_dose,fraction_absorbed,model,")
-    assert len(lines) == 2 and lines[1].startswith("1000.0,11.15,0.0112,saturated_plus_passive,")
+    assert len(lines) == 2 and lines[1].startswith("1000,11.15,0.0112,saturated_plus_passive,")
 
 
 def test_help_shows_examples(b12):

@@ -9,6 +9,7 @@ import json
 import pytest
 
 from b12cli import batch
+from tests.test_lab_reports import MARKER_KEYS
 
 MIXED = (
     "\ufeffID,B12,MMA,Hcy,note,Age\r\n"
@@ -44,9 +45,10 @@ def test_mixed_file_gives_one_record_per_row_in_order(b12, mixed):
     p1, p2, p3, p4, p5, blank, p7 = lines
     assert p1["verdict"] == "deficiency_likely" and p1["input"]["note"] == "Smith, Jane"
     assert [m["status"] for m in p1["markers"]] == ["low", "high"]
-    assert set(p1) == {"line", "input", "markers", "verdict", "cb12"}
-    assert set(p1["markers"][0]) == {"marker", "canonical_value", "canonical_unit", "status", "censored"}
-    assert set(p2) == {"line", "input", "error"} and "'abc'" in p2["error"]
+    assert set(p1) == {"schema", "line", "input", "markers", "verdict", "cb12", "urgent"}
+    assert p1["schema"] == p2["schema"] == "b12.labs.row/1"
+    assert set(p1["markers"][0]) == MARKER_KEYS  # the one marker shape of single queries and history
+    assert set(p2) == {"schema", "line", "input", "error"} and "'abc'" in p2["error"]
     assert "no marker" in p3["error"] and "no marker" in blank["error"]
     assert p4["verdict"] == "deficiency_unlikely" and p4["input"]["note"] == 'said "fine"'
     assert p5["markers"][0]["status"] == "high" and p5["verdict"] == "deficiency_unlikely"
@@ -64,8 +66,8 @@ def test_csv_output_has_a_header_and_one_line_per_row(b12, mixed):
     result = b12("labs", "--input", str(mixed), "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert len(rows) == 7 and result.exit_code == 4
-    assert list(rows[0])[-8:] == ["b12_status", "holotc_status", "mma_status", "hcy_status", "verdict", "cb12",
-                                  "cb12_category", "error"]
+    assert list(rows[0])[-9:] == ["b12_status", "holotc_status", "mma_status", "hcy_status", "verdict", "cb12",
+                                  "cb12_category", "urgent", "error"]
     assert rows[0]["ID"] == "p1" and rows[0]["note"] == "Smith, Jane" and rows[0]["b12_status"] == "low"
     assert rows[1]["error"] and not rows[1]["verdict"]
     assert result.stdout.count("\n") == 8
@@ -78,7 +80,16 @@ def test_all_good_rows_exit_0_and_check_exits_3(b12, tmp_path):
     path.write_text("id,b12\na,500\nb,180\n")
     assert b12("labs", "--input", str(path), "--check").exit_code == 3
     path.write_text("id,b12\na,500\nb,x\n")
-    assert b12("labs", "--input", str(path), "--check").exit_code == 4  # 4 wins over 3
+    assert b12("labs", "--input", str(path), "--check").exit_code == 4
+
+
+def test_an_invalid_row_wins_over_an_abnormal_one_with_check(b12, tmp_path):
+    """Kills mutation M27 (batch exit 3 winning over 4): the file holds both an abnormal row and a bad one."""
+    path = tmp_path / "both.csv"
+    path.write_text("id,b12\na,180\nb,x\n")
+    assert b12("labs", "--input", str(path), "--check").exit_code == 4
+    path.write_text("id,b12\na,180\nb,500\n")
+    assert b12("labs", "--input", str(path), "--check").exit_code == 3
 
 
 def test_units_scheme_ref_and_cb12_apply_per_row(b12, tmp_path):
@@ -88,7 +99,7 @@ def test_units_scheme_ref_and_cb12_apply_per_row(b12, tmp_path):
                     "b,133,pmol/L,,400,nmol/L,,\n"
                     "c,250,,,,,,\n")
     _, (a, b, c) = records(b12, "--input", str(path), "--scheme", "nice")
-    assert a["cb12"] == {"value": 0.338, "category": "adequate"}
+    assert a["cb12"] == {"value": 0.338, "category": "adequate", "sources": ["fedosov-2015", "viapath-cb12"]}
     assert b["markers"][0]["canonical_value"] == pytest.approx(180.2682)
     assert b["markers"][0]["status"] == "indeterminate" and b["markers"][1]["canonical_value"] == 0.4
     assert c["markers"][0]["status"] == "indeterminate"
@@ -127,9 +138,19 @@ def test_missing_file_directory_and_bad_combinations(b12, tmp_path):
     assert "not a usable file name" in b12("labs", "--input", "a\x00b").stderr
     path = tmp_path / "x.csv"
     path.write_text("b12\n300\n")
-    for args in (["--b12", "300"], ["--age", "40"], ["--format", "json"], ["--format", "table"]):
+    for args in (["--b12", "300"], ["--age", "40"], ["--format", "table"]):
         result = b12("labs", "--input", str(path), *args)
         assert result.exit_code == 2 and result.stdout == ""
+
+
+def test_json_with_input_is_one_document_of_the_row_records(b12, tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("b12\n300\nabc\n")
+    lines = b12("labs", "--input", str(path)).stdout.splitlines()
+    result = b12("labs", "--input", str(path), "--format", "json")
+    document = result.json()
+    assert result.exit_code == 4 and document["schema"] == "b12.labs.batch/1"
+    assert document["rows"] == [json.loads(line) for line in lines]
 
 
 def test_header_only_gives_no_records(b12, tmp_path):
@@ -139,39 +160,20 @@ def test_header_only_gives_no_records(b12, tmp_path):
     assert result.exit_code == 0 and result.stdout == "" and "0 rows" in result.stderr
 
 
-def test_large_input_in_parallel_matches_serial(b12, tmp_path, monkeypatch):
+def test_large_input_spans_chunks_in_order(b12, tmp_path):
     rows = ["id,b12,holotc,mma,hcy,age"]
     rows += [f"r{i},{100 + i % 900},{10 + i % 120},{0.1 + (i % 13) / 10},{5 + i % 25},{18 + i % 70}"
              for i in range(3 * batch.CHUNK + 7)]
     rows[1500] = "r1499,oops,,,,"
     path = tmp_path / "big.csv"
     path.write_text("\n".join(rows) + "\n")
-    monkeypatch.setenv("B12_WORKERS", "1")
-    serial = b12("labs", "--input", str(path))
-    monkeypatch.setenv("B12_WORKERS", "2")
-    parallel = b12("labs", "--input", str(path))
-    assert parallel.stdout == serial.stdout and parallel.exit_code == serial.exit_code == 4
-    lines = parallel.stdout.splitlines()
+    result = b12("labs", "--input", str(path))
+    assert result.exit_code == 4
+    lines = result.stdout.splitlines()
     assert len(lines) == 3 * batch.CHUNK + 7
     assert [json.loads(x)["input"]["id"] for x in lines[1498:1501]] == ["r1498", "r1499", "r1500"]
     assert "error" in json.loads(lines[1499]) and json.loads(lines[1499])["line"] == 1501
-    assert f"{3 * batch.CHUNK + 7} rows" in parallel.stderr and "1 error" in parallel.stderr
-
-
-def test_memoized_reader_gives_the_same_answers_and_stays_bounded(monkeypatch):
-    from b12cli.errors import UsageError
-    from b12cli.units import marker_reader
-
-    monkeypatch.setattr(batch, "MEMO_LIMIT", 3)
-    plain = marker_reader("b12", None, "b12")
-    memo = batch.memoized(plain)
-    for text in ["300", "180", "300", "150.5", "900", "180", "300"]:
-        assert memo(text) == plain(text)
-    for _ in range(2):  # errors are raised every time, never remembered
-        with pytest.raises(UsageError):
-            memo("abc")
-    info = memo.cache_info()
-    assert info.maxsize == 3 and info.currsize <= 3 and info.hits >= 1
+    assert f"{3 * batch.CHUNK + 7:,} rows" in result.stderr and "1 error" in result.stderr
 
 
 def test_progress_display_only_when_stderr_is_a_terminal(monkeypatch):
@@ -200,15 +202,17 @@ def test_pregnant_applies_to_every_row_and_is_said_in_the_summary(b12, tmp_path)
     path.write_text("b12\n300\n180\n")
     plain = b12("labs", "--input", str(path))
     pregnant = b12("labs", "--input", str(path), "--pregnant")
-    assert pregnant.stdout == plain.stdout  # the compact records carry no notes
+    normal, low = map(json.loads, plain.stdout.splitlines())
+    normal_p, low_p = map(json.loads, pregnant.stdout.splitlines())
+    assert normal_p == normal and low_p == {**low, "urgent": True}  # a possible deficiency in pregnancy is urgent
     assert "pregnancy" in pregnant.stderr and "pregnancy" not in plain.stderr
 
 
 def test_the_summary_agrees_in_number(b12):
     result = b12("labs", "--input", "-", input="b12\n180\n")
-    assert "b12: 1 row: " in result.stderr and ", 0 errors;" in result.stderr
+    assert "b12: 1 row: " in result.stderr and "; 0 errors." in result.stderr
     two = b12("labs", "--input", "-", input="b12\n180\nabc\n")
-    assert "b12: 2 rows: " in two.stderr and ", 1 error;" in two.stderr
+    assert "b12: 2 rows: " in two.stderr and "; 1 error." in two.stderr
 
 
 # ----------------------------------------------------------------- fast paths give the same bytes
@@ -224,12 +228,13 @@ def test_the_summary_agrees_in_number(b12):
     ["%s", "%(x)s", "%%"],  # per-cent signs in cells
     ["", "", ""],
 ])
-def test_input_echo_is_json_dumps_of_the_row(cells, ascii_only):
-    from b12cli.columns import map_columns
+def test_input_echo_is_json_dumps_of_the_row(registry, cells, ascii_only):
+    from b12cli.inputs.columns import map_columns
 
     header = ["id %s", 'b12 "x"', "mma"]  # a % and a quote in the names too
-    columns = map_columns(header, {}, {"b12": None, "mma": None})
-    fmt = batch.JsonlFormat(columns, ascii_only=ascii_only)
+    columns = map_columns(registry, header, {}, {"b12": None, "mma": None})
+    encode = json.JSONEncoder(ensure_ascii=ascii_only, separators=(",", ":")).encode
+    fmt = batch.JsonlFormat(columns, encode)
     expected = json.dumps(dict(zip(columns.names, cells)), ensure_ascii=ascii_only, separators=(",", ":"))
     assert fmt._input(cells) == expected
     assert fmt._input(cells[:2]) == json.dumps(dict(zip(columns.names, cells[:2] + [""])), ensure_ascii=ascii_only,
@@ -256,18 +261,18 @@ def test_a_recurring_cell_is_read_once_and_gives_the_same_record(b12, tmp_path):
     assert [line["markers"][1]["canonical_value"] for line in lines] == [0.15] * 5
 
 
-def test_rows_with_the_same_findings_share_one_read_only_decision(kb):
+def test_rows_with_the_same_findings_share_one_read_only_decision(registry, kb):
     """What a combination of findings decides is worked out once and shared by every row that has it,
     so no row can change it for the others."""
-    from b12cli.columns import map_columns
+    from b12cli.inputs.columns import map_columns
+    from b12cli.inputs.csv_rows import Dialect
 
     units = {"b12": None, "holotc": None, "mma": None, "hcy": None}
-    columns = map_columns(["b12", "mma"], {}, units)
-    fmt = batch.JsonlFormat(columns)
+    columns = map_columns(registry, ["b12", "mma"], {}, units)
     interpreter = batch.Interpreter(kb.thresholds, columns, batch.BatchOptions("documents", [], units, False, False),
-                                    fmt.marker)
-    (_, first), (_, second) = interpreter.row(["180", "0.5"]), interpreter.row(["190", "0.6"])
-    assert first.status is second.status and dict(first.status) == {"b12": "low", "mma": "high"}
+                                    Dialect(",", False, False), ascii_only=False)
+    first, second = interpreter.row(["180", "0.5"]), interpreter.row(["190", "0.6"])
+    assert first.decision is second.decision and dict(first.decision.status) == {"b12": "low", "mma": "high"}
     with pytest.raises(TypeError):
-        first.status["b12"] = "normal"
+        first.decision.status["b12"] = "normal"
     assert interpreter.decide.cache_info().misses == 1

@@ -10,16 +10,16 @@ import csv
 import io
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from b12cli import batch, columns
+from b12cli import batch
+from b12cli.inputs import columns, csv_rows
 
+COMMA = csv_rows.Dialect(",", False, False)
 UNTERMINATED = 'b12,note\n180,"said ""hi\n100,x\n120,y\n90,z\n'
 
 
@@ -30,7 +30,7 @@ def records(b12, *args, input=None):
 
 def read(text: str) -> list[tuple[int, list[str], str | None]]:
     """The records the batch reader finds in ``text`` (the header included)."""
-    return list(batch._records(batch.Lines(io.StringIO(text, newline=""))))
+    return list(csv_rows.records(csv_rows.Lines(io.StringIO(text, newline="")), COMMA))
 
 
 def run_cli(*args: str, env: dict | None = None, **kwargs) -> subprocess.CompletedProcess:
@@ -46,7 +46,7 @@ def test_an_unterminated_quote_is_an_error_and_every_later_line_is_still_a_recor
     assert result.exit_code == 4
     assert [r["line"] for r in lines] == [2, 3, 4, 5]
     broken, *rest = lines
-    assert set(broken) == {"line", "input", "error"}
+    assert set(broken) == {"schema", "line", "input", "error"}
     assert "unterminated quote" in broken["error"] and "line 2" in broken["error"]
     assert broken["input"]["b12"] == "180"  # the first line as far as it can be read, shown with the error
     assert [r["input"]["note"] for r in rest] == ["x", "y", "z"]
@@ -71,7 +71,7 @@ def test_a_quoted_cell_over_many_lines_still_works_and_a_quote_open_too_long_is_
     good, lines = records(b12, "--input", "-", input='b12,note\n180,"two\n""lines""\nthree"\n100,x\n')
     assert good.exit_code == 0 and [r["line"] for r in lines] == [2, 5]
     assert lines[0]["input"]["note"] == 'two\n"lines"\nthree' and lines[1]["input"]["note"] == "x"
-    monkeypatch.setattr(batch, "MAX_LINES", 3)  # a quote still open on the 4th line counts as never closed
+    monkeypatch.setattr(csv_rows, "MAX_LINES", 3)  # a quote still open on the 4th line counts as never closed
     text = 'b12,note\n180,"one\n2\n3\n4"\n100,x\n'
     bad, lines = records(b12, "--input", "-", input=text)
     assert bad.exit_code == 4 and "within 3 lines" in lines[0]["error"] and lines[0]["line"] == 2
@@ -113,7 +113,7 @@ def test_no_input_gives_fewer_records_than_lines_outside_closed_quotes():
 
 def test_a_line_over_the_row_limit_is_an_error_without_being_held(b12, tmp_path):
     path = tmp_path / "long.csv"
-    path.write_text("id,b12,note\na,180," + "x" * (batch.MAX_ROW + 10) + "\nb,300,ok\n")
+    path.write_text("id,b12,note\na,180," + "x" * (csv_rows.MAX_ROW + 10) + "\nb,300,ok\n")
     result, (long, after) = records(b12, "--input", str(path))
     assert result.exit_code == 4 and long["line"] == 2
     assert "row is too large" in long["error"] and "not kept" in long["error"]
@@ -123,7 +123,7 @@ def test_a_line_over_the_row_limit_is_an_error_without_being_held(b12, tmp_path)
 
 @pytest.mark.parametrize("ending", ["\n", "\r\n", "\r"])
 def test_row_limit_edges_with_every_line_ending(monkeypatch, ending):
-    monkeypatch.setattr(batch, "MAX_ROW", 20)
+    monkeypatch.setattr(csv_rows, "MAX_ROW", 20)
     # line 3 ends exactly where the bounded read stops, so its CR is read apart from what follows
     lines = ["b12,note", "1," + "a" * 18, "2," + "b" * 19, "5,e", "3," + "c" * 20, "4," + "d" * 45, "6,f"]
     found = read(ending.join(lines) + ending)
@@ -134,8 +134,8 @@ def test_row_limit_edges_with_every_line_ending(monkeypatch, ending):
 
 
 def test_a_cut_line_that_ends_an_open_quote_loses_nothing_of_the_next_line(monkeypatch):
-    monkeypatch.setattr(batch, "MAX_ROW", 20)
-    monkeypatch.setattr(batch, "MAX_LINES", 1)
+    monkeypatch.setattr(csv_rows, "MAX_ROW", 20)
+    monkeypatch.setattr(csv_rows, "MAX_LINES", 1)
     found = read("\r".join(["b12,note", '1,"open', "2," + "b" * 19, "5,e"]) + "\r")
     assert [line for line, _, _ in found] == [1, 2, 3, 4]
     assert "not closed within 1 lines" in found[1][2] and "line 3 is over" in found[2][2]
@@ -145,7 +145,7 @@ def test_a_cut_line_that_ends_an_open_quote_loses_nothing_of_the_next_line(monke
 def test_an_empty_line_after_a_cut_line_stays_a_line_of_its_own(monkeypatch):
     """The character after a cut line's CR is read to tell CR LF from a lone CR; when it is a CR
     itself, it ends an empty line and is not joined to the line after it."""
-    monkeypatch.setattr(batch, "MAX_ROW", 5)
+    monkeypatch.setattr(csv_rows, "MAX_ROW", 5)
     found = read('""""""\r\r"')
     assert [line for line, _, _ in found] == [1, 3]
     assert "line 1 is over 5 characters" in found[0][2] and "line 3 is never closed" in found[1][2]
@@ -154,22 +154,22 @@ def test_an_empty_line_after_a_cut_line_stays_a_line_of_its_own(monkeypatch):
 
 
 def test_a_multi_line_record_over_the_row_limit_is_an_error(monkeypatch):
-    monkeypatch.setattr(batch, "MAX_ROW", 20)
+    monkeypatch.setattr(csv_rows, "MAX_ROW", 20)
     found = read('b12\n"' + "1\n" * 15 + '"\n7\n')
     assert found[1][0] == 2 and "not closed within" in found[1][2]
     assert found[-1][:2] == (18, ["7"])
 
 
 def test_a_row_with_too_many_cells_keeps_only_the_header_columns(b12):
-    result, (wide, after) = records(b12, "--input", "-", input="id,b12\na,180" + "," * batch.MAX_CELLS + "\nb,300\n")
+    result, (wide, after) = records(b12, "--input", "-", input="id,b12\na,180" + "," * csv_rows.MAX_CELLS + "\nb,300\n")
     assert result.exit_code == 4
-    assert f"{batch.MAX_CELLS + 2:,} cells; at most {batch.MAX_CELLS:,}" in wide["error"]
+    assert f"{csv_rows.MAX_CELLS + 2:,} cells; at most {csv_rows.MAX_CELLS:,}" in wide["error"]
     assert wide["input"] == {"id": "a", "b12": "180"}
     assert after["verdict"] == "deficiency_unlikely"
 
 
 def test_a_header_wider_than_the_cell_cap_still_takes_rows_as_wide(b12):
-    width = batch.MAX_CELLS + 5
+    width = csv_rows.MAX_CELLS + 5
     header = ",".join(["b12"] + [f"c{i}" for i in range(width - 1)])
     result, (row,) = records(b12, "--input", "-", input=header + "\n180" + "," * (width - 1) + "\n")
     assert result.exit_code == 0 and len(row["input"]) == width
@@ -178,8 +178,8 @@ def test_a_header_wider_than_the_cell_cap_still_takes_rows_as_wide(b12):
 def test_chunks_are_bounded_by_characters_as_well_as_rows(monkeypatch):
     monkeypatch.setattr(batch, "CHUNK_CHARS", 100)
     text = "b12,note\n" + "".join(f"{200 + i},{'x' * 40}\n" for i in range(20))
-    lines = batch.Lines(io.StringIO(text, newline=""))
-    records = batch._records(lines)
+    lines = csv_rows.Lines(io.StringIO(text, newline=""))
+    records = csv_rows.records(lines, COMMA)
     next(records)  # the header
     chunks = list(batch._chunks(records, lines))
     assert len(chunks) > 5 and all(len(c) <= 3 for c in chunks)
@@ -323,34 +323,3 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state not in ("Z", "X")
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads process children from /proc")
-def test_workers_exit_when_the_parent_is_killed():
-    proc = subprocess.Popen([sys.executable, "-m", "b12cli", "labs", "--input", "-"], stdin=subprocess.PIPE,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env={**os.environ, "B12_WORKERS": "2"})
-    workers: list[int] = []
-    try:
-        proc.stdin.write(b"id,b12\n" + b"".join(b"r%d,%d\n" % (i, 200 + i % 700) for i in range(3 * batch.CHUNK)))
-        proc.stdin.flush()  # stdin stays open: the batch waits for more rows, its workers for more chunks
-        deadline = time.monotonic() + 30
-        while len(workers) < 2 and time.monotonic() < deadline:
-            workers = _children(proc.pid)
-            time.sleep(0.05)
-        assert len(workers) == 2
-        proc.kill()
-        proc.wait()
-        deadline = time.monotonic() + 10
-        while any(map(_alive, workers)) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not any(map(_alive, workers))
-    finally:
-        for pid in workers:  # only if the test failed: do not leave them behind
-            if _alive(pid):
-                os.kill(pid, signal.SIGKILL)
-        proc.stdin.close()
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()

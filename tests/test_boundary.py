@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from b12cli import labs
-from b12cli.values import MAX_NUMBER_CHARS
+from b12cli.domain import labs
+from b12cli.domain.numbers import MAX_NUMBER_CHARS, parse_age
 
 REPO = Path(__file__).resolve().parent.parent
 PIPE_BUFFER = 1 << 16
@@ -167,8 +167,8 @@ def test_cb12_possible_deficiency_makes_the_verdict_likely(kb):
     """Every marker but MMA is in range (the rules say `possible`), and cB12 falls in
     possible_deficiency: the more cautious verdict, `likely`, is reported."""
     thresholds = kb.thresholds
-    query = labs.LabQuery(labs.read_markers({"b12": "250", "holotc": "71", "mma": "20", "hcy": "15"},
-                                            {"b12": None, "mma": "umol/L"}), 70.0)
+    query = labs.LabQuery(labs.read_markers(kb.markers, {"b12": "250", "holotc": "71", "mma": "20", "hcy": "15"},
+                                            {"b12": None, "mma": "umol/L"}), parse_age("70"))
     result = labs.interpret(thresholds, query)
     assert result.cb12.category == "possible_deficiency"
     assert [m.status for m in result.markers] == ["normal", "normal", "high", "normal"]

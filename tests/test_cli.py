@@ -20,12 +20,12 @@ COMMANDS = ["rda", "foods", "meds", "labs", "history", "risk", "absorb", "intake
 ENVELOPES = {
     ("rda",): ("b12.rda/1", {"schema", "query", "items", "notes"}),
     ("foods",): ("b12.foods/1", {"schema", "daily_value_mcg", "target", "items", "notes"}),
-    ("meds",): ("b12.meds/2", {"schema", "items", "notes"}),
+    ("meds",): ("b12.meds.classes/1", {"schema", "items", "notes"}),
     ("meds", "metformin"): ("b12.meds/2", {"schema", "items", "notes"}),
-    ("labs", "--b12", "300"): ("b12.labs/1", {"schema", "scheme", "age", "markers", "verdict", "reasons",
+    ("labs", "--b12", "300"): ("b12.labs/1", {"schema", "scheme", "age", "markers", "verdict", "urgent", "reasons",
                                               "next_steps", "cb12", "notes", "disclaimer"}),
     ("about",): ("b12.about/1", {"schema", "items", "notes"}),
-    ("about", "safety"): ("b12.about/1", {"schema", "id", "title", "summary", "items", "notes"}),
+    ("about", "safety"): ("b12.about.topic/1", {"schema", "id", "title", "summary", "items", "notes"}),
     ("search", "liver"): ("b12.search/1", {"schema", "query", "items", "notes"}),
     ("sources",): ("b12.sources/1", {"schema", "items", "notes"}),
     ("risk",): ("b12.risk/1", {"schema", "query", "advice", "summary", "items", "first_test", "if_indeterminate",
@@ -167,8 +167,8 @@ def test_subprocess_error_is_one_line_without_traceback():
 def test_json_path_imports_neither_rich_nor_yaml_nor_pydantic_once_compiled(tmp_path):
     """Typer builds a Pydantic validator for a parameter only when asked to coerce it: b12 takes its
     values as given, so a normal run never imports Pydantic (the largest part of Typer's start-up)."""
-    code = ("import sys; from b12cli.cli import app\n"
-            "try: app(['labs','--b12','180','--mma','0.5','--format','json'])\n"
+    code = ("import sys; from b12cli.app import run\n"
+            "try: run(['labs','--b12','180','--mma','0.5','--format','json'])\n"
             "except SystemExit: pass\n"
             "print(sorted({m.split('.')[0] for m in sys.modules} & {'rich','yaml','pydantic'}), file=sys.stderr)")
     env = {**os.environ, "B12_CACHE_DIR": str(tmp_path)}

@@ -266,7 +266,7 @@ def test_loader_checks_serving_grams_and_aliases(edit_kb, b12, old, new, message
                                              (5.0, "5"), (0.29, "0.29"), (1.0, "1"), (96.0, "96"), (12345.0, "12000"),
                                              (0.0004, "0.0004"), (9.96, "10")])
 def test_plain_sig_never_uses_exponent_form(value, text):
-    from b12cli.values import plain_sig
+    from b12cli.domain.numbers import plain_sig
 
     assert plain_sig(value) == text
 

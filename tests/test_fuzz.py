@@ -15,7 +15,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from b12cli.cli import app
+from tests.conftest import app_without_cache
+
+app = app_without_cache()
 
 COMMAND = typer.main.get_command(app)
 HOSTILE = [

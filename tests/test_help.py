@@ -29,7 +29,7 @@ def test_help_shows_no_python_types(b12, command):
 def test_help_names_values_as_words_and_lists_choices(b12):
     out = b12("labs", "--help").stdout
     assert "NUMBER" in out and "UNIT" in out and "pg/mL (default), ng/L or pmol/L" in out
-    assert "documents or nice" in out
+    assert "or nice (NICE NG239)" in out
     assert "mcg (largest first), per100g or name" in b12("foods", "--help").stdout
 
 
@@ -62,7 +62,7 @@ def test_a_root_option_error_points_at_root_help_or_the_command_that_has_it(b12)
 
 def _run(*args: str, **env: str) -> subprocess.CompletedProcess:
     environment = {**os.environ, "NO_COLOR": "1", **env}
-    return subprocess.run([sys.executable, "-c", "from b12cli.cli import main; main()", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-c", "from b12cli.entry import main; main()", *args], capture_output=True,
                           text=True, env=environment, cwd=Path("/"), timeout=60)
 
 
@@ -133,7 +133,7 @@ def test_a_comp_cword_too_long_for_a_number_is_a_one_line_usage_error():
                                                 ("COMP_CWORD", {"COMP_WORDS": "b12 la"})])
 def test_a_missing_completion_variable_is_named_in_a_one_line_usage_error(missing, given):
     environment = {k: v for k, v in os.environ.items() if k not in ("COMP_WORDS", "COMP_CWORD")}
-    done = subprocess.run([sys.executable, "-c", "from b12cli.cli import main; main()"], capture_output=True,
+    done = subprocess.run([sys.executable, "-c", "from b12cli.entry import main; main()"], capture_output=True,
                           text=True, env={**environment, **given, "_B12_COMPLETE": "complete_bash"}, cwd=Path("/"),
                           timeout=60)
     assert done.returncode == 2
@@ -183,9 +183,11 @@ def test_completion_of_intake_servings_offers_nothing():
 
 
 def test_completion_callables_read_the_knowledge_base(kb):
-    from b12cli import cli
+    from b12cli.commands.intake import complete_intake_food
+    from b12cli.commands.options import complete_diet
+    from b12cli.commands.risk import complete_factor, complete_symptom
 
-    assert set(cli.complete_symptom("")) == {n for s in kb.risk.symptoms for n in (s.id, *s.aliases)}
-    assert set(cli.complete_factor("")) == {n for f in kb.risk.factors for n in (f.id, *f.aliases)}
-    assert cli.complete_diet("veg") == ["vegan", "vegetarian"]
-    assert {f.id for f in kb.foods.foods} <= set(cli.complete_intake_food(""))
+    assert set(complete_symptom("")) == {n for s in kb.risk.symptoms for n in (s.id, *s.aliases)}
+    assert set(complete_factor("")) == {n for f in kb.risk.factors for n in (f.id, *f.aliases)}
+    assert complete_diet("veg") == ["vegan", "vegetarian"]
+    assert {f.id for f in kb.foods.foods} <= set(complete_intake_food(""))

@@ -10,16 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from b12cli import fhir
-from b12cli.history import Point, direction, number_text, ref_text, sparkline
-from b12cli.validate import loinc_check_digit
+from b12cli.domain.history import Point, direction, sparkline
+from b12cli.inputs import fhir
+from b12cli.kb.validate import loinc_check_digit
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "history"
 BUNDLE = FIXTURES / "bundle.json"
 
 TOP_KEYS = {"schema", "scheme", "people", "used", "skipped", "skipped_reasons", "errors", "notes", "disclaimer"}
 PERSON_KEYS = {"id", "panels", "trend"}
-PANEL_KEYS = {"date", "markers", "verdict", "cb12", "abnormal", "sources"}
+PANEL_KEYS = {"date", "markers", "verdict", "cb12", "abnormal", "urgent", "sources"}
 TREND_KEYS = {"marker", "unit", "first", "latest", "change", "direction", "points"}
 POINT_KEYS = {"date", "value", "comparator"}
 WHERE_KEYS = {"file", "line", "entry"}
@@ -109,6 +109,9 @@ def test_ndjson_and_folder_give_the_same_json_as_the_bundle(b12):
                                                                                  "portal")]
     assert [d.exit_code for d in docs] == [0, 0, 0]
     first, *others = (without_sources(d.json()) for d in docs)
+    folder_notes = others[-1]["notes"]  # the folder names the file it does not read, in a note of its own
+    assert any("README.txt (not a .json or .ndjson file)" in n for n in folder_notes)
+    others[-1]["notes"] = [n for n in folder_notes if not n.startswith("Not read from the folder")]
     for other in others:
         assert other == first
 
@@ -129,9 +132,9 @@ def test_sources_name_the_file_and_the_place(b12):
 def test_reference_range_is_applied_and_shown(b12):
     doc = b12("history", str(BUNDLE), "--format", "json").json()
     b12_first = doc["people"][0]["panels"][0]["markers"][0]
-    assert "own laboratory range 200–900 pg/mL" in b12_first["reference"]
+    assert "own laboratory range 200-900 pg/mL" in b12_first["reference"]
     table = b12("history", str(BUNDLE))
-    assert "lab range" in table.stdout and "200–900 pg/mL" in table.stdout
+    assert "lab range" in table.stdout and "200-900 pg/mL" in table.stdout
 
 
 def test_no_lab_ranges_turns_the_range_off(b12, tmp_path):
@@ -148,7 +151,7 @@ def test_range_in_another_unit_is_converted_to_the_value_unit(b12, tmp_path):
     ref = [{"low": {"value": 150, "unit": "pmol/L"}, "high": {"value": 600, "unit": "pmol/L"}}]
     path = write(tmp_path, "b.json", bundle(observation(value=180, referenceRange=ref)))
     marker = b12("history", path, "--format", "json").json()["people"][0]["panels"][0]["markers"][0]
-    assert "203.31–813.24 pg/mL" in marker["reference"]  # 150 and 600 pmol/L x 1.3554
+    assert "203.31-813.24 pg/mL" in marker["reference"]  # 150 and 600 pmol/L x 1.3554
     assert marker["status"] == "low"
 
 
@@ -297,7 +300,7 @@ def test_two_different_results_on_one_day_are_refused(b12, tmp_path):
     path = write(tmp_path, "b.json", bundle(observation(value=180), observation(value=250)))
     run = b12("history", path, "--format", "json")
     assert run.exit_code == 4
-    assert "two B12 results on 2024-01-15 differ" in run.json()["errors"][0]["reason"]
+    assert "2 different B12 results on 2024-01-15" in run.json()["errors"][0]["reason"]
     assert run.json()["people"] == []
 
 
@@ -318,14 +321,15 @@ def test_people_are_kept_apart_and_the_day_is_the_date_as_written(b12, tmp_path)
     assert [p["date"] for p in doc["people"][0]["panels"]] == ["2024-01-15", "2024-01-16"]
 
 
-def test_period_start_then_issued_give_the_date():
+def test_period_start_then_issued_give_the_date(registry):
     base = {k: v for k, v in observation().items() if k != "effectiveDateTime"}
     codes = {"2132-9": "b12"}
     where = fhir.Where("f", None, None)
     period = fhir.read_observation({**base, "effectivePeriod": {"start": "2023-05"}, "issued": "2024-01-01T00:00:00Z"},
-                                   where, codes, "http://loinc.org")
-    issued = fhir.read_observation({**base, "issued": "2024-01-01T09:00:00Z"}, where, codes, "http://loinc.org")
-    assert (period.date, issued.date) == ("2023-05", "2024-01-01")
+                                   where, codes, "http://loinc.org", registry)
+    issued = fhir.read_observation({**base, "issued": "2024-01-01T09:00:00Z"}, where, codes, "http://loinc.org",
+                                   registry)
+    assert (period.date, issued.date, issued.time) == ("2023-05", "2024-01-01", "09:00:00Z")
 
 
 # ----------------------------------------------------------------- CSV
@@ -358,7 +362,7 @@ def test_csv_bad_rows_are_errors_with_their_line(b12, tmp_path):
     path = write(tmp_path, "r.csv", "id,date,b12\np,2024-01-01,180\np,yesterday,200\np,2024-02-01,abc\np,2024-03-01,\n")
     doc = b12("history", path, "--format", "json").json()
     assert [(e["line"], e["reason"].split(";")[0][:30]) for e in doc["errors"]] == [
-        (3, 'date "yesterday" is not a FHIR'), (4, "value: --b12 'abc' is not a nu"),
+        (3, 'date "yesterday" is not a FHIR'), (4, "b12 'abc' is not a number"),
         (5, "no marker value in this row")]
 
 
@@ -366,9 +370,9 @@ def test_csv_output_is_one_row_per_panel(b12):
     run = b12("history", str(BUNDLE), "--format", "csv")
     lines = run.stdout.splitlines()
     assert lines[0].startswith("id,date,b12,b12_censored,b12_unit,b12_status,holotc,")
-    assert lines[0].endswith(",verdict,cb12,cb12_category,abnormal,sources")
+    assert lines[0].endswith(",verdict,cb12,cb12_category,abnormal,urgent,sources")
     assert len(lines) == 3
-    assert lines[1].startswith("Patient/p1,2024-01-15,180.0,,pg/mL,low,,,,")
+    assert lines[1].startswith("Patient/p1,2024-01-15,180,,pg/mL,low,,,,")
 
 
 # ----------------------------------------------------------------- exit codes
@@ -452,19 +456,29 @@ def test_direction(first, latest, expected):
 
 
 @pytest.mark.parametrize(("low", "high", "expected"), [
-    (200.0, 900.0, "b12=200-900 pg/mL"),
-    (0.0, 15.0, "b12=0-15 pg/mL"),  # FHIR R4: both ends inclusive
-    (None, 15.0, "b12=<=15 pg/mL"),
-    (200.0, None, "b12=>=200 pg/mL"),
-    (None, None, None),
-    (0.5, 914.25, "b12=0.5-914.25 pg/mL"),
+    (200.0, 900.0, ("200-900 pg/mL", 200.0, 900.0)),
+    (0.0, 15.0, ("<=15 pg/mL", None, 15.0)),  # a low end of 0 is no low end
+    (None, 15.0, ("<=15 pg/mL", None, 15.0)),
+    (200.0, None, (">=200 pg/mL", 200.0, None)),
+    (0.5, 914.25, None),  # 0.5 pg/mL cannot be a B12 range end: refused as implausible
 ])
-def test_ref_text(low, high, expected):
-    assert ref_text("b12", low, high, "pg/mL") == expected
+def test_a_laboratory_range_is_read_with_both_ends_inclusive(kb, low, high, expected):
+    from b12cli.errors import UsageError
+    from b12cli.inputs.results import lab_range
+
+    marker = kb.markers.get("b12")
+    if expected is None:
+        with pytest.raises(UsageError, match="plausible"):
+            lab_range(marker, low, high, "pg/mL")
+        return
+    ref = lab_range(marker, low, high, "pg/mL")
+    assert (ref.text, ref.low, ref.high, ref.low_inclusive, ref.high_inclusive) == (*expected, True, True)
 
 
-def test_number_text_keeps_every_digit():
-    assert [number_text(x) for x in (180.0, 0.1 + 0.2, 1e-05)] == ["180", "0.30000000000000004", "1e-05"]
+def test_no_laboratory_range_is_none(kb):
+    from b12cli.inputs.results import lab_range
+
+    assert lab_range(kb.markers.get("b12"), None, None, "pg/mL") is None
 
 
 # ----------------------------------------------------------------- LOINC table
@@ -495,7 +509,7 @@ def test_loader_refuses_a_code_with_a_wrong_check_digit(b12, kb_copy):
 
 
 def test_other_commands_do_not_import_the_fhir_reader():
-    code = ("import sys\nfrom b12cli.cli import main\nsys.argv = ['b12', 'labs', '--b12', '300', '-f', 'json']\n"
+    code = ("import sys\nfrom b12cli.entry import main\nsys.argv = ['b12', 'labs', '--b12', '300', '-f', 'json']\n"
             "try:\n    main()\nexcept SystemExit:\n    pass\n"
             "sys.stderr.write(repr([m for m in ('b12cli.fhir', 'b12cli.history') if m in sys.modules]))")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
@@ -583,7 +597,7 @@ def test_csv_output_keeps_the_limit_sign(b12, tmp_path):
     path = tmp_path / "c.csv"
     path.write_text("id,date,b12\nP2,2024-01-02,<150\n", encoding="utf-8")
     lines = b12("history", str(path), "--format", "csv").stdout.splitlines()
-    assert lines[1].startswith("P2,2024-01-02,150.0,<,pg/mL,deficient,")
+    assert lines[1].startswith("P2,2024-01-02,150,<,pg/mL,deficient,")
 
 
 def test_a_repeated_json_key_is_an_error_never_last_one_wins(b12, tmp_path):

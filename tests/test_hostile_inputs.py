@@ -45,9 +45,17 @@ def test_file_that_is_not_utf8_flags_only_the_bad_rows(b12, tmp_path):
     assert lines[1]["verdict"] == "deficiency_possible"
 
 
-def test_utf16_file_is_refused_at_the_header(b12, tmp_path):
-    result, _ = run(b12, tmp_path, "id,b12\n1,300\n".encode("utf-16"))
-    assert result.exit_code == 2 and "UTF-8" in result.stderr
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_with_its_bom_is_read_and_without_one_refused(b12, tmp_path, encoding):
+    """Spreadsheets save "Unicode text" as UTF-16 with a BOM: read it. Without a BOM the byte order cannot
+    be known, and the header is refused as not UTF-8."""
+    text = "id,b12\n1,300\n"
+    data = text.encode(encoding) if encoding == "utf-16" else \
+        (b"\xff\xfe" if encoding.endswith("le") else b"\xfe\xff") + text.encode(encoding)
+    result, lines = run(b12, tmp_path, data)
+    assert result.exit_code == 0 and lines[0]["input"] == {"id": "1", "b12": "300"}
+    bare, _ = run(b12, tmp_path, text.encode("utf-16-le"))
+    assert bare.exit_code == 2 and "UTF-8" in bare.stderr
 
 
 def test_a_10_mb_field_is_that_rows_error_and_the_rest_carry_on(b12, tmp_path):

@@ -15,7 +15,7 @@ import yaml
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from b12cli.yamlsafe import MAX_DEPTH, RefusedYAML, _path_to, check_events, load, scan_depth
+from b12cli.kb.yamlsafe import MAX_DEPTH, RefusedYAML, _path_to, check_events, load, scan_depth
 from tests.conftest import DATA, REPO
 
 
@@ -95,7 +95,7 @@ def test_anchors_and_aliases_are_refused_even_when_harmless(b12, kb_copy):
 def test_the_error_reporter_is_bounded_on_shared_nodes():
     """The path finder visits each node once, so an alias bomb's graph (9**12 paths) is walked quickly."""
     code = ("import yaml, sys; sys.path.insert(0, '.');"
-            "from tests.test_hostile_kb import alias_bomb; from b12cli.yamlsafe import _path_to;"
+            "from tests.test_hostile_kb import alias_bomb; from b12cli.kb.yamlsafe import _path_to;"
             "print(_path_to(yaml.compose(alias_bomb(), Loader=yaml.SafeLoader), 10**6, 0))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=REPO)
     assert done.returncode == 0 and done.stdout.strip() == "None", done.stderr[-500:]

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from b12cli import intake as core
+from b12cli.domain import intake as core
+from b12cli.domain.numbers import parse_age
 from b12cli.errors import KnowledgeBaseError, UsageError
-from b12cli.values import parse_age
 
 GOLDEN = Path(__file__).parent / "golden"
 TOP_KEYS = {"schema", "query", "items", "total_mcg", "target", "percent_of_target", "absorbed", "crystalline",
@@ -219,8 +219,8 @@ def test_json_path_of_the_decision_commands_imports_neither_rich_nor_yaml(tmp_pa
     import subprocess
     import sys
 
-    code = ("import sys; from b12cli.cli import app\n"
-            f"try: app({args + ['--format', 'json']!r})\n"
+    code = ("import sys; from b12cli.app import run\n"
+            f"try: run({args + ['--format', 'json']!r})\n"
             "except SystemExit: pass\n"
             "print(sorted({m.split('.')[0] for m in sys.modules} & {'rich','yaml'}), file=sys.stderr)")
     env = {**os.environ, "B12_CACHE_DIR": str(tmp_path)}

@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 from b12cli import kb as kbmod
-from b12cli.bands import check_cover, parse_interval
+from b12cli.domain.bands import check_cover, parse_interval
+from b12cli.domain.vocab import DOCUMENT_IDS, SOURCE_KINDS
 from b12cli.kb import KnowledgeBase, cited_ids
-from b12cli.vocab import DOCUMENT_IDS, SOURCE_KINDS
 from tests.conftest import DATA
 
 

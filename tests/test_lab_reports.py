@@ -7,12 +7,13 @@ import json
 
 import pytest
 
-from b12cli import columns, labs
+from b12cli.domain import labs
+from b12cli.domain.ranges import read_ref
 from b12cli.errors import UsageError
-from b12cli.ranges import read_ref
+from b12cli.inputs import columns
 
-MARKER_KEYS = {"marker", "value", "unit", "canonical_value", "canonical_unit", "status", "reference", "sources",
-               "censored", "other_schemes"}
+MARKER_KEYS = {"marker", "value", "unit", "canonical_value", "canonical_unit", "status", "could_be", "reference",
+               "sources", "censored", "other_schemes"}
 OTHER_KEYS = {"scheme", "status", "reference", "sources"}
 
 
@@ -78,7 +79,7 @@ def test_a_range_in_the_wrong_unit_is_refused_never_applied(b12):
     ("b12=0-5", "plausible"), ("b12=100-200000", "plausible"), ("mma=<50", "nmol/L"), ("hcy=0-900", "plausible"),
     ("b12=900-200", "below the high end"), ("b12=200-200", "below the high end"), ("b12=<0", "above zero"),
     ("b12=200-900 mg/dL", "not a known unit"), ("b12=about 200", "not accepted"), ("b12", "MARKER=RANGE"),
-    ("folate=1-2", "not known"), ("b12=-5-100", "not accepted"),
+    ("xyz=1-2", "not a known marker"), ("b12=-5-100", "not accepted"),
 ])
 def test_bad_ranges_exit_2_naming_the_problem(b12, ref, needle):
     assert needle in refused(b12, "--b12", "300", "--ref", ref)
@@ -104,16 +105,16 @@ def test_a_range_without_a_unit_is_refused_when_the_file_gives_units_row_by_row(
     assert b12("labs", "--input", str(plain), "--ref", "b12=200-900").exit_code == 0
 
 
-def test_a_range_with_a_unit_option_takes_that_unit():
-    ref = read_ref("mma=0-378", {"mma": "nmol/L"})
-    assert (ref.low, ref.high, ref.unit, ref.text) == (None, 0.378, "nmol/L", "0–378 nmol/L")
-    suffix = read_ref("mma=0-0.4 umol/L", {"mma": "nmol/L"})  # the suffix wins over the option
+def test_a_range_with_a_unit_option_takes_that_unit(registry):
+    ref = read_ref(registry, "mma=0-378", {"mma": "nmol/L"})
+    assert (ref.low, ref.high, ref.unit, ref.text) == (None, 0.378, "nmol/L", "0-378 nmol/L")
+    suffix = read_ref(registry, "mma=0-0.4 umol/L", {"mma": "nmol/L"})  # the suffix wins over the option
     assert (suffix.high, suffix.unit) == (0.4, "umol/L")
 
 
 def test_own_range_text_and_sources_are_shown(b12):
     found = marker(b12, "--mma", "0.5", "--ref", "mma=0-378 nmol/L")
-    assert found["reference"] == "high against your own laboratory range 0–378 nmol/L"
+    assert found["reference"] == "high against your own laboratory range 0-378 nmol/L"
     assert "bsh-2014" in found["sources"]
 
 
@@ -308,9 +309,9 @@ def test_acceptance_header_reads_four_markers_with_their_units(b12, tmp_path):
     ("Homocysteine", "hcy", None), ("tHcy", "hcy", None), ("Total homocysteine (µmol/L)", "hcy", "umol/L"),
     ("AGE", "age", None), ("  mma  ", "mma", None),
 ])
-def test_header_aliases_and_units(header, marker_id, unit):
-    mapped = columns.map_columns(["id", header], {}, {})  if marker_id != "age" else \
-        columns.map_columns(["b12", header], {}, {})
+def test_header_aliases_and_units(registry, header, marker_id, unit):
+    mapped = columns.map_columns(registry, ["id", header], {}, {})  if marker_id != "age" else \
+        columns.map_columns(registry, ["b12", header], {}, {})
     assert mapped.positions[marker_id] == 1
     assert mapped.units.get(marker_id) == unit
 
@@ -371,18 +372,18 @@ def test_core_limit_points_cover_every_piece():
     assert 200.0 in closed and any(p > 914 for p in closed) and min(closed) == 200.0
 
 
-def test_read_ref_is_the_only_parser_for_ranges():
+def test_read_ref_is_the_only_parser_for_ranges(registry):
     with pytest.raises(UsageError):
-        read_ref("b12=200..", {})
-    assert read_ref("b12=200..900", {}).high == 900
+        read_ref(registry, "b12=200..", {})
+    assert read_ref(registry, "b12=200..900", {}).high == 900
 
 
 @pytest.mark.parametrize(("header", "marker_id"), [
     ("Active B12 (holoTC)", "holotc"), ("Methylmalonic Acid (MMA)", "mma"),
     ("Holotranscobalamin (Active B12)", "holotc"), ("Homocysteine (tHcy) umol/L", "hcy"),
 ])
-def test_a_bracketed_name_is_not_taken_for_a_unit(header, marker_id):
-    assert columns.map_columns([header], {}, {}).positions == {marker_id: 0}
+def test_a_bracketed_name_is_not_taken_for_a_unit(registry, header, marker_id):
+    assert columns.map_columns(registry, [header], {}, {}).positions == {marker_id: 0}
 
 
 def test_column_option_settles_two_candidate_columns(b12, tmp_path):

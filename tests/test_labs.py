@@ -6,12 +6,12 @@ import math
 
 import pytest
 
-from b12cli import labs
-from b12cli.units import from_canonical, to_canonical
+from b12cli.domain import labs
 
-LAB_KEYS = {"schema", "scheme", "age", "markers", "verdict", "reasons", "next_steps", "cb12", "notes", "disclaimer"}
-MARKER_KEYS = {"marker", "value", "unit", "canonical_value", "canonical_unit", "status", "reference", "sources",
-               "censored", "other_schemes"}
+LAB_KEYS = {"schema", "scheme", "age", "markers", "verdict", "urgent", "reasons", "next_steps", "cb12", "notes",
+            "disclaimer"}
+MARKER_KEYS = {"marker", "value", "unit", "canonical_value", "canonical_unit", "status", "could_be", "reference",
+               "sources", "censored", "other_schemes"}
 STEP_KEYS = {"text", "sources", "urgent"}
 
 
@@ -136,14 +136,16 @@ def test_micro_spellings_are_accepted(b12, spelling):
      ("mma", 271.0, "nmol/L", 0.271), ("mma", 0.271, "umol/L", 0.271), ("holotc", 50.0, "pmol/L", 50.0),
      ("hcy", 12.5, "umol/L", 12.5)],
 )
-def test_conversions_both_ways(marker, value, unit, canonical):
-    assert to_canonical(marker, value, unit) == pytest.approx(canonical)
-    assert from_canonical(marker, canonical, unit) == pytest.approx(value)
+def test_conversions_both_ways(registry, marker, value, unit, canonical):
+    m = registry.get(marker)
+    assert m.to_canonical(value, unit) == pytest.approx(canonical)
+    assert m.from_canonical(canonical, unit) == pytest.approx(value)
 
 
-def test_pmol_factor_is_the_molar_mass():
-    assert to_canonical("b12", 1.0, "pmol/L") == 1.3554
-    assert from_canonical("b12", 1.3554, "pmol/L") == 1.0
+def test_pmol_factor_is_the_molar_mass(registry):
+    b12 = registry.get("b12")
+    assert b12.to_canonical(1.0, "pmol/L") == 1.3554
+    assert b12.from_canonical(1.3554, "pmol/L") == 1.0
 
 
 # ------------------------------------------------------------ verdict rules
@@ -160,17 +162,17 @@ def test_pmol_factor_is_the_molar_mass():
         (["--holotc", "50", "--mma", "0.3"], "deficiency_possible", 3),
         (["--b12", "500", "--mma", "0.6"], "deficiency_possible", 4),
         (["--mma", "0.6", "--hcy", "20"], "deficiency_possible", 4),
-        (["--hcy", "20"], "deficiency_possible", 5),
-        (["--b12", "500", "--hcy", "20"], "deficiency_possible", 5),
+        (["--hcy", "20"], "deficiency_possible", 4),
+        (["--b12", "500", "--hcy", "20"], "deficiency_possible", 4),
         (["--b12", "500", "--mma", "0.2", "--hcy", "10", "--holotc", "90"], "deficiency_unlikely", 6),
         (["--b12", "1200"], "deficiency_unlikely", 6),
     ],
 )
-def test_verdict_rules(b12, args, verdict, rule):
+def test_verdict_rules(b12, registry, args, verdict, rule):
     document = run(b12, *args)
     assert document["verdict"] == verdict
     statuses = {m["marker"]: m["status"] for m in document["markers"]}
-    assert labs.rule_verdict(statuses) == (verdict, rule)
+    assert labs.rule_verdict(statuses, registry)[:2] == (verdict, rule)
 
 
 def test_mma_alone_explains_kidney_and_age(b12):
@@ -214,13 +216,13 @@ def test_pregnancy_and_under_18_notes(b12):
 def test_ref_replaces_bands_but_not_deficient(b12, value, expected):
     (marker,) = run(b12, "--b12", value, "--ref", "b12=220-900")["markers"]
     assert marker["status"] == expected
-    assert "your own laboratory range 220–900 pg/mL" in marker["reference"]
+    assert "your own laboratory range 220-900 pg/mL" in marker["reference"]
     assert marker["sources"]
 
 
 def test_ref_is_in_the_markers_unit(b12):
     (marker,) = run(b12, "--mma", "300", "--mma-unit", "nmol/L", "--ref", "MMA=70-250")["markers"]
-    assert marker["status"] == "high" and "70–250 nmol/L" in marker["reference"]
+    assert marker["status"] == "high" and "70-250 nmol/L" in marker["reference"]
     (marker,) = run(b12, "--b12", "150", "--b12-unit", "pmol/L", "--ref", "b12=145-600")["markers"]
     assert marker["status"] == "normal"
 
@@ -346,6 +348,12 @@ def test_table_shows_units_sources_verdict_and_puts_disclaimer_on_stderr(b12):
     assert "not a diagnosis" in result.stderr and "not a diagnosis" not in result.stdout
 
 
-def test_csv_single_query_has_a_row_per_marker(b12):
-    lines = b12("labs", "--b12", "180", "--mma", "0.5", "--format", "csv").stdout.splitlines()
-    assert lines[0].split(",")[:2] == ["marker", "value"] and len(lines) == 3
+def test_csv_single_query_has_the_batch_layout(b12, tmp_path):
+    """One CSV layout for labs: the values as given, then each marker's status and the verdict columns."""
+    single = b12("labs", "--b12", "180", "--mma", "0.5", "--format", "csv").stdout.splitlines()
+    path = tmp_path / "one.csv"
+    path.write_text("b12,mma\n180,0.5\n")
+    batch = b12("labs", "--input", str(path), "--format", "csv").stdout.splitlines()
+    assert single == batch
+    assert single[0] == ("b12,mma,b12_status,holotc_status,mma_status,hcy_status,verdict,cb12,cb12_category,urgent,"
+                         "error")

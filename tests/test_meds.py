@@ -153,7 +153,7 @@ def test_check_typo_message_names_the_listed_drug(b12):
 
 def test_listing_covers_the_required_classes(b12):
     document = b12("meds", "--format", "json").json()
-    assert document["schema"] == "b12.meds/2"
+    assert document["schema"] == "b12.meds.classes/1"
     ids = {c["id"] for c in document["items"]}
     names = {n for c in document["items"] for n in c["generic_names"]}
     assert {"proton-pump-inhibitors", "h2-receptor-antagonists", "metformin"} <= ids
@@ -220,7 +220,7 @@ def test_check_does_not_refuse_a_different_real_medicine(b12, name):
     ("nexuim", "nexium", True), ("nexum", "nexium", True), ("lamotrigine", "famotidine", False),
     ("tums", "tums", True), ("tunes", "tums", False), ("pantoprazol", "pantoprazole", True)])
 def test_typo_rule(typed, listed, typo):
-    from b12cli.meds import is_typo
+    from b12cli.domain.meds import is_typo
 
     assert is_typo(typed, listed) is typo
 
@@ -304,7 +304,7 @@ def test_different_real_medicines_get_no_suggestion(b12, name):
 
 
 def test_suggestions_share_the_first_letter_unless_a_typo():
-    from b12cli.meds import suggest
+    from b12cli.domain.meds import suggest
 
     keys = {"famotidine": "famotidine", "esomeprazole": "esomeprazole", "omeprazole": "omeprazole"}
     assert suggest(keys, "lamotrigine") == ()

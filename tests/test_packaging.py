@@ -28,9 +28,11 @@ def test_wheel_contains_every_data_file(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     for yaml_file in DATA.glob("*.yaml"):
         assert f"b12cli/data/{yaml_file.name}" in names
-    assert "b12cli/cli.py" in names
+    package = REPO / "b12cli"
+    for module in package.rglob("*.py"):  # every module, subpackages too
+        assert f"b12cli/{module.relative_to(package).as_posix()}" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "b12 = b12cli.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "b12 = b12cli.entry:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
 
 
 @pytest.mark.slow

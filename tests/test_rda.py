@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from b12cli import rda
+from b12cli.domain import rda
+from b12cli.domain.numbers import parse_age, parse_months
 from b12cli.errors import UsageError
-from b12cli.values import parse_age, parse_months
 
 
 @pytest.mark.parametrize(

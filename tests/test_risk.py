@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from b12cli import risk as core
+from b12cli.domain import risk as core
 from b12cli.errors import UsageError
 from tests.conftest import DATA
 
@@ -203,7 +203,7 @@ def test_shortcuts_on_the_command_line(b12):
 def test_list_shows_both_lists_with_sources(b12, kb):
     result = b12("risk", "--list", "--format", "json")
     document = result.json()
-    assert set(document) == {"schema", "items", "notes"} and document["schema"] == "b12.risk/1"
+    assert set(document) == {"schema", "items", "notes"} and document["schema"] == "b12.risk.list/1"
     kinds = {i["kind"] for i in document["items"]}
     assert kinds == {"symptom", "factor"}
     assert len(document["items"]) == len(kb.risk.symptoms) + len(kb.risk.factors)

@@ -8,9 +8,9 @@ import re
 
 import pytest
 
-from b12cli import layout
-from b12cli.gauge import gauge
-from b12cli.vocab import MARKER_STATUSES
+from b12cli.domain.vocab import MARKER_STATUSES
+from b12cli.output import layout
+from b12cli.output.gauge import gauge
 
 WIDTHS = [40, 60, 80, 100, 120]
 INF = math.inf
@@ -112,10 +112,10 @@ def test_vegan_marker_is_a_column_not_a_repeated_word(b12):
 
 
 def test_foods_on_a_terminal_shows_15_and_says_how_to_see_all(monkeypatch, capsys):
-    from b12cli import cli
+    from b12cli.app import build_app
 
     monkeypatch.setattr("sys.stdout.isatty", lambda: True, raising=False)
-    code = cli.build_app("foods")(["foods"], standalone_mode=False)
+    code = build_app("foods")(["foods"], standalone_mode=False)
     out, err = capsys.readouterr()
     assert code == 0
     body = [line for line in out.splitlines() if re.search(r"\d+%", line)]
@@ -205,7 +205,7 @@ def test_lab_gauge_uses_the_unit_the_person_gave(b12):
 
 
 def test_every_status_word_is_known_to_the_renderer():
-    from b12cli.tables import STATUS_STYLE
+    from b12cli.output.tables import STATUS_STYLE
 
     assert set(MARKER_STATUSES) <= set(STATUS_STYLE)
 

@@ -1,0 +1,57 @@
+"""`b12 history`: results over time, one panel per person and draw, and a trend per marker."""
+
+from __future__ import annotations
+
+import typer
+
+from b12cli.commands.options import format_option, kb, scheme_option, tables
+from b12cli.errors import ExitCode
+from b12cli.output.formats import Result, read_format
+
+
+def history(
+    path: str = typer.Argument(..., help="FHIR R4 JSON (Bundle or resource), NDJSON, a folder of .json files, "
+                               "or a CSV file; '-' for stdin.", metavar="PATH"),
+    scheme: str = scheme_option(),
+    pregnant: bool = typer.Option(False, "--pregnant", help="Add the note on B12 in pregnancy."),
+    no_lab_ranges: bool = typer.Option(False, "--no-lab-ranges",
+                                       help="Ignore each result's own laboratory range (FHIR referenceRange)."),
+    date_column: str = typer.Option("date", "--date", help="CSV: the date column.", metavar="COLUMN"),
+    id_column: str = typer.Option("id", "--id", help="CSV: the person column (one person when absent).",
+                                  metavar="COLUMN"),
+    delimiter: str | None = typer.Option(None, "--delimiter", metavar="CHAR",
+                                         help="CSV: comma, semicolon or tab (found from the header when not given)."),
+    check: bool = typer.Option(False, "--check", help="Exit 3 if any person's latest panel is abnormal."),
+    fmt: str = format_option(),
+) -> Result:
+    """Results over time: one panel per person and date, and a trend per marker.
+
+    \b
+    Examples:
+      b12 history export.json                  # a FHIR R4 Bundle
+      b12 history portal-download/             # a folder of .json files
+      b12 history results.csv --date drawn --id patient
+    """
+    from b12cli.domain import history as core
+    from b12cli.domain.labs import read_scheme
+    from b12cli.inputs import results
+    from b12cli.inputs.csv_rows import parse_delimiter
+    from b12cli.output import documents
+
+    fmt = read_format(fmt)
+    base = kb()
+    thresholds = base.thresholds
+    read_scheme(thresholds, scheme)  # a bad --scheme fails before any reading
+    source = results.SourceOptions(date_column, id_column, not no_lab_ranges, parse_delimiter(delimiter))
+    collected, day_note = results.collect(path, base.markers, base.loinc, source)
+    found = core.build(thresholds, collected, core.HistoryOptions(scheme, pregnant, not no_lab_ranges), day_note)
+    code = ExitCode.ROWS_INVALID if found.errors else \
+        ExitCode.CHECK_FAILED if check and found.latest_abnormal else ExitCode.OK
+
+    def report() -> list[str]:
+        lines = [f"b12: history: error: {e.where.describe()}: {e.reason}" for e in found.errors]
+        return [*lines, core.summary_line(found)]
+
+    return Result(fmt, lambda: documents.history_json(found), lambda: documents.history_rows(found),
+                  documents.history_header(base.markers.ids), lambda: tables().history(found, base.markers),
+                  report, code)

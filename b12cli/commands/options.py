@@ -1,0 +1,77 @@
+"""Options that mean the same in every command, declared once: the output format, an age, a
+pregnancy flag, a scheme, a diet; the knowledge base a command reads; and shell completion of
+their values (which loads the knowledge base only while the shell asks)."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import typer
+
+from b12cli.domain.numbers import Age, parse_age, parse_months
+from b12cli.errors import UsageError
+
+FORMAT_HELP = "Output: table, json or csv."
+
+
+def kb():  # noqa: ANN201 - a kb.KnowledgeBase
+    """The knowledge base, loaded lazily (each file only when a command reads it)."""
+    from b12cli.kb import KnowledgeBase
+
+    return KnowledgeBase()
+
+
+def starting(words: Iterable[str], incomplete: str) -> list[str]:
+    key = incomplete.casefold()
+    return sorted({w for w in words if w.casefold().startswith(key)}, key=str.casefold)
+
+
+def complete_format(incomplete: str) -> list[str]:
+    return starting(("table", "json", "csv", "jsonl", "html"), incomplete)
+
+
+def complete_scheme(incomplete: str) -> list[str]:
+    return starting(kb().thresholds.schemes, incomplete)
+
+
+def complete_diet(incomplete: str) -> list[str]:
+    from b12cli.domain.risk import DIETS
+
+    return starting(DIETS, incomplete)
+
+
+def format_option(help_text: str = FORMAT_HELP, default: str | None = "table") -> typer.models.OptionInfo:
+    return typer.Option(default, "--format", "-f", help=help_text, metavar="FORMAT", autocompletion=complete_format)
+
+
+def age_option(help_text: str = "Age in years (decimals allowed, 0-125).") -> typer.models.OptionInfo:
+    return typer.Option(None, "--age", help=help_text, metavar="YEARS")
+
+
+def months_option() -> typer.models.OptionInfo:
+    return typer.Option(None, "--months", help="Age in completed months (0 or more).", metavar="MONTHS")
+
+
+def scheme_option() -> typer.models.OptionInfo:
+    return typer.Option("documents", "--scheme", metavar="NAME", autocompletion=complete_scheme,
+                        help="Threshold scheme: documents (the source documents' cut-offs, completed from NICE "
+                        "and NHS laboratories) or nice (NICE NG239).")
+
+
+def diet_option(help_text: str = "vegan or vegetarian.") -> typer.models.OptionInfo:
+    return typer.Option(None, "--diet", metavar="DIET", help=help_text, autocompletion=complete_diet)
+
+
+def read_age(age: str | None, months: str | None = None) -> Age | None:
+    """--age YEARS or --months N (never both), as an exact age."""
+    if age is not None and months is not None:
+        raise UsageError("--age and --months cannot be combined; give one")
+    if age is not None:
+        return parse_age(age)
+    return parse_months(months) if months is not None else None
+
+
+def tables():  # noqa: ANN201 - the table renderers, imported only for table output (Rich is slow to import)
+    from b12cli.output import tables as renderers
+
+    return renderers

@@ -1,0 +1,263 @@
+"""The knowledge base's records: frozen, cited, and free of any file or format. The loader
+(``b12cli.kb``) builds them from the validated YAML; the domain reads only these."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from b12cli.domain.bands import Cuts, Interval, locate
+from b12cli.domain.markers import Registry
+from b12cli.domain.vocab import Cited
+
+
+class Source(NamedTuple):
+    id: str
+    title: str
+    author: str | None
+    publisher: str | None
+    year: int | None
+    url: str | None
+    kind: str
+
+
+class Message(NamedTuple):
+    id: str
+    text: str
+    sources: tuple[str, ...]
+
+    def cited(self) -> str:
+        """The text with its sources, for a plain-string note."""
+        return f"{self.text} (sources: {', '.join(self.sources)})"
+
+
+class LifeStage(NamedTuple):
+    id: str
+    life_stage: str
+    ages: str
+    condition: str
+    min_months: int
+    max_months: int | None
+    mcg_per_day: float
+    kind: str
+    notes: tuple[str, ...]
+    sources: tuple[str, ...]
+
+    def covers(self, months: int) -> bool:
+        return months >= self.min_months and (self.max_months is None or months < self.max_months)
+
+
+class Intakes(NamedTuple):
+    unit: str
+    life_stages: tuple[LifeStage, ...]
+    messages: dict[str, Message]
+
+
+class Food(NamedTuple):
+    id: str
+    name: str
+    serving: str
+    mcg_per_serving: float
+    mcg_per_100g: float | None
+    category: str
+    vegan: bool
+    vegetarian: bool
+    fortified: bool
+    notes: tuple[str, ...]
+    sources: tuple[str, ...]
+    serving_g: float | None = None  # grams in one serving, where known
+    aliases: tuple[str, ...] = ()  # other names and brand names it is searched by
+
+
+class Foods(NamedTuple):
+    daily_value_mcg: float
+    daily_value_sources: tuple[str, ...]
+    foods: tuple[Food, ...]
+    messages: dict[str, Message]
+
+
+class NameNote(NamedTuple):
+    names: tuple[str, ...]  # the generic or brand names this note is about
+    text: str
+    sources: tuple[str, ...]
+
+
+class MedicationClass(NamedTuple):
+    id: str
+    name: str
+    generic_names: tuple[str, ...]
+    brand_names: tuple[str, ...]
+    effect: str
+    advice: str
+    notes: tuple[str, ...]
+    sources: tuple[str, ...]
+    name_notes: tuple[NameNote, ...] = ()
+    brand_generics: dict[str, str] = {}  # brand -> the generic name it contains
+    other_names: dict[str, str] = {}  # a name people use that is neither generic nor brand -> its generic
+
+    def generic_for(self, name: str) -> str | None:
+        """The generic name behind a generic or brand name of this class."""
+        if name in self.generic_names:
+            return name
+        return self.brand_generics.get(name)
+
+
+class Combination(NamedTuple):
+    brand: str
+    ingredients: tuple[str, ...]  # generic names, listed or not
+    region: str
+    sources: tuple[str, ...]
+
+
+class Medications(NamedTuple):
+    classes: tuple[MedicationClass, ...]
+    messages: dict[str, Message]
+    combinations: tuple[Combination, ...] = ()
+
+
+class Band(NamedTuple):
+    status: str
+    interval: Interval
+    sources: tuple[str, ...]
+
+
+class Scale(NamedTuple):
+    """A marker's bands with their edges in one unit."""
+
+    unit: str
+    bands: tuple[Band, ...]
+    cuts: Cuts
+
+    def band_for(self, value: float) -> Band:
+        """The band holding ``value`` (in this scale's unit): ``bands.locate``, the one lookup."""
+        return self.bands[locate(self.cuts, value)]
+
+
+class MarkerBands(NamedTuple):
+    marker: str
+    unit: str  # canonical
+    notes: tuple[str, ...]
+    bands: tuple[Band, ...]
+    cuts: Cuts
+    published: dict[str, Scale]  # the same bands with their edges as the source published them in other units
+
+    def band_for(self, value: float) -> Band:
+        """The band holding a canonical ``value``."""
+        return self.bands[locate(self.cuts, value)]
+
+    def scale(self, unit: str) -> Scale:
+        """The scale to compare a result given in ``unit`` with: the source's own edges in that unit
+        where it published them (NICE: 133 pmol/L), else the canonical edges."""
+        found = self.published.get(unit)
+        return found if found is not None else Scale(self.unit, self.bands, self.cuts)
+
+
+class Urgency(NamedTuple):
+    """A range of a marker (canonical unit) in which a result calls for prompt care."""
+
+    marker: str
+    interval: Interval
+    message: str  # a message id
+    sources: tuple[str, ...]
+
+
+class Scheme(NamedTuple):
+    id: str
+    title: str
+    description: str
+    sources: tuple[str, ...]
+    markers: dict[str, MarkerBands]
+
+
+class Thresholds(NamedTuple):
+    registry: Registry  # the markers these bands are for (markers.yaml)
+    disclaimer: str
+    schemes: dict[str, Scheme]
+    cb12_sources: tuple[str, ...]
+    cb12_notes: tuple[str, ...]
+    cb12_bands: MarkerBands
+    urgency: tuple[Urgency, ...]
+    messages: dict[str, Message]
+
+
+class Topic(NamedTuple):
+    id: str
+    title: str
+    summary: str
+    aliases: tuple[str, ...]
+    points: tuple[Cited, ...]  # each point: text and its sources
+
+
+class LoincCode(NamedTuple):
+    code: str
+    marker: str
+    name: str
+    sources: tuple[str, ...]
+
+
+class Loinc(NamedTuple):
+    system: str
+    codes: dict[str, LoincCode]  # code -> record
+    notes: tuple[str, ...]
+
+
+class RiskSymptom(NamedTuple):
+    id: str
+    name: str
+    aliases: tuple[str, ...]
+    neurological: bool
+    text: str
+    sources: tuple[str, ...]
+
+
+class RiskFactor(NamedTuple):
+    id: str
+    name: str
+    aliases: tuple[str, ...]
+    min_age_years: float | None  # --age above this adds the factor
+    diet: str | None  # --diet value that adds it
+    pregnancy: bool  # --pregnant adds it
+    medication_classes: tuple[str, ...]  # medications.yaml class ids that add it (--meds)
+    prompt: bool  # with a symptom, calls for prompt care
+    text: str
+    sources: tuple[str, ...]
+
+
+class Risk(NamedTuple):
+    symptoms: tuple[RiskSymptom, ...]
+    factors: tuple[RiskFactor, ...]
+    messages: dict[str, Message]
+
+
+class AbsorptionPoint(NamedTuple):
+    dose_mcg: float
+    absorbed_mcg: float
+    text: str
+    sources: tuple[str, ...]
+
+
+class Absorption(NamedTuple):
+    points: tuple[AbsorptionPoint, ...]  # ascending dose
+    saturation_low_mcg: float
+    saturation_high_mcg: float
+    saturation: Message
+    passive_fraction: float
+    passive: Message
+    spacing_hours: int
+    spacing: Message
+    max_dose_mcg: float
+    rda_mcg: float
+    assumed_fraction: float
+    reference: Message
+    messages: dict[str, Message]
+
+
+class IntakeDefault(NamedTuple):
+    word: str
+    food: str  # a foods.yaml id
+    reason: str
+    sources: tuple[str, ...]
+
+
+class Intake(NamedTuple):
+    defaults: tuple[IntakeDefault, ...]
+    messages: dict[str, Message]

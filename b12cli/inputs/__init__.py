@@ -1,0 +1,1 @@
+"""The input side: files and streams a person gives b12 (CSV, FHIR), read with bounds."""

@@ -1,0 +1,234 @@
+"""Which CSV column holds which marker, as laboratories and spreadsheets name them.
+
+A header is matched case-, space- and punctuation-insensitively against each marker's names in the
+registry ("Vitamin B12", "Active B12", "Methylmalonic acid", "tHcy", ...). A unit in the header
+("B12 (pmol/L)", "MMA nmol/L") sets that column's unit. ``--column MARKER=HEADER`` names a column
+for anything else. A header that looks like a marker but cannot be mapped is reported as a warning,
+never silently dropped; a marker found twice, an unknown unit, or a header unit that disagrees with a
+unit column or option is an error. Header cells longer than ``MAX_HEADER_CHARS`` are never parsed.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+from b12cli.domain.markers import Registry
+from b12cli.domain.text import show
+from b12cli.errors import UsageError
+
+MAX_HEADER_CHARS = 200  # a column name is a few words; a longer cell is not looked into
+AGE_NAMES = ("age", "age years", "age in years", "patient age", "age yrs")
+GENERIC_UNIT_HEADERS = ("unit", "units", "unitofmeasure", "uom", "resultunit", "resultunits")
+STATUS_SUFFIXES = ("status",)
+
+_BRACKET = re.compile(r"[(\[]([^()\[\]]*)[)\]]")
+_TRAILING_UNIT = re.compile(r"[,\s]([pnuµμm]?(?:mol|g)[ \t]?/[ \t]?(?:ml|dl|l))$", re.IGNORECASE)
+
+
+def header_key(text: str) -> str:
+    """A header as it is compared: case, spaces and punctuation left out ("Patient ID" -> "patientid")."""
+    return re.sub(r"[^0-9a-z]+", "", text[:MAX_HEADER_CHARS].casefold())
+
+
+def unit_column(marker_id: str) -> str:
+    return f"{marker_id}_unit"
+
+
+class Vocabulary(NamedTuple):
+    """The column names of one registry: known column -> the header keys that mean it."""
+
+    lookup: dict[str, str]  # header key -> known column (a marker id, age, or a marker's unit column)
+    known: tuple[str, ...]  # every known column, for --column
+    unit_columns: dict[str, str]  # unit column -> its marker
+    stems: tuple[str, ...]  # a header holding one looks like a marker
+    output_columns: frozenset[str]  # b12's own CSV output columns (read back: not a marker)
+
+
+def vocabulary(registry: Registry) -> Vocabulary:
+    lookup: dict[str, str] = {}
+    unit_columns: dict[str, str] = {}
+    for m in registry.markers:
+        for name in (m.id, *m.headers):
+            lookup.setdefault(header_key(name), m.id)
+        if len(m.units) > 1:
+            column = unit_columns_key = unit_column(m.id)
+            unit_columns[column] = m.id
+            for name in (unit_columns_key, f"{m.id} units", f"{m.label} unit", f"{m.label} units"):
+                lookup.setdefault(header_key(name), column)
+    for name in AGE_NAMES:
+        lookup.setdefault(header_key(name), "age")
+    known = (*registry.ids, "age", *unit_columns)
+    output = frozenset({f"{m}status" for m in registry.ids} | {"cb12", "cb12category", "verdict", "error"})
+    stems = tuple(dict.fromkeys(s.casefold() for m in registry.markers for s in m.stems))
+    return Vocabulary(lookup, known, unit_columns, stems, output)
+
+
+class Columns(NamedTuple):
+    names: list[str]  # as in the header, made unique so `input` keeps every cell
+    positions: dict[str, int]  # known column (marker id, age, its unit column) -> position
+    units: dict[str, str]  # marker -> unit set by its header, e.g. "B12 (pmol/L)"
+    warnings: tuple[str, ...]  # headers that look like markers but are not read
+    unit_columns: dict[str, str]  # unit column -> its marker
+
+    def markers(self, registry: Registry) -> list[tuple[str, int]]:
+        """(marker, position) for each marker column, in registry order."""
+        return [(m, self.positions[m]) for m in registry.ids if m in self.positions]
+
+
+def split_header(raw: str) -> tuple[str, str | None]:
+    """("B12", "pmol/L") from "B12 (pmol/L)" or "MMA nmol/L"; a bracket that holds no unit stays in
+    the name ("Active B12 (holoTC)")."""
+    text = raw[:MAX_HEADER_CHARS]
+    unit = None
+
+    def take(match: re.Match) -> str:
+        nonlocal unit
+        inside = match.group(1).strip()
+        if "/" not in inside:
+            return match.group(0)
+        unit = inside
+        return " "
+
+    name = _BRACKET.sub(take, text).strip()
+    trailing = _TRAILING_UNIT.search(name)
+    if trailing is not None:
+        unit = unit or trailing.group(1)
+        name = name[: trailing.start()]
+    return name.strip().rstrip(","), unit
+
+
+def identify(vocab: Vocabulary, name: str) -> str | None:
+    """The known column a header name stands for: the whole name, else the name without any bracketed
+    words ("Methylmalonic Acid (MMA)", "Homocysteine (tHcy)")."""
+    if len(name) > MAX_HEADER_CHARS:
+        return None
+    return vocab.lookup.get(header_key(name)) or vocab.lookup.get(header_key(_BRACKET.sub(" ", name)))
+
+
+def unique_names(header: list[str]) -> list[str]:
+    """The header's names made unique, in linear time: a repeat of ``x`` becomes ``x_2``, ``x_3``...,
+    skipping any name the header itself has (a column already called ``x_2`` keeps its name)."""
+    given, taken = set(header), set()
+    counters: dict[str, int] = {}
+    names = []
+    for raw in header:
+        name = raw
+        if name in taken:
+            n = counters.get(raw, 2)
+            while f"{raw}_{n}" in given or f"{raw}_{n}" in taken:
+                n += 1
+            counters[raw] = n + 1
+            name = f"{raw}_{n}"
+        taken.add(name)
+        names.append(name)
+    return names
+
+
+def read_overrides(registry: Registry, texts: list[str]) -> dict[str, str]:
+    """``--column MARKER=HEADER`` texts into {column id: header text}; one header names one column."""
+    known = vocabulary(registry).known
+    chosen: dict[str, str] = {}
+    for text in texts:
+        name, sep, header = text.partition("=")
+        column = name.strip().casefold()
+        if not sep or not header.strip():
+            raise UsageError(f"--column {show(text)} is not accepted; expected MARKER=HEADER, e.g. b12='Serum B12'")
+        if column not in known:
+            raise UsageError(f"--column {show(text)}: {show(name)} is not known; expected one of {', '.join(known)}")
+        if column in chosen:
+            raise UsageError(f"--column for {column} is given twice; give one header per marker")
+        taken = next((c for c, h in chosen.items() if h.casefold() == header.strip().casefold()), None)
+        if taken is not None:
+            raise UsageError(f"--column: the header {show(header.strip())} is named for both {taken} and {column}; "
+                             "one column holds one marker")
+        chosen[column] = header.strip()
+    return chosen
+
+
+def map_columns(registry: Registry, header: list[str], overrides: dict[str, str],
+                unit_options: dict[str, str | None], read_as: str = "") -> Columns:
+    """Which position holds which marker, and in which unit; a ``UsageError`` for what cannot be right.
+    A column named by ``--column`` wins: another header that would map to the same marker is not read,
+    with a warning. ``read_as`` says how the file was split, for the error when no marker is found."""
+    vocab = vocabulary(registry)
+    _check_overrides_found(overrides, header)
+    wanted = {h.casefold(): column for column, h in overrides.items()}
+    positions: dict[str, int] = {}
+    units: dict[str, str] = {}
+    warnings: list[str] = []
+    generic_units: list[int] = []
+    for i, raw in enumerate(header):
+        name, unit_text = split_header(raw)
+        chosen = wanted.get(raw.strip().casefold())
+        column = chosen or identify(vocab, name)
+        if column is None:
+            generic_units += [i] if header_key(raw) in GENERIC_UNIT_HEADERS else []
+            _warn_if_marker_like(vocab, raw, warnings)
+            continue
+        if chosen is None and column in overrides:
+            warnings.append(f"column {show(raw)} is not read: --column {column} chose {show(overrides[column])}")
+            continue
+        if column in positions:
+            raise UsageError(f"the header names {column!r} twice (columns {positions[column] + 1} and {i + 1}: "
+                             f"{show(header[positions[column]])} and {show(raw)}); keep one, or choose with --column")
+        positions[column] = i
+        if unit_text is not None and column in registry:
+            unit = _header_unit(registry, column, unit_text, raw)
+            if unit:
+                units[column] = unit
+    _generic_unit_column(registry, vocab, header, generic_units, positions, warnings)
+    _check_units(registry, units, positions, unit_options)
+    if not any(m in positions for m in registry.ids):
+        how = f" ({read_as})" if read_as else ""
+        raise UsageError(f"the header has no marker column{how}; expected at least one of {', '.join(registry.ids)} "
+                         "(or names such as 'Vitamin B12', 'Active B12', 'Methylmalonic acid', 'Homocysteine'; "
+                         "or choose one with --column MARKER=HEADER)")
+    return Columns(unique_names(header), positions, units, tuple(warnings), vocab.unit_columns)
+
+
+def _warn_if_marker_like(vocab: Vocabulary, raw: str, warnings: list[str]) -> None:
+    key = header_key(raw)
+    if any(stem in key for stem in vocab.stems) and key not in vocab.output_columns:
+        warnings.append(f"column {show(raw)} looks like a marker but is not read; "
+                        f"name it with --column MARKER={show(raw)}")
+
+
+def _generic_unit_column(registry: Registry, vocab: Vocabulary, header: list[str], found: list[int],
+                         positions: dict[str, int], warnings: list[str]) -> None:
+    """A lone "Units" column: the unit column of the one marker in the file when that marker has unit
+    choices; otherwise it cannot be told which marker it belongs to, and that is said."""
+    markers = [m for m in registry.ids if m in positions]
+    for i in found:
+        target = unit_column(markers[0]) if len(markers) == 1 else None
+        if target in vocab.unit_columns and target not in positions:
+            positions[target] = i
+            continue
+        names = " or ".join(vocab.unit_columns) or "a unit column"
+        warnings.append(f"column {show(header[i])} is not read: it is not clear which marker's unit it gives; "
+                        f"name it {names}, or choose with --column")
+
+
+def _header_unit(registry: Registry, marker: str, unit_text: str, raw: str) -> str:
+    if unit_text.casefold().replace(" ", "") in ("", "serum", "plasma"):
+        return ""
+    return registry.get(marker).normalize_unit(unit_text, f"the unit in the column {show(raw)}")
+
+
+def _check_overrides_found(overrides: dict[str, str], header: list[str]) -> None:
+    present = {h.strip().casefold() for h in header}
+    for column, name in overrides.items():
+        if name.casefold() not in present:
+            raise UsageError(f"--column {column}={show(name)}: the header has no column {show(name)}")
+
+
+def _check_units(registry: Registry, units: dict[str, str], positions: dict[str, int],
+                 unit_options: dict[str, str | None]) -> None:
+    for marker, unit in units.items():
+        if unit_column(marker) in positions:
+            raise UsageError(f"the {marker} column's header gives the unit {unit} and there is also a "
+                             f"{unit_column(marker)} column; give the unit in one place")
+        option = unit_options.get(marker)
+        if option is not None and not registry.get(marker).same_scale(option, unit):
+            raise UsageError(f"the {marker} column's header gives the unit {unit} but "
+                             f"{registry.get(marker).unit_option} is {option}; drop the option or fix the header")

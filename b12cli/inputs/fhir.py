@@ -1,0 +1,357 @@
+"""A strict reader of the few FHIR R4 Observation elements `b12 history` uses.
+
+Only these elements are read, each checked against the R4 Observation definition
+(https://hl7.org/fhir/R4/observation.html): ``resourceType``, ``status`` (the R4
+value set), ``code.coding`` (system ``http://loinc.org``), ``valueQuantity``
+(``value`` a JSON number; ``comparator`` from the R4 value set; the unit as a UCUM
+``code`` or as ``unit`` text), ``effectiveDateTime`` / ``effectivePeriod.start`` /
+``issued`` (R4 dateTime), ``subject.reference`` and ``referenceRange`` low/high.
+Anything else in a resource is ignored. A resource that cannot be read becomes a
+``Problem`` naming its file and place; the reader never raises for a bad record.
+
+Inputs: a Bundle (searchset, collection, transaction, batch), a single resource,
+NDJSON (one resource a line, as a bulk export writes it) or a folder of such files.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from datetime import date
+from typing import Any, Iterator, NamedTuple
+
+from b12cli.domain.history import Problem, Skipped, Where
+from b12cli.domain.markers import Marker, Registry
+from b12cli.errors import UsageError
+
+UCUM = "http://unitsofmeasure.org"
+STATUSES = ("registered", "preliminary", "final", "amended", "corrected", "cancelled", "entered-in-error", "unknown")
+SKIPPED_STATUSES = ("cancelled", "entered-in-error")
+COMPARATORS = ("<", "<=", ">=", ">")
+BUNDLE_TYPES = ("searchset", "collection", "transaction", "batch")
+FILE_SUFFIXES = (".json", ".ndjson")
+# R4 dateTime: a year, year-month, date, or date and time with seconds and a time zone.
+_DATETIME = re.compile(
+    r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2})"
+    r"(?:T(([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?(Z|[+-](?:0[0-9]|1[0-3]):[0-5][0-9]|[+-]14:00)))?"
+    r")?)?"
+)
+
+
+class Reading(NamedTuple):
+    """One usable result: a value of one marker on one day for one person."""
+
+    marker: str
+    code: str
+    value: float
+    comparator: str | None
+    unit: str  # this project's spelling (pg/mL, pmol/L, umol/L, ...)
+    date: str  # the date part as written: YYYY, YYYY-MM or YYYY-MM-DD
+    time: str | None  # the time as written (hh:mm:ss and its zone), where the record gives one
+    subject: str | None
+    ref_low: float | None  # the laboratory's range, in ``unit``
+    ref_high: float | None
+    where: Where
+
+
+Record = Reading | Skipped | Problem
+
+
+class Invalid(Exception):
+    """A resource that breaks the R4 definition or cannot be used; becomes a ``Problem``."""
+
+
+# ----------------------------------------------------------------- elements
+
+
+def _object(value: Any, name: str) -> dict:
+    if not isinstance(value, dict):
+        raise Invalid(f"{name} is {_kind(value)}; expected a JSON object")
+    return value
+
+
+def _string(value: Any, name: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise Invalid(f"{name} is {_kind(value)}; expected a non-empty string")
+    return value
+
+
+def _number(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise Invalid(f"{name} is {_kind(value)}; expected a JSON number")
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise Invalid(f"{name} is not a finite number; expected a JSON number")
+    return number
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "missing"
+    names = {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list",
+             dict: "an object"}
+    shown = f" {json.dumps(value)[:30]}" if isinstance(value, (str, int, float)) else ""
+    return names.get(type(value), type(value).__name__) + shown
+
+
+def marker_of(resource: dict, codes: dict[str, str], system: str) -> tuple[str, str] | None:
+    """(marker, code) from ``code.coding``, or None when no listed code is there."""
+    coding = _object(resource.get("code"), "code").get("coding", [])
+    if not isinstance(coding, list):
+        raise Invalid(f"code.coding is {_kind(coding)}; expected a list")
+    found = {}
+    for i, item in enumerate(coding):
+        item = _object(item, f"code.coding[{i}]")
+        if item.get("system") == system:
+            code = _string(item.get("code"), f"code.coding[{i}].code")
+            if code in codes:
+                found[codes[code]] = code
+    if len(found) > 1:
+        raise Invalid(f"code.coding names more than one marker ({', '.join(found.values())})")
+    return next(iter(found.items()), None)
+
+
+def day_of(text: Any, name: str) -> str:
+    """The date part of an R4 dateTime as written (no time-zone conversion)."""
+    return moment_of(text, name)[0]
+
+
+def moment_of(text: Any, name: str) -> tuple[str, str | None]:
+    """(the date part, the time part or None) of an R4 dateTime, as written (no time-zone conversion)."""
+    text = _string(text, name)
+    match = _DATETIME.fullmatch(text)
+    if not match:
+        raise Invalid(f"{name} {json.dumps(text)[:40]} is not a FHIR dateTime (YYYY, YYYY-MM, YYYY-MM-DD or "
+                      "YYYY-MM-DDThh:mm:ss with a time zone)")
+    year, month, day = match.group(1), match.group(2), match.group(3)
+    try:
+        date(int(year), int(month or 1), int(day or 1))
+    except ValueError:
+        raise Invalid(f"{name} {json.dumps(text)[:40]} is not a real date") from None
+    return "-".join(p for p in (year, month, day) if p), match.group(4)
+
+
+def when(resource: dict) -> tuple[str, str | None]:
+    if "effectiveDateTime" in resource:
+        return moment_of(resource["effectiveDateTime"], "effectiveDateTime")
+    if "effectivePeriod" in resource:
+        period = _object(resource["effectivePeriod"], "effectivePeriod")
+        if "start" in period:
+            return moment_of(period["start"], "effectivePeriod.start")
+    if "issued" in resource:
+        return moment_of(resource["issued"], "issued")
+    raise Invalid("no date: expected effectiveDateTime, effectivePeriod.start or issued")
+
+
+def unit_of(quantity: dict, marker: Marker, name: str) -> str:
+    """The unit of a Quantity: the UCUM ``code`` when the system is UCUM, checked against ``unit`` text."""
+    code = quantity.get("code") if quantity.get("system") == UCUM else None
+    text = quantity.get("unit")
+    if code is None and text is None:
+        raise Invalid(f"{name} has no unit; expected one of {', '.join(marker.unit_names)}")
+    units = {_unit(marker, u, name) for u in (code, text) if u is not None}
+    if len(units) > 1:
+        raise Invalid(f"{name} unit {text!r} and code {code!r} disagree")
+    return units.pop()
+
+
+def _unit(marker: Marker, text: Any, name: str) -> str:
+    try:
+        return marker.normalize_unit(_string(text, f"{name} unit"), f"{name} unit")
+    except UsageError as exc:
+        raise Invalid(str(exc)) from None
+
+
+def value_of(resource: dict, marker: Marker) -> tuple[float, str | None, str]:
+    if "valueQuantity" not in resource:
+        other = next((k for k in resource if k.startswith("value")), None)
+        if other:
+            raise Invalid(f"the value is {other}; expected valueQuantity")
+        absent = resource.get("dataAbsentReason")
+        raise Invalid("no value" + (" (dataAbsentReason given)" if absent is not None else "; expected valueQuantity"))
+    quantity = _object(resource["valueQuantity"], "valueQuantity")
+    value = _number(quantity.get("value"), "valueQuantity.value")
+    comparator = quantity.get("comparator")
+    if comparator is not None and comparator not in COMPARATORS:
+        raise Invalid(f"valueQuantity.comparator {json.dumps(comparator)[:20]} is not accepted; "
+                      f"expected one of {' '.join(COMPARATORS)}")
+    return value, comparator, unit_of(quantity, marker, "valueQuantity")
+
+
+def range_of(resource: dict, marker: Marker, unit: str) -> tuple[float | None, float | None]:
+    """The first referenceRange's low and high, in the value's unit (a bound with no unit is taken as in it)."""
+    ranges = resource.get("referenceRange")
+    if ranges is None:
+        return None, None
+    if not isinstance(ranges, list):
+        raise Invalid(f"referenceRange is {_kind(ranges)}; expected a list")
+    if not ranges:
+        return None, None
+    first = _object(ranges[0], "referenceRange[0]")
+    return _bound(first, "low", marker, unit), _bound(first, "high", marker, unit)
+
+
+def _bound(ref: dict, key: str, marker: Marker, unit: str) -> float | None:
+    if key not in ref:
+        return None
+    name = f"referenceRange[0].{key}"
+    quantity = _object(ref[key], name)
+    value = _number(quantity.get("value"), f"{name}.value")
+    if "unit" not in quantity and "code" not in quantity:
+        return value
+    given = unit_of(quantity, marker, name)
+    if given == unit:
+        return value
+    return marker.from_canonical(marker.to_canonical(value, given), unit)
+
+
+def subject_of(resource: dict) -> str | None:
+    if "subject" not in resource:
+        return None
+    return _string(_object(resource["subject"], "subject").get("reference"), "subject.reference")
+
+
+def read_observation(resource: Any, where: Where, codes: dict[str, str], system: str, registry: Registry) -> Record:
+    """One resource as a Reading, a Skipped or a Problem."""
+    try:
+        resource = _object(resource, "the resource")
+        kind = _string(resource.get("resourceType"), "resourceType")
+        if kind != "Observation":
+            return Skipped(f"not an Observation ({kind})", where)
+        status = _string(resource.get("status"), "status")
+        if status not in STATUSES:
+            raise Invalid(f"status {json.dumps(status)[:30]} is not an R4 Observation status")
+        if status in SKIPPED_STATUSES:
+            return Skipped(f"status {status}", where)
+        found = marker_of(resource, codes, system)
+        if found is None:
+            return Skipped("other code", where)
+        marker_id, code = found
+        marker = registry.get(marker_id)
+        value, comparator, unit = value_of(resource, marker)
+        low, high = range_of(resource, marker, unit)
+        day, time = when(resource)
+        return Reading(marker_id, code, value, comparator, unit, day, time, subject_of(resource), low, high, where)
+    except Invalid as exc:
+        return Problem(str(exc), where)
+
+
+# ----------------------------------------------------------------- files
+
+
+def _bundle_entries(bundle: dict, file: str) -> Iterator[tuple[Any, Where]]:
+    kind = bundle.get("type")
+    if kind not in BUNDLE_TYPES:
+        raise Invalid(f"Bundle type {json.dumps(kind)[:30]} is not read; expected one of {', '.join(BUNDLE_TYPES)}")
+    entries = bundle.get("entry", [])
+    if not isinstance(entries, list):
+        raise Invalid(f"Bundle entry is {_kind(entries)}; expected a list")
+    for i, entry in enumerate(entries):
+        where = Where(file, None, f"entry[{i}]")
+        if not isinstance(entry, dict) or "resource" not in entry:
+            yield None, where
+        else:
+            yield entry["resource"], where
+
+
+def _document(data: Any, file: str, line: int | None) -> Iterator[tuple[Any, Where]]:
+    """A parsed JSON document: a Bundle's entries, or the resource itself."""
+    if isinstance(data, dict) and data.get("resourceType") == "Bundle":
+        yield from _bundle_entries(data, file)
+    else:
+        yield data, Where(file, line, None)
+
+
+MAX_NUMBER_CHARS = 64  # a longer JSON number is refused (and never converted: no 4,300-digit limit errors)
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict:
+    """A JSON object whose keys are all different: a repeated key is an error, never "last one wins"."""
+    found: dict = {}
+    for key, value in pairs:
+        if key in found:
+            raise Invalid(f"the key {key!r} appears twice in one JSON object")
+        found[key] = value
+    return found
+
+
+def _json_number(kind: type) -> Any:
+    def read(text: str) -> Any:
+        if len(text) > MAX_NUMBER_CHARS:
+            raise Invalid(f"a JSON number of {len(text)} characters (at most {MAX_NUMBER_CHARS})")
+        return kind(text)
+
+    return read
+
+
+def _json_constant(name: str) -> Any:
+    raise Invalid(f"{name} is not a finite number (JSON has no NaN or Infinity)")
+
+
+def loads(text: str) -> Any:
+    """Strict JSON: no repeated keys, no NaN or Infinity, no overlong numbers."""
+    return json.loads(text, object_pairs_hook=_json_object, parse_int=_json_number(int),
+                      parse_float=_json_number(float), parse_constant=_json_constant)
+
+
+def resources(text: str, file: str, ndjson: bool | None = None) -> Iterator[tuple[Any, Where] | Problem]:
+    """Resources from one file's text; ``ndjson`` None decides by content (one whole JSON value or not)."""
+    if ndjson is None:
+        ndjson = _looks_ndjson(text)
+    if not ndjson:
+        try:
+            yield from _document(loads(text), file, None)
+        except json.JSONDecodeError as exc:
+            yield Problem(f"not JSON ({exc.msg}, column {exc.colno})", Where(file, exc.lineno, None))
+        except (Invalid, RecursionError) as exc:
+            yield Problem(_problem_text(exc), Where(file, None, None))
+        return
+    for number, line in enumerate(ndjson_lines(text), 1):
+        if line.strip():
+            yield from _ndjson_line(line, file, number)
+
+
+def _ndjson_line(line: str, file: str, number: int) -> Iterator[tuple[Any, Where] | Problem]:
+    try:
+        yield from _document(loads(line), file, number)
+    except json.JSONDecodeError as exc:
+        yield Problem(f"not JSON ({exc.msg}, column {exc.colno})", Where(file, number, None))
+    except (Invalid, RecursionError) as exc:
+        yield Problem(_problem_text(exc), Where(file, number, None))
+
+
+def _problem_text(exc: Exception) -> str:
+    return "JSON nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+
+
+def ndjson_lines(text: str) -> list[str]:
+    """NDJSON lines: split at LF only (a CR before it dropped). U+2028, U+2029 and U+0085 may stand
+    unescaped inside JSON strings, so ``str.splitlines`` would break records apart."""
+    return [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
+
+
+def _looks_ndjson(text: str) -> bool:
+    try:
+        loads(text)
+        return False
+    except (RecursionError, Invalid):
+        return False
+    except json.JSONDecodeError:
+        lines = [line for line in ndjson_lines(text) if line.strip()]
+        if len(lines) < 2:
+            return False
+        try:
+            loads(lines[0])
+            return True
+        except (json.JSONDecodeError, Invalid, RecursionError):
+            return False
+
+
+def read_text(text: str, file: str, codes: dict[str, str], system: str, registry: Registry) -> Iterator[Record]:
+    ndjson = True if file.lower().endswith(".ndjson") else None
+    for item in resources(text, file, ndjson):
+        yield item if isinstance(item, Problem) else read_observation(item[0], item[1], codes, system, registry)

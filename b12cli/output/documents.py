@@ -1,0 +1,334 @@
+"""JSON documents and CSV rows: result objects in, plain data out. No Rich here.
+
+Each ``*_json`` function returns the document of one command (one schema id per shape); the key
+sets are the contract and are pinned by tests. ``*_rows`` give a command's CSV rows, and
+``CSV_HEADERS`` their columns. ``marker_json`` is the one shape of a lab marker, in single queries,
+batch records and history panels alike.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Iterable
+
+if TYPE_CHECKING:  # result types only; importing them here would slow every command's start-up
+    from b12cli.domain.about import AboutResult
+    from b12cli.domain.foods import FoodsResult
+    from b12cli.domain.history import History, Where
+    from b12cli.domain.labs import CB12, LabAssessment, MarkerResult
+    from b12cli.domain.meds import LookupResult, Match, MedsResult
+    from b12cli.domain.model import LifeStage, MedicationClass, Source
+    from b12cli.domain.rda import RdaResult
+    from b12cli.domain.search import SearchResult
+    from b12cli.domain.vocab import Cited
+
+
+def envelope(command: str, **body: Any) -> dict:
+    """A document: ``{"schema": "b12.<command>/1", ...}`` (``command`` may name a shape: ``meds.classes``)."""
+    version = "2" if command == "meds" else "1"
+    return {"schema": f"b12.{command}/{version}", **body}
+
+
+# ----------------------------------------------------------------- rda
+
+
+def stage_json(stage: LifeStage, unit: str) -> dict:
+    return {"id": stage.id, "life_stage": stage.life_stage, "ages": stage.ages, "mcg_per_day": stage.mcg_per_day,
+            "unit": unit, "kind": stage.kind, "notes": list(stage.notes), "sources": list(stage.sources)}
+
+
+def rda_json(r: RdaResult) -> dict:
+    query = {"age_years": r.age.years if r.age else None, "completed_months": r.age.months if r.age else None,
+             "condition": r.condition}
+    return envelope("rda", query=query, items=[stage_json(s, r.unit) for s in r.items], notes=list(r.notes))
+
+
+# ----------------------------------------------------------------- foods
+
+
+def food_json(item, with_servings: bool, marks_crystalline: bool = False) -> dict:
+    f = item.food
+    out = {"id": f.id, "name": f.name, "serving": f.serving, "serving_g": f.serving_g,
+           "mcg_per_serving": f.mcg_per_serving, "mcg_per_100g": f.mcg_per_100g, "percent_dv": item.percent_dv,
+           "category": f.category, "vegan": f.vegan, "vegetarian": f.vegetarian, "fortified": f.fortified,
+           "aliases": list(f.aliases), "notes": list(f.notes), "sources": list(f.sources)}
+    if with_servings:
+        out["servings_for_rda"] = item.servings_for_rda
+    if marks_crystalline:
+        out["crystalline_b12"] = item.crystalline
+    return out
+
+
+def foods_json(r: FoodsResult) -> dict:
+    target = None
+    if r.target is not None:
+        t = r.target
+        target = {"mcg_per_day": t.mcg_per_day, "unit": "mcg", "stage_id": t.stage_id, "life_stage": t.life_stage,
+                  "age_years": t.age_years, "condition": t.condition}
+    return envelope("foods", daily_value_mcg=r.daily_value_mcg, target=target,
+                    items=[food_json(i, r.with_servings, r.marks_crystalline) for i in r.items], notes=list(r.notes))
+
+
+def foods_csv_header(r: FoodsResult) -> tuple[str, ...]:
+    """The foods columns, plus servings_for_rda and crystalline_b12 when they were worked out."""
+    return (CSV_HEADERS["foods"] + (("servings_for_rda",) if r.with_servings else ())
+            + (("crystalline_b12",) if r.marks_crystalline else ()))
+
+
+# ----------------------------------------------------------------- meds
+
+
+def med_class_json(c: MedicationClass) -> dict:
+    return {"id": c.id, "name": c.name, "generic_names": list(c.generic_names), "brand_names": list(c.brand_names),
+            "effect": c.effect, "advice": c.advice, "notes": list(c.notes), "sources": list(c.sources)}
+
+
+def match_json(m: Match | None) -> dict | None:
+    if m is None:
+        return None
+    c = m.med_class
+    return {"name": m.name, "generic": m.generic, "matched_as": m.matched_as, "class_id": c.id, "class_name": c.name,
+            "effect": c.effect, "advice": c.advice, "notes": list(c.notes), "sources": list(c.sources)}
+
+
+def lookup_json(r: LookupResult) -> dict:
+    return {"query": r.query, "argument": r.argument, "match": match_json(r.match),
+            "also": [match_json(m) for m in r.also],
+            "ingredients": None if r.ingredients is None else list(r.ingredients),
+            "suggestions": list(r.suggestions), "note": r.note}
+
+
+def meds_json(r: MedsResult) -> dict:
+    """Look-ups are ``b12.meds/2`` (items under "items"); the listing of classes is ``b12.meds.classes/1``."""
+    if r.results is None:
+        return envelope("meds.classes", items=[med_class_json(c) for c in r.classes], notes=list(r.notes))
+    return envelope("meds", items=[lookup_json(x) for x in r.results], notes=list(r.notes))
+
+
+# ----------------------------------------------------------------- labs
+
+
+def cited_json(c: Cited) -> dict:
+    return {"text": c.text, "sources": list(c.sources)}
+
+
+def cb12_json(c: CB12 | None) -> dict | None:
+    return None if c is None else {"value": c.value + 0.0, "category": c.category, "sources": list(c.sources)}
+
+
+def marker_json(m: MarkerResult) -> dict:
+    others = [{"scheme": o.scheme, "status": o.status, "reference": o.reference, "sources": list(o.sources)}
+              for o in m.other_schemes]
+    return {"marker": m.marker, "value": m.value, "unit": m.unit, "canonical_value": m.canonical_value,
+            "canonical_unit": m.canonical_unit, "status": m.status, "could_be": list(m.could_be),
+            "reference": m.reference, "sources": list(m.sources), "censored": m.censored, "other_schemes": others}
+
+
+def labs_json(a: LabAssessment) -> dict:
+    steps = [{**cited_json(s), "urgent": s.urgent} for s in a.next_steps]
+    return envelope("labs", scheme=a.scheme, age=a.age, markers=[marker_json(m) for m in a.markers],
+                    verdict=a.verdict, urgent=a.urgent, reasons=[cited_json(c) for c in a.reasons], next_steps=steps,
+                    cb12=cb12_json(a.cb12), notes=list(a.notes), disclaimer=a.disclaimer)
+
+
+ROW_SCHEMA = "b12.labs.row/1"
+
+
+def row_head(line: int | None, input_json: str) -> str:
+    """The start of a row record: its schema, line and the input as read (already JSON)."""
+    return f'{{"schema":"{ROW_SCHEMA}","line":{"null" if line is None else line},"input":{input_json},'
+
+
+def row_tail(markers: Iterable[str], verdict: str, cb12: str, urgent: bool) -> str:
+    """The rest of a row record from its parts, each already JSON: the one writer of the computed part, so
+    a batch row and a single query (``--format jsonl``) write the same bytes."""
+    flag = "true" if urgent else "false"
+    return f'"markers":[{",".join(markers)}],"verdict":"{verdict}","cb12":{cb12},"urgent":{flag}}}'
+
+
+def error_tail(error_json: str) -> str:
+    return f'"error":{error_json}}}'
+
+
+LABS_CSV_STATUS = ("verdict", "cb12", "cb12_category", "urgent", "error")
+
+
+def labs_row_csv(registry_ids: Iterable[str], inputs: dict[str, str], a: LabAssessment) -> dict:
+    """A single query as one row of the batch CSV layout: the values as given, then the statuses."""
+    status = {m.marker: m.status for m in a.markers}
+    row: dict[str, Any] = dict(inputs)
+    row.update({f"{m}_status": status.get(m) for m in registry_ids})
+    row.update(verdict=a.verdict, cb12=a.cb12.value if a.cb12 else None,
+               cb12_category=a.cb12.category if a.cb12 else None, urgent=a.urgent, error=None)
+    return row
+
+
+# ----------------------------------------------------------------- sources, about, search
+
+
+def source_json(s: Source) -> dict:
+    return {"id": s.id, "title": s.title, "author": s.author, "publisher": s.publisher, "year": s.year,
+            "url": s.url, "kind": s.kind}
+
+
+def sources_json(sources: Iterable[Source]) -> dict:
+    return envelope("sources", items=[source_json(s) for s in sources], notes=[])
+
+
+def about_json(r: AboutResult) -> dict:
+    if r.topic is None:
+        items = [{"id": t.id, "title": t.title, "summary": t.summary, "points": len(t.points)} for t in r.topics]
+        return envelope("about", items=items, notes=[])
+    t = r.topic
+    return envelope("about.topic", id=t.id, title=t.title, summary=t.summary,
+                    items=[{"text": p.text, "sources": list(p.sources)} for p in t.points], notes=[])
+
+
+def search_json(r: SearchResult) -> dict:
+    items = [{"kind": h.kind, "id": h.id, "title": h.title, "where": h.where, "text": h.text,
+              "sources": list(h.sources)} for h in r.hits]
+    return envelope("search", query=r.query, items=items, notes=list(r.notes))
+
+
+# ----------------------------------------------------------------- history
+
+
+def where_json(where: Where) -> dict:
+    return {"file": where.file, "line": where.line, "entry": where.entry}
+
+
+def history_json(h: History) -> dict:
+    people = []
+    for person in h.people:
+        panels = [{"date": p.date, "markers": [marker_json(m) for m in p.assessment.markers],
+                   "verdict": p.assessment.verdict, "cb12": cb12_json(p.assessment.cb12),
+                   "abnormal": p.assessment.abnormal, "urgent": p.assessment.urgent,
+                   "sources": [where_json(w) for w in p.sources]} for p in person.panels]
+        trend = [{"marker": t.marker, "unit": t.unit,
+                  "first": {"date": t.first.date, "value": t.first.value, "comparator": t.first.comparator},
+                  "latest": {"date": t.latest.date, "value": t.latest.value, "comparator": t.latest.comparator},
+                  "change": t.change, "direction": t.direction, "points": len(t.values)} for t in person.trends]
+        people.append({"id": person.id, "panels": panels, "trend": trend})
+    errors = [dict(where_json(e.where), reason=e.reason) for e in h.errors]
+    reasons: dict[str, int] = {}
+    for s in h.skipped:
+        reasons[s.reason] = reasons.get(s.reason, 0) + 1
+    return envelope("history", scheme=h.scheme, people=people, used=h.used, skipped=len(h.skipped),
+                    skipped_reasons=reasons, errors=errors, notes=list(h.notes), disclaimer=h.disclaimer)
+
+
+def history_header(registry_ids: Iterable[str]) -> tuple[str, ...]:
+    per_marker = tuple(f"{m}{suffix}" for m in registry_ids for suffix in ("", "_censored", "_unit", "_status"))
+    return ("id", "date", *per_marker, "verdict", "cb12", "cb12_category", "abnormal", "urgent", "sources")
+
+
+def history_rows(h: History) -> list[dict]:
+    """One CSV row per panel."""
+    rows = []
+    for person in h.people:
+        for panel in person.panels:
+            a = panel.assessment
+            row: dict[str, Any] = {"id": person.id, "date": panel.date}
+            for m in a.markers:
+                row.update({m.marker: m.value, f"{m.marker}_censored": m.censored, f"{m.marker}_unit": m.unit,
+                            f"{m.marker}_status": m.status})
+            row.update(verdict=a.verdict, cb12=a.cb12.value if a.cb12 else None,
+                       cb12_category=a.cb12.category if a.cb12 else None, abnormal=a.abnormal, urgent=a.urgent,
+                       sources=[" ".join(str(x) for x in (w.file, w.line, w.entry) if x is not None)
+                                for w in panel.sources])
+            rows.append(row)
+    return rows
+
+
+def list_rows(document: dict) -> list[dict]:
+    """The rows of a list document (its ``items``), flattened for CSV where an item nests a match."""
+    return [_flatten(row) for row in document.get("items", [])]
+
+
+# ----------------------------------------------------------------- decision commands: risk, absorb, intake
+
+
+def message_json(m) -> dict | None:  # noqa: ANN001 - a kb.Message or None
+    return None if m is None else {"text": m.text, "sources": list(m.sources)}
+
+
+def risk_list_json(r) -> dict:  # noqa: ANN001 - a risk.RiskList
+    items = [{"kind": "symptom", "id": s.id, "name": s.name, "aliases": list(s.aliases), "flag": s.neurological,
+              "text": s.text, "sources": list(s.sources)} for s in r.symptoms]
+    items += [{"kind": "factor", "id": f.id, "name": f.name, "aliases": list(f.aliases), "flag": f.prompt,
+               "text": f.text, "sources": list(f.sources)} for f in r.factors]
+    return envelope("risk.list", items=items, notes=list(r.notes))
+
+
+def risk_json(r) -> dict:  # noqa: ANN001 - a risk.RiskResult
+    q = r.query
+    query = {"symptoms": list(q.symptoms), "factors": list(q.factors), "age_years": q.age_years, "diet": q.diet,
+             "meds": list(q.meds), "pregnant": q.pregnant}
+    items = [{"kind": x.kind, "id": x.id, "name": x.name, "given_as": x.given_as, "flag": x.flag, "text": x.text,
+              "sources": list(x.sources), "advice": r.advice} for x in r.reasons]
+    medicines = [{"query": m.query, "listed_as": m.listed_as, "class_id": m.class_id, "factor_id": m.factor_id,
+                  "suggestions": list(m.suggestions), "note": m.note} for m in r.medicines]
+    return envelope("risk", query=query, advice=r.advice, summary=message_json(r.summary), items=items,
+                    first_test=message_json(r.first_test), if_indeterminate=message_json(r.if_indeterminate),
+                    seek_care_promptly=[message_json(m) for m in r.seek_care_promptly], medicines=medicines,
+                    notes=list(r.notes))
+
+
+def absorb_json(r) -> dict:  # noqa: ANN001 - an absorb.AbsorbResult
+    q, d = r.query, r.per_dose
+    query = {"dose_mcg": q.dose_mcg, "per_day": q.per_day, "weekly": q.weekly, "intrinsic_factor": q.intrinsic_factor}
+    item = {"dose_mcg": d.dose_mcg, "absorbed_mcg_per_dose": d.absorbed_mcg, "fraction_absorbed": d.fraction,
+            "model": d.model, "doses_per_day": r.doses_per_day, "absorbed_mcg_per_day": r.absorbed_per_day_mcg,
+            "rda_mcg": r.rda_mcg, "rda_absorbed_mcg_per_day": r.rda_absorbed_mcg,
+            "percent_of_rda_absorbed": r.percent_of_rda_absorbed, "sources": list(r.sources)}
+    return envelope("absorb", query=query, items=[item], notes=list(r.notes))
+
+
+def intake_json(r) -> dict:  # noqa: ANN001 - an intake.IntakeResult
+    q = r.query
+    query = {"foods": list(q.foods), "supplements_mcg": list(q.supplements_mcg),
+             "age_years": q.age.years if q.age else None, "completed_months": q.age.months if q.age else None,
+             "condition": r.condition, "meals": q.meals, "intrinsic_factor": q.intrinsic_factor}
+    items = [{"kind": i.kind, "query": i.query, "id": i.id, "name": i.name, "servings": i.servings,
+              "serving": i.serving, "mcg": i.mcg, "crystalline": i.crystalline, "absorbed_mcg": i.absorbed_mcg,
+              "chosen": i.chosen, "also_fits": list(i.also_fits), "sources": list(i.sources)} for i in r.items]
+    t = r.target
+    target = {"id": t.id, "life_stage": t.life_stage, "mcg_per_day": t.mcg_per_day, "kind": t.kind,
+              "notes": list(t.notes), "sources": list(t.sources)}
+    crystalline = None if r.crystalline_mcg is None else {
+        "mcg": r.crystalline_mcg, "percent_of_target": r.crystalline_percent_of_target}
+    return envelope("intake", query=query, items=items, total_mcg=r.total_mcg, target=target,
+                    percent_of_target=r.percent_of_target,
+                    absorbed={"mcg": r.absorbed_mcg, "assumption": r.absorbed_assumption},
+                    crystalline=crystalline, notes=list(r.notes))
+
+
+def _flatten(row: dict) -> dict:
+    match = row.get("match", False)
+    if match is False:
+        return row
+    flat = {k: v for k, v in row.items() if k != "match"}
+    if "also" in flat:  # meds: a combination's other listed ingredients, as "name (class id)"
+        flat["also"] = [f"{m['name']} ({m['class_id']})" for m in flat["also"]]
+    for key, value in (match or {}).items():
+        flat[f"match_{key}" if key in ("name", "notes", "sources") else key] = value
+    return flat
+
+
+CSV_HEADERS: dict[str, tuple[str, ...]] = {
+    "rda": ("id", "life_stage", "ages", "mcg_per_day", "unit", "kind", "notes", "sources"),
+    "foods": ("id", "name", "serving", "serving_g", "mcg_per_serving", "mcg_per_100g", "percent_dv", "category",
+              "vegan", "vegetarian", "fortified", "aliases", "notes", "sources"),
+    "meds-list": ("id", "name", "generic_names", "brand_names", "effect", "advice", "notes", "sources"),
+    "meds-lookup": ("query", "argument", "match_name", "generic", "matched_as", "class_id", "class_name", "effect",
+                    "advice", "also", "ingredients", "suggestions", "note", "match_sources"),
+    "sources": ("id", "title", "author", "publisher", "year", "url", "kind"),
+    "about-list": ("id", "title", "summary", "points"),
+    "about-topic": ("text", "sources"),
+    "search": ("kind", "id", "title", "where", "text", "sources"),
+    "risk-list": ("kind", "id", "name", "aliases", "flag", "text", "sources"),
+    "risk": ("advice", "kind", "id", "name", "given_as", "flag", "text", "sources"),
+    "absorb": ("dose_mcg", "absorbed_mcg_per_dose", "fraction_absorbed", "model", "doses_per_day",
+               "absorbed_mcg_per_day", "rda_mcg", "rda_absorbed_mcg_per_day", "percent_of_rda_absorbed", "sources"),
+    "intake": ("kind", "query", "id", "name", "servings", "serving", "mcg", "crystalline", "absorbed_mcg", "chosen",
+               "also_fits", "sources"),
+}

@@ -1,0 +1,532 @@
+"""Table renderers (Rich for colour only). Imported only when --format table is used.
+
+The layout is ours (``layout.py``): columns are fitted to the width and wrapped at spaces, so
+a word or an id is never broken; below 60 columns, or when the words cannot fit, each row
+becomes a block. Source ids become footnote numbers listed under the table. Lines never end
+in spaces. Colour only on a terminal; with ``NO_COLOR`` no style at all (no bold either).
+Data goes to stdout; notes and the disclaimer go to stderr.
+
+What every renderer uses: ``Page()`` (``.table``, ``.cite``, ``.footnotes``, ``.bullets``,
+``.line``, ``.notes``, ``.panel``), and ``layout.Column``.
+"""
+
+from __future__ import annotations
+
+import errno
+import math
+import os
+from typing import TYPE_CHECKING, Sequence
+
+from rich.console import Console
+from rich.text import Text
+
+from b12cli.domain.numbers import plain_sig
+from b12cli.domain.text import printable
+from b12cli.domain.units import fmt
+from b12cli.domain.vocab import VERDICT_WORDS
+from b12cli.output import layout
+from b12cli.output.layout import Column, Line
+from b12cli.output.streams import say
+
+if TYPE_CHECKING:  # result types only: importing them would slow start-up
+    from b12cli.domain.about import AboutResult
+    from b12cli.domain.foods import FoodsResult
+    from b12cli.domain.history import History
+    from b12cli.domain.labs import LabAssessment, MarkerResult
+    from b12cli.domain.markers import Marker, Registry
+    from b12cli.domain.meds import MedsResult
+    from b12cli.domain.model import Scheme, Source
+    from b12cli.domain.ranges import RefRange
+    from b12cli.domain.rda import RdaResult
+    from b12cli.domain.search import SearchResult
+
+STATUS_STYLE = {"deficient": "bold red", "low": "yellow", "indeterminate": "yellow", "normal": "green",
+                "high": "magenta", "probable_deficiency": "bold red", "possible_deficiency": "red",
+                "adequate": "green", "elevated": "magenta"}
+VERDICT_STYLE = {"deficiency_likely": "bold red", "deficiency_possible": "bold yellow",
+                 "deficiency_unlikely": "bold green"}
+
+
+class _Console(Console):
+    """Rich's console, except that a closed pipe is left to the CLI's one error boundary
+    (Rich's own handler exits 1; a reader that went away is not a failure of b12)."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError(errno.EPIPE, "the reader of the output went away")
+
+
+def no_color() -> bool:
+    return os.environ.get("NO_COLOR", "") != ""
+
+
+def consoles() -> tuple[Console, Console]:
+    """stdout and stderr consoles. With NO_COLOR there is no colour system at all, so no style
+    (colour, bold, italic) is ever written."""
+    system = None if no_color() else "auto"
+    return (_Console(highlight=False, color_system=system),
+            _Console(stderr=True, highlight=False, color_system=system))
+
+
+def utf8(console: Console) -> bool:
+    return (console.encoding or "").replace("-", "").lower().startswith("utf8")
+
+
+def words(status: str) -> str:
+    """A status or verdict token as words: deficiency_likely -> Deficiency likely."""
+    return VERDICT_WORDS.get(status) or status.replace("_", " ")
+
+
+class Page:
+    """One command's output: fitted tables, source footnotes, bullets and notes."""
+
+    def __init__(self) -> None:
+        self.out, self.err = consoles()
+        self.width = max(20, self.out.width)
+        self.unicode = utf8(self.out)
+        self.sources = layout.Footnotes()
+
+    def cite(self, sources: Sequence[str]) -> str:
+        """A cell naming sources by footnote number (listed by ``footnotes``)."""
+        return self.sources.ref(sources)
+
+    def print(self, lines: list[Line]) -> None:
+        """Lines of (text, style) pieces to stdout, never rewrapped by Rich."""
+        if not lines:
+            return
+        text = Text()
+        for k, line in enumerate(lines):
+            if k:
+                text.append("\n")
+            for piece, style in line:
+                text.append(piece, style=style or None)
+        self.out.print(text, soft_wrap=True, crop=False)
+
+    def line(self, text: str, style: str = "", indent: str = "", hang: str = "  ") -> None:
+        """A paragraph wrapped at spaces; later lines indented by ``hang``."""
+        self.print([[(t, style)] for t in layout.wrap(text, self.width, indent, indent + hang)])
+
+    def table(self, columns: Sequence[Column], rows: Sequence[Sequence[layout.Cell]],
+              after: Sequence[list[Line]] | None = None, title: str | None = None) -> None:
+        if not rows:  # nothing to show: the caller says so on stderr
+            return
+        if title:
+            self.line(title, "bold")
+        self.print(layout.layout(columns, rows, self.width, after, rule="─" if self.unicode else "-"))
+
+    def footnotes(self) -> None:
+        self.print([[(t, "dim")] for t in self.sources.lines(self.width)])
+        self.sources = layout.Footnotes()
+
+    def bullets(self, title: str, items: list[tuple[str, tuple[str, ...]]]) -> None:
+        """A titled list whose items wrap under their own first line, each with its source ids."""
+        if not items:
+            return
+        lines: list[Line] = [[(f"{title}:", "bold")]]
+        for text, cited in items:
+            full = f"{text} ({', '.join(cited)})" if cited else text
+            lines += [[(t, "")] for t in layout.wrap(full, self.width, "- ", "  ")]
+        self.print(lines)
+
+    def panel(self, title: str, body: list[Line]) -> None:
+        """A box around a few short lines (the verdict)."""
+        h, v, corners = ("─", "│", "╭╮╰╯") if self.unicode else ("-", "|", "++++")
+        inner = max([len(title) + 2] + [sum(len(t) for t, _ in line) for line in body])
+        inner = min(inner, self.width - 4)
+        top = f"{corners[0]}{h} {title} {h * max(0, inner - len(title) - 1)}{corners[1]}"
+        lines: list[Line] = [[(top, "")]]
+        for line in body:
+            pad = inner - sum(len(t) for t, _ in line)
+            lines.append([(f"{v} ", "")] + line + [(" " * max(0, pad) + f" {v}", "")])
+        lines.append([(f"{corners[2]}{h * (inner + 2)}{corners[3]}", "")])
+        self.print(lines)
+
+    def notes(self, notes: Sequence[str], disclaimer: str | None = None) -> None:
+        """Notes and the disclaimer on stderr, wrapped at spaces."""
+        lines = [f"Note: {note}" for note in notes] + ([disclaimer] if disclaimer else [])
+        width = max(20, self.err.width)
+        text = "".join(line + "\n" for note in lines for line in layout.wrap(note, width, "", "  "))
+        if text:
+            say(text)
+
+    def tell(self, message: str) -> None:
+        """One plain message on stderr."""
+        say("".join(t + "\n" for t in layout.wrap(message, max(20, self.err.width), "", "  ")))
+
+
+def prose(text: str) -> str:
+    """Verdict tokens inside a sentence as words (deficiency_likely -> deficiency likely)."""
+    for token, said in VERDICT_WORDS.items():
+        text = text.replace(token, said.lower())
+    return text[:1].upper() + text[1:]
+
+
+def _status(status: str) -> tuple[str, str]:
+    return words(status), STATUS_STYLE.get(status, "")
+
+
+# ----------------------------------------------------------------- rda
+
+
+def rda(r: RdaResult) -> None:
+    page = Page()
+    rows = [[s.life_stage, s.ages, f"{s.mcg_per_day:g} {r.unit}", s.kind, page.cite(s.sources)] for s in r.items]
+    page.table([Column("Life stage", 2), Column("Ages"), Column(f"Amount ({r.unit})", nowrap=True), Column("Kind"),
+                Column("Sources")], rows)
+    page.footnotes()
+    page.bullets("Notes on these rows", [(f"{s.life_stage}: {n}", ()) for s in r.items for n in s.notes])
+    page.notes(r.notes)
+
+
+# ----------------------------------------------------------------- foods
+
+
+def foods(r: FoodsResult, cap: int | None = None) -> None:
+    """The foods; on a terminal at most ``cap`` rows (the CLI passes None when piped or with --all).
+    Over 50, a column says which foods carry added (crystalline) B12, the form that counts then."""
+    page = Page()
+    items = r.items if cap is None else r.items[:cap]
+    mark_vegan = not r.query.vegan and any(i.food.vegan for i in items)
+    columns = [Column("Food and serving", 3), Column("Per serving", align="right", nowrap=True),
+               Column("Per 100 g", align="right", nowrap=True), Column("%DV", align="right", nowrap=True)]
+    columns += [Column("B12 form", nowrap=True)] if r.marks_crystalline else []
+    columns += [Column("Servings for RDA", align="right", nowrap=True)] if r.with_servings else []
+    columns += [Column("Vegan")] if mark_vegan else []
+    rows = [_food_row(page, r, item, mark_vegan) for item in items]
+    title = "Vegan foods" if r.query.vegan and items else None
+    if r.marks_crystalline and items:
+        order = "come first" if r.crystalline_first else "are marked"
+        title = (f"Over 50: foods with added (crystalline) B12 {order}; B12 bound in food is absorbed less well "
+                 "(see the notes, and --fortified)")
+    page.table(columns + [Column("Sources")], rows, title=title)
+    page.footnotes()
+    if not r.items:
+        page.tell("No food matches these filters.")
+    elif len(items) < len(r.items):
+        page.tell(f"Showing {len(items)} of {layout.plural(len(r.items), 'food')}; add --all (or --limit N) "
+                  "to see more.")
+    if r.target:
+        t = r.target
+        who = f"age {t.age_years:g}" if t.age_years is not None else "no age given"
+        page.tell(f"Servings are counted against {t.mcg_per_day:g} mcg/day ({t.life_stage}; {who}).")
+    page.notes(r.notes)
+
+
+def _food_row(page: Page, r: FoodsResult, item, mark_vegan: bool) -> list[layout.Cell]:  # noqa: ANN001
+    f = item.food
+    cells = [f"{f.name}: {f.serving}", f"{f.mcg_per_serving:g} mcg",
+             "unknown" if f.mcg_per_100g is None else f"{f.mcg_per_100g:g} mcg", f"{item.percent_dv:.0f}%"]
+    cells += ["added" if item.crystalline else "in food"] if r.marks_crystalline else []
+    if r.with_servings:
+        cells.append("none (no B12)" if item.servings_for_rda is None else plain_sig(item.servings_for_rda))
+    cells += ["yes" if f.vegan else ""] if mark_vegan else []
+    return cells + [page.cite(f.sources)]
+
+
+# ----------------------------------------------------------------- meds
+
+
+def meds(r: MedsResult) -> None:
+    page = Page()
+    if r.results is not None:
+        _lookup(page, r)
+        return page.notes(r.notes)
+    rows = [[c.name, ", ".join(c.generic_names), ", ".join(c.brand_names) or "-", page.cite(c.sources)]
+            for c in r.classes]
+    effects = [layout.paragraph(f"Effect on B12: {c.effect}", page.width, "  ", "italic") for c in r.classes]
+    page.table([Column("Class", 2), Column("Generic names", 2), Column("Brand names", 2), Column("Sources")], rows,
+               effects)
+    page.footnotes()
+    page.notes(r.notes)
+
+
+def _lookup(page: Page, r: MedsResult) -> None:
+    rows = []
+    details: dict[str, tuple[str, tuple[str, ...]]] = {}
+    name_notes: dict[str, tuple[str, tuple[str, ...]]] = {}
+    for x in r.results:
+        if x.match:
+            classes = tuple({m.med_class.id: m.med_class for m in x.matches}.values())
+            rows.append([x.query, (_listed(x), "bold"), ", ".join(c.name for c in classes),
+                         page.cite(tuple(dict.fromkeys(s for c in classes for s in c.sources)))])
+            details.update({c.id: (f"{c.name}: {c.effect} {c.advice}", c.sources) for c in classes})
+            if x.note:
+                name_notes[x.note] = (f"{x.query}: {x.note}", ())
+        else:
+            hint = f"; did you mean {', '.join(x.suggestions)}?" if x.suggestions else ""
+            rows.append([x.query, f"not listed{hint}", "-", ""])
+    page.table([Column("Name", 2), Column("Result", 2), Column("Class", 2), Column("Sources")], rows)
+    page.footnotes()
+    page.bullets("What the listed classes do", list(details.values()))
+    page.bullets("Notes on these names", list(name_notes.values()))
+    unlisted = next((x.note for x in r.results if x.match is None), None)
+    if unlisted:
+        page.line(f"Not listed: {unlisted}")
+
+
+def _listed(x) -> str:  # noqa: ANN001 - a meds.LookupResult
+    if x.ingredients is None:
+        how = x.match.matched_as
+        if how == "brand" and x.match.generic:
+            how = f"brand of {x.match.generic}"
+        return f"listed: {x.match.name} ({how})"
+    names = ", ".join(m.name for m in x.matches)
+    unlisted = [i for i in x.ingredients if i.casefold() not in {m.name.casefold() for m in x.matches}]
+    rest = f"; not listed: {', '.join(unlisted)}" if unlisted else ""
+    return f"listed: {names} (combination: {' + '.join(x.ingredients)}){rest}"
+
+
+# ----------------------------------------------------------------- labs
+
+
+def segments(scheme: Scheme, marker: Marker, unit: str) -> list[tuple[str, float, float]]:
+    """The scheme's bands for a marker as (status, lower, upper) in ``unit``: the source's own edges where
+    it published them in that unit (NICE: 133 pmol/L), else converted (open ends stay infinite)."""
+    scale = scheme.markers[marker.id].scale(unit)
+    if scale.unit == unit:
+        return [(b.status, b.interval.lower, b.interval.upper) for b in scale.bands]
+
+    def convert(x: float) -> float:
+        return x if math.isinf(x) else marker.from_canonical(x, unit)
+
+    return [(b.status, convert(b.interval.lower), convert(b.interval.upper)) for b in scale.bands]
+
+
+def _gauge(page: Page, scheme: Scheme, marker: Marker, m: MarkerResult, ref: RefRange | None,
+           width: int) -> list[Line]:
+    from b12cli.output.gauge import ASCII, UNICODE, draw
+
+    scale = scheme.markers[m.marker].scale(m.unit)
+    x = m.value if scale.unit == m.unit else m.canonical_value
+    at = scale.bands.index(scale.band_for(x))
+
+    def shown(end: float | None) -> float | None:
+        return None if end is None else marker.from_canonical(end, m.unit)
+
+    low, high = (shown(ref.low), shown(ref.high)) if ref else (None, None)
+    censored = m.censored[0] if m.censored else None
+    drawn = draw(segments(scheme, marker, m.unit), m.value, width, low, high, censored, at,
+                 UNICODE if page.unicode else ASCII)
+    line: Line = [("  ", "")]
+    cursor = 0
+    for start, end, status in drawn.spans:
+        line.append((drawn.text[cursor:start], ""))
+        style = STATUS_STYLE.get(status, "")
+        if start <= drawn.marker < end:
+            line += [(drawn.text[start:drawn.marker], style), (drawn.text[drawn.marker], "bold"),
+                     (drawn.text[drawn.marker + 1:end], style)]
+        else:
+            line.append((drawn.text[start:end], style))
+        cursor = end
+    line.append((drawn.text[cursor:], ""))
+    return [line]
+
+
+def labs(a: LabAssessment, registry: Registry, scheme: Scheme | None = None,
+         refs: dict[str, RefRange] | None = None) -> None:
+    """The markers (a gauge under each when the scheme is given), the verdict in a panel, reasons
+    and next steps; the Canonical column only where a unit differs from the canonical one. The band
+    text is a column when it fits on one line, else a line under its row."""
+    page = Page()
+    canonical = any(m.unit != m.canonical_unit for m in a.markers)
+    columns = [Column("Marker", nowrap=True), Column("Value", nowrap=True)]
+    columns += [Column("Canonical", nowrap=True)] if canonical else []
+    rows, bands, gauges = [], [], []
+    for m in a.markers:
+        cells = [registry.get(m.marker).label, f"{m.censored or ''}{fmt(m.value)} {m.unit}"]
+        cells += [f"{fmt(m.canonical_value)} {m.canonical_unit}" if m.unit != m.canonical_unit else ""] \
+            if canonical else []
+        rows.append(cells + [_status(m.status), page.cite(m.sources)])
+        bands.append(m.reference.replace(f" ({a.scheme} scheme)", "").replace(f"; {a.scheme} scheme)", ")"))
+        width = min(72, page.width - 2)
+        gauges.append(_gauge(page, scheme, registry.get(m.marker), m, (refs or {}).get(m.marker), width)
+                      if scheme else [])
+    tail = [Column("Status", nowrap=True), Column("Sources")]
+    with_band = columns + [Column("Band applied", 3, nowrap=True)] + tail
+    banded = [r[:-2] + [b] + r[-2:] for r, b in zip(rows, bands)]
+    if page.width >= layout.NARROW and layout.fit_widths(with_band, banded, page.width) is not None:
+        page.table(with_band, banded, gauges, title=f"Scheme: {a.scheme} ({a.scheme_title})")
+    else:
+        after = [layout.paragraph(f"Band applied: {b}", page.width) + g for b, g in zip(bands, gauges)]
+        page.table(columns + tail, rows, after, title=f"Scheme: {a.scheme} ({a.scheme_title})")
+    page.footnotes()
+    _verdict(page, a)
+    page.bullets("Why", [(prose(c.text), c.sources) for c in a.reasons])
+    page.bullets("Act promptly", [(prose(c.text), c.sources) for c in a.next_steps if c.urgent])
+    page.bullets("Next steps", [(prose(c.text), c.sources) for c in a.next_steps if not c.urgent])
+    page.notes(a.notes, a.disclaimer)
+
+
+def _verdict(page: Page, a: LabAssessment) -> None:
+    body: list[Line] = [[(words(a.verdict), VERDICT_STYLE[a.verdict])]]
+    if a.cb12:
+        body.append([(f"cB12 {a.cb12.value:.3f}: ", ""), _status(a.cb12.category)])
+    page.panel("Verdict", body)
+
+
+# ----------------------------------------------------------------- reference
+
+
+def sources(items: list[Source]) -> None:
+    page = Page()
+    rows = [[s.id, s.title, "; ".join(x for x in (s.author, s.publisher) if x) or "-", str(s.year or "-"), s.kind,
+             s.url or "-"] for s in items]
+    page.table([Column("Id"), Column("Title", 3), Column("Author / publisher", 2), Column("Year"), Column("Kind"),
+                Column("URL")], rows)
+
+
+def about(r: AboutResult) -> None:
+    page = Page()
+    if r.topic is None:
+        page.table([Column("Topic"), Column("Title", 2), Column("What it covers", 3)],
+                   [[t.id, t.title, t.summary] for t in r.topics])
+        page.line("Show one with: b12 about TOPIC")
+        return
+    t = r.topic
+    page.line(t.summary, "italic", hang="")
+    page.bullets(t.title, [(p.text, p.sources) for p in t.points])
+
+
+def search(r: SearchResult) -> None:
+    page = Page()
+    page.table([Column("Found in", 2), Column("Text", 4), Column("Sources")],
+               [[h.where, h.text, page.cite(h.sources)] for h in r.hits])
+    page.footnotes()
+    page.tell(f"{layout.plural(len(r.hits), 'match', 'matches')} for {r.query!r}")
+    page.notes(r.notes)
+
+
+# ----------------------------------------------------------------- decision commands: risk, absorb, intake
+
+ADVICE_STYLE = {"urgent": "bold red", "test": "bold yellow", "consider": "yellow", "not_indicated": "bold green"}
+
+
+def risk_list(r) -> None:  # noqa: ANN001 - a risk.RiskList
+    page = Page()
+    for title, records, flag in (("Symptoms and signs (--symptom)", r.symptoms, "neurological"),
+                                 ("Risk factors (--factor)", r.factors, "prompt")):
+        rows = [[x.id, f"{x.name} ({flag})" if (x.neurological if flag == "neurological" else x.prompt) else x.name,
+                 ", ".join(x.aliases) or "-", page.cite(x.sources)] for x in records]
+        page.table([Column("Id"), Column("Name", 2), Column("Also accepted", 2), Column("Sources")], rows,
+                   title=title)
+    page.footnotes()
+    page.notes(r.notes)
+
+
+def risk(r) -> None:  # noqa: ANN001 - a risk.RiskResult
+    page = Page()
+    page.panel("Advice", [[(words(r.advice).capitalize(), ADVICE_STYLE[r.advice])]])
+    page.bullets("Why", [(r.summary.text, r.summary.sources)])
+    rows = []
+    for x in r.reasons:
+        flag = " (neurological)" if x.kind == "symptom" and x.flag else " (prompt)" if x.flag else ""
+        rows.append([x.kind, f"{x.name}{flag}", x.given_as, page.cite(x.sources)])
+    page.table([Column("Matched"), Column("Name", 2), Column("Given as", 2), Column("Sources")], rows)
+    page.footnotes()
+    page.bullets("Medicines", [(_medicine_line(m), ()) for m in r.medicines])
+    tests = [m for m in (r.first_test, r.if_indeterminate) if m is not None]
+    page.bullets("Which test", [(m.text, m.sources) for m in tests])
+    page.bullets("Seek care promptly", [(m.text, m.sources) for m in r.seek_care_promptly])
+    page.notes(r.notes)
+
+
+def _medicine_line(m) -> str:  # noqa: ANN001 - a risk.MedicineCheck
+    if m.listed_as is None:
+        hint = f" (did you mean {', '.join(m.suggestions)}?)" if m.suggestions else ""
+        return f"{m.query}: not listed{hint}. {m.note}"
+    if m.factor_id is None:
+        return f"{m.query}: listed as {m.listed_as}, adds no risk factor. {m.note}"
+    return f"{m.query}: listed as {m.listed_as}, adds the factor {m.factor_id}"
+
+
+def absorb(r) -> None:  # noqa: ANN001 - an absorb.AbsorbResult
+    page = Page()
+    d, q = r.per_dose, r.query
+    doses = "1 a week (averaged over 7 days)" if q.weekly else f"{q.per_day}"
+    route = "with intrinsic factor" if q.intrinsic_factor else "without intrinsic factor (passive only)"
+    rows = [["Dose", f"{d.dose_mcg:g} mcg, {route}"],
+            ["Absorbed per dose", f"{d.absorbed_mcg:g} mcg ({d.fraction * 100:.3g}% of the dose)"],
+            ["Model", d.model.replace("_", " ")], ["Doses a day", doses],
+            ["Absorbed per day", f"{r.absorbed_per_day_mcg:g} mcg"],
+            ["Compared with the RDA", f"{r.rda_mcg:g} mcg/day delivers about {r.rda_absorbed_mcg:g} mcg absorbed; "
+             f"this is {r.percent_of_rda_absorbed:g}% of that"],
+            ["Sources", page.cite(r.sources)]]
+    page.table([Column("Estimate", nowrap=True), Column("Value", 4)], rows)
+    page.footnotes()
+    page.notes(r.notes)
+
+
+def intake(r) -> None:  # noqa: ANN001 - an intake.IntakeResult
+    page = Page()
+    rows = []
+    for i in r.items:
+        name = i.name if i.kind == "supplement" else f"{i.name}: {i.serving}"
+        rows.append([f"{name}{' (crystalline)' if i.crystalline else ''}",
+                     "-" if i.servings is None else f"{i.servings:g}", f"{i.mcg:g} mcg",
+                     "with meals" if i.absorbed_mcg is None else f"{i.absorbed_mcg:g} mcg", page.cite(i.sources)])
+    page.table([Column("Item", 3), Column("Servings", align="right", nowrap=True),
+                Column("B12", align="right", nowrap=True), Column("Absorbed", align="right", nowrap=True),
+                Column("Sources")], rows)
+    page.footnotes()
+    t = r.target
+    lines = [(f"Total {r.total_mcg:g} mcg: {r.percent_of_target:g}% of the {t.mcg_per_day:g} mcg/day {t.kind} "
+              f"({t.life_stage})", t.sources),
+             (f"Absorbed, estimated: {r.absorbed_mcg:g} mcg ({r.absorbed_assumption})", ())]
+    if r.crystalline_mcg is not None:
+        lines.append((f"Crystalline (fortified foods and supplements): {r.crystalline_mcg:g} mcg, "
+                      f"{r.crystalline_percent_of_target:g}% of the target", ()))
+    page.bullets("The day", lines)
+    page.bullets("Which food a word meant", [(i.chosen, ()) for i in r.items if i.chosen])
+    page.notes(r.notes)
+
+
+# ----------------------------------------------------------------- history
+
+_ASCII_FORMS = str.maketrans({"\u2013": "-", "\u2192": "->", "\u00b5": "u", "\u03bc": "u"})
+
+
+def _fit(page: Page, text: str) -> str:
+    """Text the output encoding can carry: dashes and arrows spelled in ASCII, anything else replaced."""
+    if page.unicode:
+        return text
+    return text.translate(_ASCII_FORMS).encode("ascii", "replace").decode("ascii")
+
+
+def history(h: History, registry: Registry) -> None:
+    from b12cli.domain.history import sparkline
+
+    page = Page()
+    for person in h.people:
+        shown = [m for m in registry.ids if any(r.marker == m for p in person.panels for r in p.assessment.markers)]
+        rows = []
+        for panel in person.panels:
+            found = {r.marker: r for r in panel.assessment.markers}
+            cells = [_fit(page, _history_cell(found.get(m), panel.ranges.get(m))) for m in shown]
+            rows.append([panel.date, *cells, (words(panel.assessment.verdict),
+                                              VERDICT_STYLE[panel.assessment.verdict])])
+        columns = [Column("Date", nowrap=True), *(Column(registry.get(m).label, 2) for m in shown),
+                   Column("Verdict", nowrap=True)]
+        who = printable(person.id) if person.id is not None else "(not named)"
+        page.table(columns, rows, title=_fit(page, f"Person: {who} (scheme {h.scheme})"))
+        for t in person.trends:
+            page.line(_fit(page, _trend_line(registry.get(t.marker).label, t, sparkline(t.values, not page.unicode))))
+        page.print([[("", "")]])
+    if not h.people:
+        page.tell("No B12 results were found.")
+    page.notes(h.notes)
+
+
+def _history_cell(r: MarkerResult | None, lab_range: str | None) -> str:
+    """A marker's value and status in a history row (None when not measured)."""
+    if r is None:
+        return "-"
+    text = f"{r.censored or ''}{fmt(r.value)} {r.unit} {words(r.status)}"
+    return f"{text} (lab range {lab_range})" if lab_range else text
+
+
+def _trend_line(label: str, t, spark: str) -> str:  # noqa: ANN001 - a history.Trend
+    first = f"{t.first.comparator or ''}{fmt(t.first.value)}"
+    latest = f"{t.latest.comparator or ''}{fmt(t.latest.value)}"
+    change = "change not exact (a censored value)" if t.change is None else f"{t.change:+g} {t.unit}"
+    return (f"{label}: {first} \u2192 {latest} {t.unit} ({t.first.date} \u2192 {t.latest.date}), "
+            f"{t.direction}, {change}  {spark}")
