@@ -164,15 +164,16 @@ def test_large_input_spans_chunks_in_order(b12, tmp_path):
     rows = ["id,b12,holotc,mma,hcy,age"]
     rows += [f"r{i},{100 + i % 900},{10 + i % 120},{0.1 + (i % 13) / 10},{5 + i % 25},{18 + i % 70}"
              for i in range(3 * batch.CHUNK + 7)]
-    rows[1500] = "r1499,oops,,,,"
+    rows[2 * batch.CHUNK + 1] = f"r{2 * batch.CHUNK},oops,,,,"
     path = tmp_path / "big.csv"
     path.write_text("\n".join(rows) + "\n")
     result = b12("labs", "--input", str(path))
     assert result.exit_code == 4
     lines = result.stdout.splitlines()
     assert len(lines) == 3 * batch.CHUNK + 7
-    assert [json.loads(x)["input"]["id"] for x in lines[1498:1501]] == ["r1498", "r1499", "r1500"]
-    assert "error" in json.loads(lines[1499]) and json.loads(lines[1499])["line"] == 1501
+    bad = 2 * batch.CHUNK  # the first row of the third chunk
+    assert [json.loads(x)["input"]["id"] for x in lines[bad - 1:bad + 2]] == [f"r{bad - 1}", f"r{bad}", f"r{bad + 1}"]
+    assert "error" in json.loads(lines[bad]) and json.loads(lines[bad])["line"] == bad + 2
     assert f"{3 * batch.CHUNK + 7:,} rows" in result.stderr and "1 error" in result.stderr
 
 
@@ -234,10 +235,10 @@ def test_input_echo_is_json_dumps_of_the_row(registry, cells, ascii_only):
     header = ["id %s", 'b12 "x"', "mma"]  # a % and a quote in the names too
     columns = map_columns(registry, header, {}, {"b12": None, "mma": None})
     encode = json.JSONEncoder(ensure_ascii=ascii_only, separators=(",", ":")).encode
-    fmt = batch.JsonlFormat(columns, encode)
+    fmt = batch.JsonlFormat(columns, encode, ascii_only=ascii_only)
     expected = json.dumps(dict(zip(columns.names, cells)), ensure_ascii=ascii_only, separators=(",", ":"))
-    assert fmt._input(cells) == expected
-    assert fmt._input(cells[:2]) == json.dumps(dict(zip(columns.names, cells[:2] + [""])), ensure_ascii=ascii_only,
+    assert fmt._input(cells, "".join(cells)) == expected
+    assert fmt._input(cells[:2], "".join(cells[:2])) == json.dumps(dict(zip(columns.names, cells[:2] + [""])), ensure_ascii=ascii_only,
                                                separators=(",", ":"))
 
 

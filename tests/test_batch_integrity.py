@@ -175,14 +175,17 @@ def test_a_header_wider_than_the_cell_cap_still_takes_rows_as_wide(b12):
     assert result.exit_code == 0 and len(row["input"]) == width
 
 
-def test_chunks_are_bounded_by_characters_as_well_as_rows(monkeypatch):
+@pytest.mark.parametrize("step", [1, 4])
+def test_chunks_are_bounded_by_characters_as_well_as_rows(monkeypatch, step):
+    """A chunk holds at most CHUNK_CHARS characters, passed by at most STEP records (checked between steps)."""
     monkeypatch.setattr(batch, "CHUNK_CHARS", 100)
+    monkeypatch.setattr(batch, "STEP", step)
     text = "b12,note\n" + "".join(f"{200 + i},{'x' * 40}\n" for i in range(20))
     lines = csv_rows.Lines(io.StringIO(text, newline=""))
     records = csv_rows.records(lines, COMMA)
     next(records)  # the header
     chunks = list(batch._chunks(records, lines))
-    assert len(chunks) > 5 and all(len(c) <= 3 for c in chunks)
+    assert len(chunks) >= 3 and all(len(c) <= 100 // 45 + 1 + step for c in chunks)
     assert [line for chunk in chunks for line, _, _ in chunk] == list(range(2, 22))
 
 

@@ -136,9 +136,8 @@ def _row_record(given: dict[str, str], result) -> Any:  # noqa: ANN001 - a labs.
         return dumps(obj, compact=True)
 
     cb12 = "null" if result.cb12 is None else enc(documents.cb12_json(result.cb12))
-    text = documents.row_head(None, enc(given)) + documents.row_tail(
-        [enc(documents.marker_json(m)) for m in result.markers], result.verdict, cb12, result.urgent)
-    return RawJson(text)
+    return RawJson(documents.row_record(None, enc(given), [enc(documents.marker_json(m)) for m in result.markers],
+                                       result.verdict, cb12, result.urgent))
 
 
 class RawJson(str):

@@ -53,6 +53,16 @@ def describe_band(marker: Marker, unit: str, band: Band, scale: Scale, scheme: S
 
 
 def reference_text(assessor: Assessor, mv: MarkerValue, status: str, band: Band | None) -> str:
+    """The band applied, as text: the same for every result in the band, so each assessor remembers it
+    (a batch writes one per distinct cell)."""
+    key = ("reference", mv.marker, mv.unit, status, band)
+    text = assessor.memo.get(key)
+    if text is None:
+        text = assessor.memo[key] = _reference_text(assessor, mv, status, band)
+    return text
+
+
+def _reference_text(assessor: Assessor, mv: MarkerValue, status: str, band: Band | None) -> str:
     scheme, marker = assessor.scheme, assessor.registry.get(mv.marker)
     scale, _ = assessor.scale_for(mv)
     ref = assessor.refs.get(mv.marker)
@@ -80,19 +90,34 @@ def _others(t: Thresholds, assessor: Assessor, mv: MarkerValue, status: str) -> 
     with the person's own range, and, where a range was given, every scheme's own bands without it, so
     that a laboratory's "normal" never hides a scheme's "indeterminate". Each scheme at most once."""
     found = []
-    own_range = mv.marker in assessor.refs
-    for scheme in t.schemes.values():
-        readings = [(assessor.refs, "")] if scheme.id != assessor.scheme.id else []
-        readings += [({}, ", by the scheme's own bands without your laboratory's range")] if own_range else []
-        for refs, said in readings:
-            other = Assessor(t, scheme, refs)
+    for readings in _readings(t, assessor, mv.marker):
+        for other, said in readings:
             finding = other.classify(mv)
             if finding.status != status:
-                found.append(OtherScheme(scheme.id, finding.status,
+                found.append(OtherScheme(other.scheme.id, finding.status,
                                          reference_text(other, mv, finding.status, finding.band) + said,
                                          _marker_sources(t, other, mv, finding.band)))
                 break
     return tuple(found)
+
+
+def _readings(t: Thresholds, assessor: Assessor, marker: str) -> list[list[tuple[Assessor, str]]]:
+    """Per other scheme, the assessors that may read a result differently: with the person's own range
+    (schemes other than the one applied), and without it (every scheme, where a range was given).
+    Built once per assessor and marker."""
+    key = ("readings", marker)
+    found = assessor.memo.get(key)
+    if found is None:
+        own_range = marker in assessor.refs
+        found = []
+        for scheme in t.schemes.values():
+            readings = [(Assessor(t, scheme, assessor.refs), "")] if scheme.id != assessor.scheme.id else []
+            if own_range:
+                readings.append((Assessor(t, scheme, {}), ", by the scheme's own bands without your laboratory's "
+                                                          "range"))
+            found.append(readings)
+        assessor.memo[key] = found
+    return found
 
 
 def marker_result(t: Thresholds, assessor: Assessor, mv: MarkerValue, finding: Finding) -> MarkerResult:

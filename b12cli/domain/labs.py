@@ -118,6 +118,7 @@ def cb12_value(numerator: Iterable[float], denominator: Iterable[float], age: fl
 
 
 def cb12_age_term(age: float) -> float:
+    """The age part of cB12."""
     return CB12_AGE_A / (1 + (age / CB12_AGE_B) ** CB12_AGE_C)
 
 
@@ -165,6 +166,11 @@ class CB12(NamedTuple):
     sources: tuple[str, ...]
 
 
+def verdict_with(decision: Decision, cb12: CB12 | None) -> str:
+    """The verdict: the rules', or, with cB12, the more cautious of its and the rules'."""
+    return decision.verdict if cb12 is None else decision.with_cb12[cb12.category]
+
+
 class Core(NamedTuple):
     """What a row needs: statuses, the bands that decided them, the verdict from the rules and cB12."""
 
@@ -203,7 +209,10 @@ class Assessor:
         self.cb12_cuts = thresholds.cb12_bands.cuts  # cB12's bands, for ``bands.locate``
         self.cb12_categories = [band.status for band in thresholds.cb12_bands.bands]
         self.cb12_sources = thresholds.cb12_sources
-        self.cb12_sides = [(m.id, m.cb12.side) for m in self.registry.markers if m.cb12 is not None]
+        sides = [(m.id, m.cb12.side) for m in self.registry.markers if m.cb12 is not None]
+        self.numerator = [m for m, side in sides if side == "numerator"]
+        self.denominator = [m for m, side in sides if side == "denominator"]
+        self.memo: dict = {}  # texts that depend only on a band, remembered by ``explain``
 
     def scale_for(self, mv: MarkerValue) -> tuple[Scale, float]:
         """The band edges to compare with, and the result in their unit."""
@@ -244,27 +253,33 @@ class Assessor:
                       for e in ref.ends()]
         return edges
 
-    def terms(self, markers: Mapping[str, MarkerValue]) -> dict[str, float]:
-        """The cB12 inputs among ``markers``, each in the unit the formula takes it in."""
-        return {m.id: cb12_term(m, markers[m.id]) for m in self.registry.markers
-                if m.cb12 is not None and m.id in markers}
+    def terms(self, markers: Mapping[str, MarkerValue]) -> tuple[list[float], list[float]]:
+        """The cB12 inputs among ``markers`` as the formula takes them, in registry order: the numerator's
+        and the denominator's."""
+        numerator = [cb12_term(self.registry.get(m), markers[m]) for m in self.numerator if m in markers]
+        denominator = [cb12_term(self.registry.get(m), markers[m]) for m in self.denominator if m in markers]
+        return numerator, denominator
 
     def assess(self, markers: Mapping[str, MarkerValue], age: Age | None) -> Core:
         """Statuses, the rules' verdict and cB12 for one set of results."""
         findings = [self.classify(markers[m]) for m in self.registry.order(markers)]
-        return self.conclude(decide(findings, self.registry), self.terms(markers), age)
+        return self.conclude(decide(findings, self.registry), *self.terms(markers), age)
 
-    def conclude(self, decision: Decision, terms: Mapping[str, float], age: Age | None) -> Core:
-        """The assessment from what the findings decided and the cB12 inputs' terms: cB12, where it
-        applies, and the more cautious of its verdict and the rules'."""
-        if not decision.complete or not is_adult(age):
-            return Core(decision, None, decision.verdict)
-        numerator = [terms[m] for m, side in self.cb12_sides if side == "numerator"]
-        denominator = [terms[m] for m, side in self.cb12_sides if side == "denominator"]
+    def cb12(self, decision: Decision, numerator: list[float], denominator: list[float],
+             age: Age | None) -> CB12 | None:
+        """cB12 from the inputs' terms (``terms``), where it applies: every input measured, an adult age."""
+        if not decision.complete or age is None or age.months < ADULT_MONTHS:
+            return None
         raw = cb12_value(numerator, denominator, age.years)
-        category = self.cb12_categories[locate(self.cb12_cuts, raw)]
-        cb12 = CB12(round(raw, 3) + 0.0, category, self.cb12_sources)  # + 0.0: a rounded -0.0 becomes 0.0
-        return Core(decision, cb12, decision.with_cb12[category])
+        # + 0.0: a rounded -0.0 becomes 0.0
+        return CB12(round(raw, 3) + 0.0, self.cb12_categories[locate(self.cb12_cuts, raw)], self.cb12_sources)
+
+    def conclude(self, decision: Decision, numerator: list[float], denominator: list[float],
+                 age: Age | None) -> Core:
+        """The assessment from what the findings decided and the cB12 inputs' terms: cB12, where it
+        applies, and the more cautious of its verdict and the rules' (``verdict_with``)."""
+        cb12 = self.cb12(decision, numerator, denominator, age)
+        return Core(decision, cb12, verdict_with(decision, cb12))
 
 
 # ----------------------------------------------------------------- the full assessment
@@ -330,7 +345,7 @@ def interpret(thresholds: Thresholds, query: LabQuery) -> LabAssessment:
     scheme = read_scheme(thresholds, query.scheme)
     assessor = Assessor(thresholds, scheme, query.refs)
     findings = {m: assessor.classify(query.markers[m]) for m in registry.order(query.markers)}
-    core = assessor.conclude(decide(findings.values(), registry), assessor.terms(query.markers), query.age)
+    core = assessor.conclude(decide(findings.values(), registry), *assessor.terms(query.markers), query.age)
     results = tuple(explain.marker_result(thresholds, assessor, query.markers[m], f) for m, f in findings.items())
     return LabAssessment(
         scheme.id, scheme.title, query.age.years if query.age else None, results, core.verdict,
