@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, settings
 from typer.testing import CliRunner
 
 from b12cli.app import app_for, build_app
+from b12cli.errors import B12Error
 from b12cli.kb import KnowledgeBase, bundled_data_dir
 
 REPO = Path(__file__).resolve().parent.parent
@@ -66,7 +67,11 @@ class Run:
 
 
 def _invoke(args: list[str], input: str | bytes | None = None, env: dict | None = None) -> Run:
-    result = CliRunner().invoke(app_for(args), args, input=input, env=env, catch_exceptions=False)
+    try:
+        app = app_for(args)  # as ``app.run`` does: building a command may read the knowledge base
+    except B12Error as exc:
+        return Run(int(exc.exit_code), "", f"b12: error: {exc}\n")
+    result = CliRunner().invoke(app, args, input=input, env=env, catch_exceptions=False)
     return Run(int(result.exit_code), result.stdout, result.stderr)
 
 

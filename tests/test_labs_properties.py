@@ -169,6 +169,7 @@ def test_every_batch_row_writes_the_bytes_of_the_same_single_query(case):
     """Each batch row ends in exactly the bytes a single query with the same values writes (markers,
     verdict, cB12, urgency), whatever the memos remember or forget; its CSV statuses say the same."""
     from b12cli import batch
+    from b12cli.batch import interpret
     from b12cli.inputs.columns import map_columns
     from b12cli.inputs.csv_rows import Dialect
 
@@ -182,7 +183,7 @@ def test_every_batch_row_writes_the_bytes_of_the_same_single_query(case):
     for make in (lambda i: batch.JsonlFormat(columns, i.encode), lambda i: batch.CsvFormat(columns, registry.ids)):
         interpreter = batch.Interpreter(thresholds(), columns, options, dialect, ascii_only=False)
         outputs.append(batch.process(interpreter, make(interpreter), records, batch.Tally()))
-        with mock.patch.object(batch, "CELL_MEMO", 1), mock.patch.object(batch, "DECISION_MEMO", 1):
+        with mock.patch.object(interpret, "CELL_MEMO", 1), mock.patch.object(interpret, "DECISION_MEMO", 1):
             forgetful = batch.Interpreter(thresholds(), columns, options, dialect, ascii_only=False)
             assert batch.process(forgetful, make(forgetful), records, batch.Tally()) == outputs[-1]
     header = [*MARKERS, "age", *(f"{m}_status" for m in registry.ids), "verdict", "cb12", "cb12_category", "urgent",

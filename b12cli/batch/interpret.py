@@ -1,36 +1,16 @@
-"""`b12 labs --input FILE`: a CSV of results in, one record per data row out.
-
-Streams: rows are read through the one CSV reader (``inputs.csv_rows``), interpreted and written a
-chunk at a time, so memory does not grow with the file. A row that cannot be interpreted becomes an
-error record and the rest carry on; nothing is dropped or reordered. Every row is interpreted by the
-same ``labs.Assessor`` as a single query, and written by the same record template
-(``documents.ROW_RECORD``) from the same marker objects (``documents.marker_json``): a batch record and
-a single query with ``--format jsonl`` end in the same bytes (``tests/test_labs_properties.py``).
-
-What pays for itself on the benchmark (``tests/benchmark.py``, 200,000 rows; CPU without it, measured
-one at a time):
-* each distinct cell of a marker column is read, classified and written once (``Memo``): lab values
-  recur, and a marker's object costs ~10 us to build;
-* each combination of findings is decided once (``Interpreter.decide``): +120%;
-* rows whose cells were all seen before are worked out a column at a time (``known_rows``): +25%;
-* the input echo and cB12's object are filled into %-templates, not ``json.dumps``: +23% and +25%;
-* chunks of 200 rows: 2,000-row chunks cost 190,000 page faults and ~20% more time.
-There are no worker processes: on the two cores this was measured on they were slower than one.
-"""
+"""Interpreting a batch: each row's cells read through memos, combined and decided, cB12 worked out.
+Rows whose cells were all seen before go a column at a time (``Interpreter.known_rows``); any other row
+cell by cell (``Interpreter.row``); both end in the same objects and texts."""
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
 import json
-import sys
-from collections import Counter
 from functools import partial, reduce
-from itertools import islice, repeat
+from itertools import repeat
 from math import log10
 from operator import add, attrgetter, getitem, mul, ne, or_, sub, truediv
-from typing import Callable, Iterator, NamedTuple
+from typing import Callable, NamedTuple
 
 from b12cli.domain import explain
 from b12cli.domain.bands import locate
@@ -42,25 +22,21 @@ from b12cli.domain.labs import (
     cb12_age_term,
     cb12_term,
     decide,
-    is_abnormal,
     read_scheme,
     verdict_with,
 )
 from b12cli.domain.model import Thresholds
 from b12cli.domain.numbers import Age, parse_age
 from b12cli.domain.ranges import read_refs
-from b12cli.domain.text import printable
 from b12cli.domain.units import marker_reader
-from b12cli.domain.vocab import UNLIKELY, VERDICTS
-from b12cli.errors import ExitCode, UsageError
+from b12cli.domain.vocab import UNLIKELY
 from b12cli.inputs import csv_rows
-from b12cli.inputs.columns import Columns, map_columns, unique_names
+from b12cli.inputs.columns import Columns
 from b12cli.output import documents
-from b12cli.output.streams import encoding_of, is_terminal, is_utf8, say
 
 # Records per unit of work, and input characters (so that wide rows keep memory flat): output is written a
 # chunk at a time. Small chunks keep each chunk's strings in the processor's cache and under the C library's
-# trim threshold (see the module's text).
+# trim threshold (see the package's text).
 CHUNK = 200
 CHUNK_CHARS = 512 << 10
 CELL_MEMO = 16384  # distinct cells remembered per marker and unit (least recently used go first)
@@ -351,297 +327,4 @@ def _times(a: list[float], b: list[float]) -> list[float]:
 
 # ----------------------------------------------------------------- writers
 
-
-SPREADSHEET_FORMULA = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may run as a formula (OWASP)
-
-
-class JsonlFormat:
-    """One record a line (``documents.ROW_RECORD``); ``json`` wraps them in one document.
-
-    The input echo of a row whose cells need no escape (the usual case) is a %-template with the keys
-    encoded once: ``json.dumps`` of the row's dict costs ~25% of the whole run on the benchmark."""
-
-    def __init__(self, columns: Columns, encode: Callable[[object], str], document: bool = False,
-                 ascii_only: bool = False) -> None:
-        self.names, self.width = columns.names, len(columns.names)
-        self.encode = encode
-        self.document = document
-        self.first = True
-        # the C string encoder json itself uses
-        self.string = json.encoder.encode_basestring_ascii if ascii_only else json.encoder.encode_basestring
-        keys = [f"{self.string(name)}:" for name in self.names]
-        self.plain = "{" + ",".join(f'{key.replace("%", "%%")}"%s"' for key in keys) + "}"  # a % doubled
-
-    def header(self) -> str:
-        return '{"schema":"b12.labs.batch/1","rows":[\n' if self.document else ""
-
-    def footer(self) -> str:
-        return "\n]}\n" if self.document else ""
-
-    def records(self, chunk: Chunk) -> str:
-        """A chunk's records, in order (``documents.ROW_RECORD``, ``ERROR_RECORD``), filled a column at a time."""
-        echoes = self._inputs(chunk.records, chunk.joined)
-        lines = [line for line, _, _ in chunk.records]
-        markers = list(map(",".join, [[c.json for c in cells] if cells is not None else () for cells in chunk.cells]))
-        flags = list(map(documents.JSON_BOOL.__getitem__, chunk.urgent))
-        out = list(map(documents.ROW_RECORD.__mod__, zip(lines, echoes, markers, chunk.verdicts, chunk.cb12, flags)))
-        for k, error in enumerate(chunk.errors):
-            if error is not None:
-                out[k] = documents.ERROR_RECORD % (lines[k], echoes[k], self.encode(error))
-        if not self.document:
-            return "\n".join(out) + "\n" if out else ""
-        text = ",\n".join(out)
-        if not self.first and out:
-            text = ",\n" + text
-        self.first = self.first and not out
-        return text
-
-    def _inputs(self, records: list[csv_rows.Record], joined: list[str]) -> list[str]:
-        """Each record's input echo (``_input``), the usual case a column at a time."""
-        plain = [len(escaped) == len(text) + 2 for escaped, text in zip(map(self.string, joined), joined)]
-        return [self.plain % tuple(cells) if ok and len(cells) == self.width else self._input(cells, text)
-                for (_, cells, _), ok, text in zip(records, plain, joined)]
-
-    def _input(self, cells: list[str], joined: str) -> str:
-        """The row as read (``json.dumps`` of it): every header column (missing cells empty), cells beyond
-        the header as ``_extra_N`` under names the header does not use. ``joined``: the cells joined."""
-        if len(cells) == self.width:
-            # Whether every cell is its own JSON string body: no quote, backslash or control character (nor,
-            # for an ASCII-only output, a non-ASCII one). One C-speed encoding of the joined cells tells: any
-            # escape would make the encoded text longer than the text and its two quotes.
-            if len(self.string(joined)) == len(joined) + 2:
-                return self.plain % tuple(cells)
-        if len(cells) < self.width:
-            cells = cells + [""] * (self.width - len(cells))
-        row = dict(zip(self.names, cells))
-        if len(cells) > self.width:
-            extra = unique_names(self.names + [f"_extra_{i + 1}" for i in range(self.width, len(cells))])[self.width:]
-            row.update(zip(extra, cells[self.width:]))
-        return self.encode(row)
-
-
-class CsvFormat:
-    """The input columns, then each marker's status, the verdict, cB12, urgency and the error. An input
-    column named like an output column (a file that b12 wrote) is kept under a name of its own. With
-    ``safe`` (--csv-safe) an input cell that starts with = + - @ tab or CR gets a leading quote, so that a
-    spreadsheet shows it as text instead of running it (negative numbers included, as OWASP advises)."""
-
-    def __init__(self, columns: Columns, registry_ids: tuple[str, ...], safe: bool = False) -> None:
-        self.buffer = io.StringIO()
-        self.writer = csv.writer(self.buffer, lineterminator="\n")
-        self.width = len(columns.names)
-        self.status_columns = [f"{m}_status" for m in registry_ids] + list(documents.LABS_CSV_STATUS)
-        self.ids = registry_ids
-        taken = set(self.status_columns)
-        self.names = [f"{n}_input" if n in taken else n for n in columns.names]
-        self.names = unique_names(self.names)
-        self.safe = safe
-
-    def _take(self) -> str:
-        text = self.buffer.getvalue()
-        self.buffer.seek(0)
-        self.buffer.truncate()
-        return text
-
-    def header(self) -> str:
-        self.writer.writerow(self._cells(self.names) + self.status_columns)
-        return self._take()
-
-    def footer(self) -> str:
-        return ""
-
-    def _cells(self, cells: list[str]) -> list[str]:
-        if self.safe:
-            return [f"'{c}" if c.startswith(SPREADSHEET_FORMULA) else c for c in cells]
-        return cells
-
-    def records(self, chunk: Chunk) -> str:
-        for k, (_, cells, _) in enumerate(chunk.records):
-            self.record(cells, chunk, k)
-        return self._take()
-
-    def record(self, cells: list[str], chunk: Chunk, k: int) -> None:
-        error = chunk.errors[k]
-        cells = self._cells((cells + [""] * (self.width - len(cells)))[: self.width])
-        if error is not None:
-            self.writer.writerow(cells + [""] * (len(self.status_columns) - 1) + [error])
-        else:
-            status = {c.marker: c.status for c in chunk.cells[k]}
-            value = chunk.cb12_values[k]
-            cb12 = "" if value is None else repr(value)
-            self.writer.writerow(cells + [status.get(m, "") for m in self.ids]
-                                 + [chunk.verdicts[k], cb12, chunk.cb12_categories[k] or "",
-                                    "true" if chunk.urgent[k] else "false", ""])
-
-
-# ----------------------------------------------------------------- the run
-
-
-class Tally:
-    """Counts for the summary and the exit code. Abnormal rows are counted only when --check asked."""
-
-    def __init__(self, check: bool = False) -> None:
-        self.rows = self.errors = self.abnormal = self.urgent = 0
-        self.verdicts = dict.fromkeys(VERDICTS, 0)
-        self.check = check
-
-    def add(self, chunk: Chunk) -> None:
-        counts = Counter(chunk.verdicts)
-        self.rows += len(chunk.verdicts)
-        self.errors += counts.pop(None, 0)
-        for verdict, count in counts.items():
-            self.verdicts[verdict] += count
-        self.urgent += sum(chunk.urgent)
-        if self.check:
-            self.abnormal += sum(is_abnormal(verdict, [c.status for c in cells])
-                                 for verdict, cells in zip(chunk.verdicts, chunk.cells) if verdict is not None)
-
-
-def process(interpreter: Interpreter, fmt: JsonlFormat | CsvFormat, records: list[csv_rows.Record],
-            tally: Tally) -> str:
-    """Interpret and format a chunk of records: their output text, in order."""
-    chunk = Chunk.empty(records)
-    interpreter.known_rows(chunk)
-    for k in [k for k, verdict in enumerate(chunk.verdicts) if verdict is None]:
-        line, cells, error = records[k]
-        text = chunk.joined[k]
-        if not text.isascii() and csv_rows.not_utf8(text):  # error records too: their cells are written
-            cells = [c.encode("utf-8", "replace").decode("utf-8") for c in cells]
-            records[k], chunk.joined[k] = (line, cells, error), "".join(cells)
-            error = error or "row is not valid UTF-8 text"
-        if error is None:
-            try:
-                chunk.put(k, interpreter.row(cells))
-            except (RowError, UsageError) as exc:
-                error = str(exc)
-        chunk.errors[k] = error
-    tally.add(chunk)
-    return fmt.records(chunk)
-
-
-STEP = 10  # records taken at a time while a chunk fills: the character bound is checked between steps
-
-
-def _chunks(records: Iterator[csv_rows.Record], lines: csv_rows.Lines) -> Iterator[list[csv_rows.Record]]:
-    """Records in lists of at most CHUNK records and about CHUNK_CHARS characters of input (over it by at most
-    STEP records, each at most MAX_ROW characters), taken STEP at a time."""
-    chunk: list[csv_rows.Record] = []
-    mark = lines.chars
-    while True:
-        step = list(islice(records, STEP))
-        chunk += step
-        if len(chunk) >= CHUNK or lines.chars - mark > CHUNK_CHARS or not step:
-            if chunk:
-                yield chunk
-            if not step:
-                return
-            chunk, mark = [], lines.chars
-
-
-class Output:
-    """stdout for records. Where its encoding cannot take every character (say ASCII), characters it
-    lacks are written as backslash escapes instead of stopping the run (JSON uses ``\\u`` escapes
-    itself, so its records stay exact)."""
-
-    def __init__(self) -> None:
-        self.stream = sys.stdout
-        self.encoding = encoding_of(self.stream)
-        self.unicode = is_utf8(self.stream)
-
-    def write(self, text: str) -> None:
-        if not self.unicode:
-            text = text.encode(self.encoding, "backslashreplace").decode(self.encoding)
-        self.stream.write(text)
-
-    def flush(self) -> None:
-        self.stream.flush()
-
-
-class Progress:
-    """A Rich progress display on stderr (never stdout), only when stderr is a terminal."""
-
-    def __init__(self) -> None:
-        self.bar = None
-        if is_terminal(sys.stderr):
-            from rich.console import Console
-            from rich.progress import Progress as RichProgress
-            from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
-
-            self.bar = RichProgress(SpinnerColumn(), TextColumn("{task.completed} rows"), TimeElapsedColumn(),
-                                    console=Console(stderr=True), transient=True, redirect_stdout=False,
-                                    redirect_stderr=False)
-            self.task = self.bar.add_task("rows", total=None)
-            self.bar.start()
-
-    def update(self, rows: int) -> None:
-        if self.bar is not None:
-            self.bar.update(self.task, completed=rows)
-
-    def stop(self) -> None:
-        if self.bar is not None:
-            try:
-                self.bar.stop()
-            except (OSError, ValueError):
-                pass
-
-
-def _formatter(fmt: str, columns: Columns, interpreter: Interpreter, options: BatchOptions) -> JsonlFormat | CsvFormat:
-    if fmt == "csv":
-        return CsvFormat(columns, interpreter.registry.ids, safe=options.csv_safe)
-    return JsonlFormat(columns, interpreter.encode, document=fmt == "json", ascii_only=interpreter.ascii_only)
-
-
-def run(thresholds: Thresholds, path: str, fmt: str, options: BatchOptions) -> int:
-    registry = thresholds.registry
-    binary = csv_rows.open_binary(path, "--input")
-    try:
-        source = csv_rows.read_csv(csv_rows.text_of(binary), options.delimiter)
-        where = f"--input {printable(path)!r}"
-        header = csv_rows.header_of(source.records, where)
-        columns = map_columns(registry, header, options.columns, options.units, source.dialect.describe())
-        for warning in columns.warnings:
-            say(f"b12: warning: {warning}\n")
-        source.lines.width = len(columns.names)
-        source.lines.max_cells = max(csv_rows.MAX_CELLS, len(columns.names))
-        out = Output()
-        interpreter = Interpreter(thresholds, columns, options, source.dialect, ascii_only=not out.unicode)
-        formatter = _formatter(fmt, columns, interpreter, options)
-        out.write(formatter.header())
-        tally = _stream(_chunks(source.records, source.lines), interpreter, formatter, out, options.check)
-        out.write(formatter.footer())
-        out.flush()
-    finally:
-        if path != "-":
-            binary.close()
-    _summary(thresholds, interpreter.scheme, tally, options.pregnant)
-    if tally.errors:
-        return ExitCode.ROWS_INVALID
-    return ExitCode.CHECK_FAILED if options.check and tally.abnormal else ExitCode.OK
-
-
-def _stream(chunks: Iterator[list[csv_rows.Record]], interpreter: Interpreter, formatter: JsonlFormat | CsvFormat,
-            out: Output, check: bool) -> Tally:
-    """Chunks in order to stdout."""
-    tally = Tally(check)
-    progress = Progress()
-    try:
-        for chunk in chunks:
-            out.write(process(interpreter, formatter, chunk, tally))
-            progress.update(tally.rows)
-    finally:
-        progress.stop()
-    return tally
-
-
-def _summary(thresholds: Thresholds, scheme, tally: Tally, pregnant: bool) -> None:  # noqa: ANN001
-    from b12cli.domain.history import plural
-
-    counts = ", ".join(f"{v} {tally.verdicts[v]:,}" for v in reversed(VERDICTS))
-    lines = [f"b12: {plural(tally.rows, 'row')}: {counts}; {plural(tally.urgent, 'urgent row')}; "
-             f"{plural(tally.errors, 'error')}.",
-             f"b12: scheme {scheme.id} (sources: {', '.join(scheme.sources)})."]
-    if pregnant:
-        lines.append(f"b12: {thresholds.messages['note-pregnancy'].cited()}")
-    lines.append(f"b12: {thresholds.disclaimer}")
-    say("".join(line + "\n" for line in lines))
 
