@@ -247,7 +247,10 @@ def completion_instruction(complete_var: str) -> None:
 def prepare_streams() -> None:
     """Streams that cannot fail the answer: a closed stderr is replaced by /dev/null (the data still
     comes out), a closed stdout too (with a warning: the answer goes nowhere, the exit code stays
-    right), and characters the terminal's encoding lacks are escaped, not fatal."""
+    right), and characters the terminal's encoding lacks are folded to ASCII (a dash for an en dash) or
+    escaped, never fatal."""
+    from b12cli.output.streams import FOLD_ERRORS
+
     if sys.stderr is None:
         sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - lives as long as the process
     if sys.stdout is None:
@@ -255,7 +258,7 @@ def prepare_streams() -> None:
         sys.stderr.write("b12: warning: standard output is closed; the answer is discarded\n")
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
-            stream.reconfigure(errors="backslashreplace")
+            stream.reconfigure(errors=FOLD_ERRORS)
 
 
 def app_for(args: list[str]) -> typer.Typer:

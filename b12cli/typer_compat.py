@@ -94,6 +94,39 @@ def tidy_help(render: Callable[[], None]) -> None:
     real.write(re.sub(r"\n{3,}", "\n\n", text))
 
 
+NARROW = 60  # below this many columns, help is Click's plain layout: Rich's boxes cut option names
+
+
+def help_width() -> int:
+    import shutil
+
+    return shutil.get_terminal_size((80, 24)).columns
+
+
+def plain_help(command, ctx: typer.Context, formatter) -> None:  # noqa: ANN001
+    """Click's plain help layout (the class under Typer's), for narrow terminals: option names are
+    never cut, descriptions wrap under them, and examples stay on one line each for copying."""
+    typer_class = TyperGroup if isinstance(command, TyperGroup) else TyperCommand
+    formatter.width = max(help_width() - 2, 20)  # Click would not go below 50
+    super(typer_class, command).format_help(ctx, _Stacked(formatter))
+
+
+class _Stacked:
+    """A Click help formatter whose option descriptions go under the option names, indented, so
+    each line has the width for its words; command names (short) keep their description beside."""
+
+    def __init__(self, formatter) -> None:  # noqa: ANN001
+        self._formatter = formatter
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._formatter, name)
+
+    def write_dl(self, rows, col_max: int = 30, col_spacing: int = 2) -> None:  # noqa: ANN001, ARG002
+        rows = list(rows)
+        options = any(first.startswith("-") for first, _ in rows)
+        self._formatter.write_dl(rows, col_max=2 if options else 12, col_spacing=col_spacing)
+
+
 def word_types(params: list) -> None:
     for param in params:
         shown = param.metavar if param.param_type_name == "option" and not param.is_flag else None
@@ -139,6 +172,9 @@ class B12Command(TyperCommand):
 
     def format_help(self, ctx: typer.Context, formatter) -> None:  # noqa: ANN001
         word_types(self.get_params(ctx))
+        if help_width() < NARROW:
+            plain_help(self, ctx, formatter)
+            return
         tidy_help(lambda: TyperCommand.format_help(self, ctx, formatter))
 
 
@@ -147,6 +183,9 @@ class HelpfulGroup(TyperGroup):
 
     def format_help(self, ctx: typer.Context, formatter) -> None:  # noqa: ANN001
         word_types(self.get_params(ctx))
+        if help_width() < NARROW:
+            plain_help(self, ctx, formatter)
+            return
         tidy_help(lambda: TyperGroup.format_help(self, ctx, formatter))
 
     def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:

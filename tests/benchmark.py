@@ -5,8 +5,7 @@
 (a) `b12 labs --b12 180 --mma 0.5 --format json` vs a minimal Typer app printing one line (budget 1.15x)
 (b) the same command as a table vs a minimal Typer app printing one Rich table (budget 1.15x)
 (c) ROWS CSV rows to JSONL vs a plain csv.DictReader -> json.dumps passthrough: wall time and CPU time (user +
-    system, the whole process tree including the workers), parallel (default workers) and serial
-    (B12_WORKERS=1); budget: serial CPU within 2.5x the passthrough's CPU. Peak memory (budget 100 MB) at
+    system of the process); budget: CPU within 2.5x the passthrough's CPU. Peak memory (budget 100 MB) at
     ROWS/10 and at ROWS rows (flat).
 
 Not part of the pytest run (its name does not start with test_). Prints one line per comparison and
@@ -149,31 +148,26 @@ def batch(py: str, entry: str, passthrough: str, rows: int, work: Path, runs: in
     make_csv(large, rows)
     ours = [py, entry, "labs", "--input", str(large), "--format", "jsonl"]
     floor = [py, passthrough, str(large)]
-    serial = {"B12_WORKERS": "1"}
     timed(ours), timed(floor)
-    a, s, b = [], [], []
-    for _ in range(runs):  # interleaved, so drift in machine load hits all three
+    a, b = [], []
+    for _ in range(runs):  # interleaved, so drift in machine load hits both
         a.append(timed(ours))
-        s.append(timed(ours, env=serial))
         b.append(timed(floor))
     _, rss_large, pss_large, _ = timed(ours, sample=True)
     _, rss_small, pss_small, _ = timed([py, entry, "labs", "--input", str(small), "--format", "jsonl"], sample=True)
-    wall = {k: min(r.wall for r in v) for k, v in (("par", a), ("ser", s), ("floor", b))}
-    cpu = {k: min(r.cpu for r in v) for k, v in (("par", a), ("ser", s), ("floor", b))}
-    ratio = cpu["ser"] / cpu["floor"]
-    median = statistics.median(r.cpu for r in s) / statistics.median(r.cpu for r in b)
+    wall = {k: min(r.wall for r in v) for k, v in (("b12", a), ("floor", b))}
+    cpu = {k: min(r.cpu for r in v) for k, v in (("b12", a), ("floor", b))}
+    ratio = cpu["b12"] / cpu["floor"]
+    median = statistics.median(r.cpu for r in a) / statistics.median(r.cpu for r in b)
     flat = rss_large <= rss_small * 1.2 + 2 and pss_large <= pss_small * 1.2 + 4
     ok = pss_large < 100 and rss_large < 100 and flat
     print(f"(c) batch {rows:,} rows to JSONL (best of {runs}, median in brackets), passthrough {wall['floor']:.2f} s "
           f"wall, CPU {_spread([r.cpu for r in b])}:")
-    print(f"    parallel: {wall['par']:.2f} s wall ({wall['par'] / wall['floor']:.2f}x), "
-          f"CPU {_spread([r.cpu for r in a])} ({cpu['par'] / cpu['floor']:.2f}x)")
-    print(f"    serial:   {wall['ser']:.2f} s wall ({wall['ser'] / wall['floor']:.2f}x), "
-          f"CPU {_spread([r.cpu for r in s])} ({ratio:.2f}x, medians {median:.2f}x); "
-          f"budget serial CPU 2.5x {'OK' if ratio <= 2.5 else 'MISSED'}")
-    print(f"    memory: largest process {rss_small} MB at {rows // 10:,} rows, {rss_large} MB at {rows:,} rows; "
-          f"whole process tree (PSS) {pss_small} MB and {pss_large} MB; budget 100 MB and flat "
-          f"{'OK' if ok else 'MISSED'}")
+    print(f"    b12: {wall['b12']:.2f} s wall ({wall['b12'] / wall['floor']:.2f}x), "
+          f"CPU {_spread([r.cpu for r in a])} ({ratio:.2f}x, medians {median:.2f}x); "
+          f"budget CPU 2.5x {'OK' if ratio <= 2.5 else 'MISSED'}")
+    print(f"    memory: {rss_small} MB at {rows // 10:,} rows, {rss_large} MB at {rows:,} rows (PSS {pss_small} MB "
+          f"and {pss_large} MB); budget 100 MB and flat {'OK' if ok else 'MISSED'}")
     return ok and ratio <= 2.5
 
 

@@ -103,8 +103,8 @@ def test_sources_command_lists_every_source_with_fields(b12, kb):
     assert document["schema"] == "b12.sources/1"
     assert [s["id"] for s in document["items"]] == list(kb.sources)
     for source in document["items"]:
-        assert set(source) == {"id", "title", "author", "publisher", "year", "url", "kind"}
-    assert b12("sources", "--format", "csv").stdout.startswith("id,title,author,publisher,year,url,kind")
+        assert set(source) == {"id", "title", "author", "publisher", "year", "url", "kind", "notes"}
+    assert b12("sources", "--format", "csv").stdout.startswith("id,title,author,publisher,year,url,kind,notes\n")
 
 
 # ------------------------------------------------------------------ spellings, brands, no-hit help

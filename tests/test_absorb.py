@@ -169,3 +169,29 @@ def test_csv_is_one_row(b12):
 def test_help_shows_examples(b12):
     text = b12("absorb", "--help").stdout
     assert "Examples:" in text and text.count(" b12 absorb --dose") >= 2 and "MCG" in text
+
+
+@pytest.mark.parametrize(("age", "stage", "rda", "percent"), [
+    ("1", "children-1-3-years", 0.9, 222.2),  # 1.0 mcg absorbed against 0.45 mcg
+    ("50.9", "adults-19-50-years", 2.4, 83.3),
+    ("51", "adults-51-plus", 2.4, 83.3),
+])
+def test_age_compares_with_the_rda_for_that_age(b12, age, stage, rda, percent):
+    """usability #16: absorb takes --age like rda, foods, labs, risk and intake."""
+    doc = b12("absorb", "--dose", "5", "--age", age, "--format", "json").json()
+    item = doc["items"][0]
+    assert doc["query"]["life_stage"] == stage
+    assert (item["rda_mcg"], item["percent_of_rda_absorbed"]) == (rda, percent)
+    older = any("older people" in note for note in doc["notes"])
+    assert older == (stage == "adults-51-plus")
+
+
+def test_without_age_the_comparison_is_the_adult_rda(b12):
+    doc = b12("absorb", "--dose", "5", "--format", "json").json()
+    assert doc["query"]["life_stage"] is None and doc["items"][0]["rda_mcg"] == 2.4
+    assert "The adult RDA (2.4 mcg/day)" in b12("absorb", "--dose", "5", env={"COLUMNS": "120"}).stdout
+
+
+def test_a_bad_age_is_refused_with_the_accepted_range(b12):
+    result = b12("absorb", "--dose", "5", "--age", "200")
+    assert result.exit_code == 2 and "--age" in result.stderr and "200" in result.stderr

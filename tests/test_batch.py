@@ -46,7 +46,7 @@ def test_mixed_file_gives_one_record_per_row_in_order(b12, mixed):
     assert p1["verdict"] == "deficiency_likely" and p1["input"]["note"] == "Smith, Jane"
     assert [m["status"] for m in p1["markers"]] == ["low", "high"]
     assert set(p1) == {"schema", "line", "input", "markers", "verdict", "cb12", "urgent"}
-    assert p1["schema"] == p2["schema"] == "b12.labs.row/1"
+    assert p1["schema"] == p4["schema"] == "b12.labs.row/1" and p2["schema"] == p3["schema"] == "b12.labs.error/1"
     assert set(p1["markers"][0]) == MARKER_KEYS  # the one marker shape of single queries and history
     assert set(p2) == {"schema", "line", "input", "error"} and "'abc'" in p2["error"]
     assert "no marker" in p3["error"] and "no marker" in blank["error"]
@@ -209,11 +209,26 @@ def test_pregnant_applies_to_every_row_and_is_said_in_the_summary(b12, tmp_path)
     assert "pregnancy" in pregnant.stderr and "pregnancy" not in plain.stderr
 
 
+def _unwrapped(text: str) -> str:
+    return " ".join(text.split())
+
+
 def test_the_summary_agrees_in_number(b12):
-    result = b12("labs", "--input", "-", input="b12\n180\n")
-    assert "b12: 1 row: " in result.stderr and "; 0 errors." in result.stderr
-    two = b12("labs", "--input", "-", input="b12\n180\nabc\n")
-    assert "b12: 2 rows: " in two.stderr and "; 1 error." in two.stderr
+    result = _unwrapped(b12("labs", "--input", "-", input="b12\n180\n").stderr)
+    assert "b12: 1 row: " in result and "; 0 errors." in result and "errors by kind" not in result
+    two = _unwrapped(b12("labs", "--input", "-", input="b12\n180\nabc\n").stderr)
+    assert "b12: 2 rows: " in two and "; 1 error." in two
+
+
+def test_the_summary_counts_errors_by_kind_in_short_lines(b12):
+    """usability #20: one 330-character line mixing counts, sources and the disclaimer."""
+    rows = "id,b12\na,180\nb,x\nc,\nd,1,2\ne,9999999\nf,\xff\n".encode("latin-1")
+    result = b12("labs", "--input", "-", "--format", "csv", input=rows)
+    assert result.exit_code == 4
+    assert ("b12: errors by kind: 2 invalid value, 1 no marker value, 1 not UTF-8, 1 wrong number of fields "
+            "(each is an error record in the output).") in _unwrapped(result.stderr)
+    assert all(len(line) <= 100 for line in result.stderr.splitlines())
+    assert all(line.startswith(("b12: ", "  ")) for line in result.stderr.splitlines())
 
 
 # ----------------------------------------------------------------- fast paths give the same bytes

@@ -94,9 +94,10 @@ def test_nice_functional_markers_use_documents_figures_with_a_note(b12, args, ex
     assert any("NICE NG239 gives no" in n for n in document["notes"])
 
 
-def test_homocysteine_unit_disagreement_is_noted(b12):
-    notes = run(b12, "--hcy", "12")["notes"]
-    assert any("nmol/L" in n and "umol/L" in n for n in notes)
+def test_homocysteine_unit_disagreement_is_noted_on_the_source(b12):
+    notes = b12("sources", "doc-reverse", "--format", "json").json()["items"][0]["notes"]
+    assert any("15 nmol/L" in n and "15 umol/L" in n for n in notes)
+    assert not any("nmol/L" in n for n in run(b12, "--hcy", "12")["notes"])
 
 
 # ------------------------------------------------------------ units
@@ -357,3 +358,20 @@ def test_csv_single_query_has_the_batch_layout(b12, tmp_path):
     assert single == batch
     assert single[0] == ("b12,mma,b12_status,holotc_status,mma_status,hcy_status,verdict,cb12,cb12_category,urgent,"
                          "error")
+
+
+def test_the_unit_erratum_is_on_the_source_not_on_every_result(b12):
+    """usability #20: how doc-two-causes' '150 per ml' is read is a fact about the source."""
+    result = b12("labs", "--b12", "120", "--format", "json").json()
+    assert not any("per ml" in note for note in result["notes"])
+    source = b12("sources", "doc-two-causes", "--format", "json").json()["items"][0]
+    assert any("150 per ml" in note and "150 pg/mL" in note for note in source["notes"])
+    assert "150 per ml" in b12("sources", "doc-two-causes").stderr
+
+
+def test_a_scheme_note_on_a_marker_is_dropped_when_the_lab_range_replaces_the_scheme(b12):
+    def notes(*extra: str) -> list[str]:
+        return b12("labs", "--holotc", "30", *extra, "--format", "json").json()["notes"]
+
+    assert any("no active B12" in n for n in notes())
+    assert not any("no active B12" in n for n in notes("--ref", "holotc=25-165"))

@@ -4,12 +4,16 @@ upgrade of Typer that breaks one fails here first; and the installed Typer is on
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from importlib.metadata import version
 
+import pytest
+
 from b12cli import typer_compat
 from tests.conftest import REPO
+from tests.test_cli import COMMANDS
 
 
 def test_the_installed_typer_is_a_tested_version():
@@ -57,3 +61,24 @@ def test_with_parameters_builds_an_option_for_each_marker_of_the_registry(b12, r
 def test_completion_script_is_typers_own_for_b12(b12):
     script = b12("completion", "bash").stdout
     assert "_B12_COMPLETE" in script and "complete -o default -F" in script
+
+
+@pytest.mark.parametrize("command", [None, *COMMANDS])
+@pytest.mark.parametrize("width", [40, 59])
+def test_plain_help_below_60_columns_never_cuts_an_option_name(b12, command, width):
+    """usability #19: Rich's boxes cut option names at 40 columns (--b12-u…); below 60 columns the
+    help is Click's plain layout with each description under its option."""
+    args = [command, "--help"] if command else ["--help"]
+    text = b12(*args, env={"COLUMNS": str(width)}).stdout
+    wide = b12(*args, env={"COLUMNS": "200"}).stdout
+    assert "…" not in text and "╭" not in text
+    names = set(re.findall(r"(?<![\w-])--[a-z][a-z0-9-]+", wide))
+    assert names and names <= set(re.findall(r"(?<![\w-])--[a-z][a-z0-9-]+", text))
+    examples = {line.strip() for line in wide.splitlines() if line.strip().startswith("b12 ")}
+    assert examples <= {line.strip() for line in text.splitlines()}  # each example whole, on one line
+    described = [line for line in text.splitlines() if line.startswith("      ")]
+    assert described and all(len(line) <= width for line in described)
+
+
+def test_help_at_60_columns_keeps_the_rich_layout(b12):
+    assert "╭" in b12("labs", "--help", env={"COLUMNS": "60"}).stdout

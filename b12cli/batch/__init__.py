@@ -42,7 +42,7 @@ from b12cli.domain.vocab import VERDICTS
 from b12cli.errors import ExitCode, UsageError
 from b12cli.inputs import csv_rows
 from b12cli.inputs.columns import Columns, map_columns
-from b12cli.output.streams import encoding_of, is_terminal, is_utf8, say
+from b12cli.output.streams import encoding_of, is_terminal, is_utf8, say, wrapped
 
 __all__ = ["CHUNK", "CHUNK_CHARS", "FORMATS", "BatchOptions", "Chunk", "CsvFormat", "Interpreter", "JsonlFormat",
            "Tally", "process", "run"]
@@ -54,6 +54,7 @@ class Tally:
     def __init__(self, check: bool = False) -> None:
         self.rows = self.errors = self.abnormal = self.urgent = 0
         self.verdicts = dict.fromkeys(VERDICTS, 0)
+        self.kinds: Counter[str] = Counter()  # errors by kind, for the summary
         self.check = check
 
     def add(self, chunk: Chunk) -> None:
@@ -79,12 +80,19 @@ def process(interpreter: Interpreter, fmt: JsonlFormat | CsvFormat, records: lis
         if not text.isascii() and csv_rows.not_utf8(text):  # error records too: their cells are written
             cells = [c.encode("utf-8", "replace").decode("utf-8") for c in cells]
             records[k], chunk.joined[k] = (line, cells, error), "".join(cells)
+            kind = "unreadable record" if error else "not UTF-8"
             error = error or "row is not valid UTF-8 text"
+        else:
+            kind = "unreadable record"
         if error is None:
             try:
                 chunk.put(k, interpreter.row(cells))
-            except (RowError, UsageError) as exc:
-                error = str(exc)
+            except RowError as exc:
+                error, kind = str(exc), exc.kind
+            except UsageError as exc:
+                error, kind = str(exc), "invalid value"
+        if error is not None:
+            tally.kinds[kind] += 1
         chunk.errors[k] = error
     tally.add(chunk)
     return fmt.records(chunk)
@@ -211,9 +219,13 @@ def _summary(thresholds: Thresholds, scheme, tally: Tally, pregnant: bool) -> No
     lines = [f"b12: {plural(tally.rows, 'row')}: {counts}; {plural(tally.urgent, 'urgent row')}; "
              f"{plural(tally.errors, 'error')}.",
              f"b12: scheme {scheme.id} (sources: {', '.join(scheme.sources)})."]
+    if tally.kinds:
+        ranked = sorted(tally.kinds.items(), key=lambda kc: (-kc[1], kc[0]))
+        kinds = ", ".join(f"{count:,} {kind}" for kind, count in ranked)
+        lines.insert(1, f"b12: errors by kind: {kinds} (each is an error record in the output).")
     if pregnant:
         lines.append(f"b12: {thresholds.messages['note-pregnancy'].cited()}")
     lines.append(f"b12: {thresholds.disclaimer}")
-    say("".join(line + "\n" for line in lines))
+    say("".join(wrapped(line) + "\n" for line in lines))
 
 

@@ -56,7 +56,11 @@ class BatchOptions(NamedTuple):
 
 
 class RowError(Exception):
-    pass
+    """A row that cannot be interpreted as a whole; ``kind`` names the reason in the batch summary."""
+
+    def __init__(self, message: str, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 MISSING = object()
@@ -222,7 +226,7 @@ class Interpreter:
         """One row, cell by cell (every cell read and remembered if it is new)."""
         n = len(cells)
         if n > self.width:
-            raise RowError(f"row has {n} fields but the header has {self.width}")
+            raise RowError(f"row has {n} fields but the header has {self.width}", "wrong number of fields")
         plan = self.plan
         if self.unit_columns and any(i < n and cells[i].strip() for i, _ in self.unit_columns):
             units = dict(self.units)
@@ -247,7 +251,7 @@ class Interpreter:
         """A row from its marker cells (None where blank) and age: what every row goes through."""
         found = [c for c in row_cells if c is not None] if None in row_cells else row_cells
         if not found:
-            raise RowError("no marker value in this row")
+            raise RowError("no marker value in this row", "no marker value")
         decision, urgent = self.decide(tuple([c.kind for c in found]))
         if decision.complete:
             c = self.assessor.cb12(decision, [c.term for c in found if c.side == NUMERATOR],

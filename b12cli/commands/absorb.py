@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from b12cli.commands.options import format_option, kb, tables
+from b12cli.commands.options import age_option, format_option, kb, read_age, tables
 from b12cli.output.formats import Result, read_format
 
 
@@ -15,6 +15,7 @@ def absorb(
     weekly: bool = typer.Option(False, "--weekly", help="One dose a week: show the daily average."),
     no_intrinsic_factor: bool = typer.Option(False, "--no-intrinsic-factor",
                                              help="Pernicious anaemia or stomach surgery: passive absorption only."),
+    age: str | None = age_option("Age in years: compare with the RDA for that age (and add its notes)."),
     fmt: str = format_option(),
 ) -> Result:
     """How much B12 one oral dose delivers, on a cited model (IOM 1998).
@@ -25,18 +26,22 @@ def absorb(
     \b
     Examples:
       b12 absorb --dose 1000
+      b12 absorb --dose 25 --age 70
       b12 absorb --dose 1000 --no-intrinsic-factor
-      b12 absorb --dose 2.5 --per-day 2
       b12 absorb --dose 2500 --weekly --format json
     """
     from b12cli.domain import absorb as core
     from b12cli.domain.numbers import parse_number, parse_positive_int
+    from b12cli.domain.rda import stage_for
     from b12cli.output import documents
 
     fmt = read_format(fmt)
+    when = read_age(age)
+    base = kb()
     query = core.AbsorbQuery(parse_number(dose, "--dose", "a dose in mcg above 0"),
-                             parse_positive_int(per_day, "--per-day"), weekly, not no_intrinsic_factor)
-    result = core.estimate(kb().absorption, query)
+                             parse_positive_int(per_day, "--per-day"), weekly, not no_intrinsic_factor,
+                             stage_for(base.intakes, when.months) if when is not None else None)
+    result = core.estimate(base.absorption, query)
     document = lambda: documents.absorb_json(result)  # noqa: E731
     return Result(fmt, document, lambda: document()["items"], documents.CSV_HEADERS["absorb"],
                   lambda: tables().absorb(result))

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import typer
 
-from b12cli.commands.options import format_option, kb, scheme_option, tables
-from b12cli.errors import ExitCode
+from b12cli.commands.options import file_argument, format_option, input_option, kb, one_file, scheme_option, tables
+from b12cli.errors import ExitCode, UsageError
 from b12cli.output.formats import Result, read_format
 
 
 def history(
-    path: str = typer.Argument(..., help="FHIR R4 JSON (Bundle or resource), NDJSON, a folder of .json files, "
-                               "or a CSV file; '-' for stdin.", metavar="PATH"),
+    path: str | None = file_argument("FHIR R4 JSON (Bundle or resource), NDJSON, a folder of .json files, "
+                                     "or a CSV file; '-' for stdin."),
+    input_path: str | None = input_option("The same as FILE."),
     scheme: str = scheme_option(),
     pregnant: bool = typer.Option(False, "--pregnant", help="Add the note on B12 in pregnancy."),
     no_lab_ranges: bool = typer.Option(False, "--no-lab-ranges",
@@ -38,6 +39,10 @@ def history(
     from b12cli.inputs.csv_rows import parse_delimiter
     from b12cli.output import documents
 
+    path = one_file(path, input_path)
+    if path is None:
+        raise UsageError("no file given; expected FILE (a FHIR export, a folder of .json files or a CSV file; "
+                         "'-' for stdin)")
     fmt = read_format(fmt)
     base = kb()
     thresholds = base.thresholds
@@ -50,7 +55,9 @@ def history(
 
     def report() -> list[str]:
         lines = [f"b12: history: error: {e.where.describe()}: {e.reason}" for e in found.errors]
-        return [*lines, core.summary_line(found)]
+        from b12cli.output.streams import wrapped
+
+        return [*lines, wrapped(core.summary_line(found))]
 
     return Result(fmt, lambda: documents.history_json(found), lambda: documents.history_rows(found),
                   documents.history_header(base.markers.ids), lambda: tables().history(found, base.markers),

@@ -11,7 +11,17 @@ from typing import Any, Callable, List
 
 import typer
 
-from b12cli.commands.options import age_option, format_option, kb, scheme_option, starting, tables
+from b12cli.commands.options import (
+    age_option,
+    file_argument,
+    format_option,
+    input_option,
+    kb,
+    one_file,
+    scheme_option,
+    starting,
+    tables,
+)
 from b12cli.errors import ExitCode, UsageError
 from b12cli.output.formats import Result, read_format
 
@@ -60,6 +70,7 @@ def marker_parameters(registry) -> list[tuple[str, Any, Any]]:  # noqa: ANN001 -
 
 
 def labs(
+    file: str | None = file_argument("A CSV file of results, the same as --input FILE."),
     age: str | None = age_option("Age in years (needed for cB12)."),
     scheme: str = scheme_option(),
     ref: List[str] | None = typer.Option(None, "--ref", metavar="MARKER=RANGE", autocompletion=complete_ref,
@@ -68,8 +79,7 @@ def labs(
                                          "marker's unit)."),
     check: bool = typer.Option(False, "--check", help="Exit 3 unless deficiency is unlikely and all are normal."),
     pregnant: bool = typer.Option(False, "--pregnant", help="Add the note on B12 in pregnancy."),
-    input_file: str | None = typer.Option(None, "--input", "-i", help="CSV file of results ('-' for stdin).",
-                                          metavar="FILE"),
+    input_file: str | None = input_option("CSV file of results ('-' for stdin); also taken as FILE."),
     fmt: str | None = format_option("table, json, csv or jsonl (with --input: jsonl, json or csv).", None),
     column: List[str] | None = typer.Option(None, "--column", metavar="MARKER=HEADER",
                                             help="With --input: the column that holds a marker (or age, or a "
@@ -88,6 +98,7 @@ def labs(
     from b12cli.domain import labs as core
 
     units = core.read_units(registry, units_given)
+    input_file = one_file(file, input_file)
     if input_file is not None:
         return _batch(base, input_file, raw, age, fmt, scheme, list(ref or []), units, pregnant, check, csv_safe,
                       list(column or []), delimiter)

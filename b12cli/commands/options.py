@@ -62,6 +62,24 @@ def diet_option(help_text: str = "vegan or vegetarian.") -> typer.models.OptionI
     return typer.Option(None, "--diet", metavar="DIET", help=help_text, autocompletion=complete_diet)
 
 
+def input_option(help_text: str) -> typer.models.OptionInfo:
+    return typer.Option(None, "--input", "-i", help=help_text, metavar="FILE")
+
+
+def file_argument(help_text: str) -> typer.models.ArgumentInfo:
+    return typer.Argument(None, help=help_text, metavar="FILE", show_default=False)
+
+
+def one_file(positional: str | None, option: str | None) -> str | None:
+    """The file given as ``FILE`` or as ``--input FILE`` (the same idea has one name in every
+    command, and either spelling works); both at once only when they agree."""
+    if positional is not None and option is not None and positional != option:
+        from b12cli.domain.text import show
+
+        raise UsageError(f"two files given ({show(positional)} and --input {show(option)}); give one")
+    return option if option is not None else positional
+
+
 def read_age(age: str | None, months: str | None = None) -> Age | None:
     """--age YEARS or --months N (never both), as an exact age."""
     if age is not None and months is not None:

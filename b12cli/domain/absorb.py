@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from b12cli.domain.model import Absorption
+from b12cli.domain.model import Absorption, LifeStage
 from b12cli.domain.numbers import round_sig
 from b12cli.errors import UsageError
 
@@ -40,6 +40,7 @@ class AbsorbQuery(NamedTuple):
     per_day: int = 1
     weekly: bool = False
     intrinsic_factor: bool = True
+    stage: LifeStage | None = None  # with --age: the life stage whose RDA (or AI) is the comparison
 
 
 class AbsorbResult(NamedTuple):
@@ -48,6 +49,7 @@ class AbsorbResult(NamedTuple):
     doses_per_day: float  # 1/7 for a weekly dose
     absorbed_per_day_mcg: float
     rda_mcg: float
+    target: str  # what rda_mcg is: "the adult RDA" or e.g. "the RDA for Adults 51+ years"
     rda_absorbed_mcg: float  # what the RDA delivers at the assumed fraction
     percent_of_rda_absorbed: float
     sources: tuple[str, ...]
@@ -102,14 +104,24 @@ def estimate(model: Absorption, q: AbsorbQuery) -> AbsorbResult:
     dose = absorbed(model, q.dose_mcg, q.intrinsic_factor)
     per_day = 1 / 7 if q.weekly else float(q.per_day)
     daily = dose.absorbed_mcg * per_day
-    rda_absorbed = model.rda_mcg * model.assumed_fraction
-    return AbsorbResult(q, dose, round_sig(per_day, 6), _mcg(daily), model.rda_mcg, _mcg(rda_absorbed),
+    stage = q.stage
+    rda = stage.mcg_per_day if stage else model.rda_mcg
+    target = f"the {stage.kind} for {stage.life_stage}" if stage else "the adult RDA"
+    rda_absorbed = rda * model.assumed_fraction
+    return AbsorbResult(q, dose, round_sig(per_day, 6), _mcg(daily), rda, target, _mcg(rda_absorbed),
                         round(round_sig(daily / rda_absorbed * 100), 1), _sources(model, dose), _notes(model, q, dose))
 
 
 def _sources(model: Absorption, dose: DoseAbsorption) -> tuple[str, ...]:
     cited = [*model.messages[MODEL_MESSAGE[dose.model]].sources, *model.reference.sources]
     return tuple(dict.fromkeys(cited))
+
+
+def _stage_notes(stage: LifeStage | None) -> list[str]:
+    """The life stage's own notes (from 51: most B12 from fortified foods or supplements), cited."""
+    if stage is None:
+        return []
+    return [f"{note} (sources: {', '.join(stage.sources)})" for note in stage.notes]
 
 
 def _notes(model: Absorption, q: AbsorbQuery, dose: DoseAbsorption) -> tuple[str, ...]:
@@ -124,5 +136,6 @@ def _notes(model: Absorption, q: AbsorbQuery, dose: DoseAbsorption) -> tuple[str
         notes.append(msg["weekly"].cited())
     if not q.intrinsic_factor or q.dose_mcg >= 1000:
         notes.append(msg["high-dose-works"].cited())
+    notes += _stage_notes(q.stage)
     notes += [msg["measured-alone"].cited(), msg["estimate-only"].cited()]
     return tuple(notes)

@@ -251,7 +251,7 @@ def _deficiency_side(*statuses: str) -> bool:
 
 def notes(t: Thresholds, scheme: Scheme, query: LabQuery, core: Core) -> list[str]:
     msg, registry = t.messages, t.registry
-    out = [note for m in query.markers for note in scheme.markers[m].notes]
+    out = [note for m in query.markers if m not in query.refs for note in scheme.markers[m].notes]
     if any(m in query.markers for m in query.refs):
         out.append(msg["note-own-range"].cited())
     out += [f"--ref was given for {m} ({query.refs[m].text}) but there is no {registry.get(m).label} result; "

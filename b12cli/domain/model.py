@@ -18,6 +18,7 @@ class Source(NamedTuple):
     year: int | None
     url: str | None
     kind: str
+    notes: tuple[str, ...] = ()  # how the knowledge base reads the source where it is unclear
 
 
 class Message(NamedTuple):

@@ -122,7 +122,7 @@ def build_topics(data: dict) -> tuple[Topic, ...]:
 
 
 def build_sources(data: dict) -> dict[str, Source]:
-    return {s["id"]: Source(**s) for s in data["sources"]}
+    return {s["id"]: Source(**{**s, "notes": tuple(s["notes"])}) for s in data["sources"]}
 
 
 def build_loinc(data: dict, registry: Registry) -> Loinc:

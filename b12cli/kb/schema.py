@@ -130,8 +130,18 @@ def mapping_of(key: Spec, value: Spec) -> Spec:
     return check
 
 
+class optional:  # noqa: N801 - reads as a spec, like the functions beside it
+    """A key that may be left out; when it is, the value is ``default``."""
+
+    def __init__(self, spec: Spec, default: Any) -> None:
+        self.spec, self.default = spec, default
+
+    def __call__(self, value: Any, path: str) -> Any:
+        return self.spec(value, path)
+
+
 def fields(**specs: Spec) -> Spec:
-    """A mapping with exactly these keys."""
+    """A mapping with exactly these keys (those marked ``optional`` may be left out)."""
 
     def check(value: Any, path: str) -> dict:
         if not isinstance(value, dict):
@@ -142,6 +152,9 @@ def fields(**specs: Spec) -> Spec:
         out = {}
         for key, spec in specs.items():
             if key not in value:
+                if isinstance(spec, optional):
+                    out[key] = spec.default
+                    continue
                 raise ShapeError(join(path, key), "missing key")
             out[key] = spec(value[key], join(path, key))
         return out

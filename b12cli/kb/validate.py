@@ -17,7 +17,8 @@ from b12cli.kb import schema as S
 SCHEMA_VERSION = 1
 
 _SOURCE = S.fields(id=S.ident, title=S.text, author=S.nullable(S.text), publisher=S.nullable(S.text),
-                   year=S.nullable(S.integer), url=S.nullable(S.text), kind=S.one_of(*SOURCE_KINDS))
+                   year=S.nullable(S.integer), url=S.nullable(S.text), kind=S.one_of(*SOURCE_KINDS),
+                   notes=S.optional(S.NOTES, []))
 _LIFE_STAGE = S.fields(id=S.ident, life_stage=S.text, ages=S.text,
                        condition=S.one_of("none", "pregnancy", "breastfeeding"),
                        min_months=S.integer, max_months=S.nullable(S.integer), mcg_per_day=S.non_negative,

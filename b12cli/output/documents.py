@@ -140,13 +140,14 @@ def labs_json(a: LabAssessment) -> dict:
 
 
 ROW_SCHEMA = "b12.labs.row/1"
+ERROR_SCHEMA = "b12.labs.error/1"  # a record that could not be interpreted: another shape, another id
 
 
 # A row record from its parts, each already JSON text: the one writer of row records, so that a batch row
 # and a single query (``--format jsonl``) write the same bytes. A %-template, as a batch fills it 200,000
 # times: (line, input, markers joined by commas, verdict, cb12, urgent as true/false).
 ROW_RECORD = f'{{"schema":"{ROW_SCHEMA}","line":%s,"input":%s,"markers":[%s],"verdict":"%s","cb12":%s,"urgent":%s}}'
-ERROR_RECORD = f'{{"schema":"{ROW_SCHEMA}","line":%s,"input":%s,"error":%s}}'
+ERROR_RECORD = f'{{"schema":"{ERROR_SCHEMA}","line":%s,"input":%s,"error":%s}}'
 JSON_BOOL = ("false", "true")
 
 
@@ -174,7 +175,7 @@ def labs_row_csv(registry_ids: Iterable[str], inputs: dict[str, str], a: LabAsse
 
 def source_json(s: Source) -> dict:
     return {"id": s.id, "title": s.title, "author": s.author, "publisher": s.publisher, "year": s.year,
-            "url": s.url, "kind": s.kind}
+            "url": s.url, "kind": s.kind, "notes": list(s.notes)}
 
 
 def sources_json(sources: Iterable[Source]) -> dict:
@@ -282,7 +283,8 @@ def risk_json(r) -> dict:  # noqa: ANN001 - a risk.RiskResult
 
 def absorb_json(r) -> dict:  # noqa: ANN001 - an absorb.AbsorbResult
     q, d = r.query, r.per_dose
-    query = {"dose_mcg": q.dose_mcg, "per_day": q.per_day, "weekly": q.weekly, "intrinsic_factor": q.intrinsic_factor}
+    query = {"dose_mcg": q.dose_mcg, "per_day": q.per_day, "weekly": q.weekly, "intrinsic_factor": q.intrinsic_factor,
+             "life_stage": q.stage.id if q.stage else None}
     item = {"dose_mcg": d.dose_mcg, "absorbed_mcg_per_dose": d.absorbed_mcg, "fraction_absorbed": d.fraction,
             "model": d.model, "doses_per_day": r.doses_per_day, "absorbed_mcg_per_day": r.absorbed_per_day_mcg,
             "rda_mcg": r.rda_mcg, "rda_absorbed_mcg_per_day": r.rda_absorbed_mcg,
@@ -328,7 +330,7 @@ CSV_HEADERS: dict[str, tuple[str, ...]] = {
     "meds-list": ("id", "name", "generic_names", "brand_names", "effect", "advice", "notes", "sources"),
     "meds-lookup": ("query", "argument", "match_name", "generic", "matched_as", "class_id", "class_name", "effect",
                     "advice", "also", "ingredients", "suggestions", "note", "match_sources"),
-    "sources": ("id", "title", "author", "publisher", "year", "url", "kind"),
+    "sources": ("id", "title", "author", "publisher", "year", "url", "kind", "notes"),
     "about-list": ("id", "title", "summary", "points"),
     "about-topic": ("text", "sources"),
     "search": ("kind", "id", "title", "where", "text", "sources"),

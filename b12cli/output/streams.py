@@ -8,6 +8,7 @@ from __future__ import annotations
 import codecs
 import json
 import os
+import re
 import sys
 from typing import Any
 
@@ -17,6 +18,32 @@ def encoding_of(stream: Any) -> str:
         return codecs.lookup(getattr(stream, "encoding", None) or "utf-8").name
     except LookupError:
         return "ascii"
+
+
+# Typographic characters as a terminal without them shows them: "10–30%" reads "10-30%", not "10\u201330%".
+ASCII_FOLD = {"\u2013": "-", "\u2014": "-", "\u2212": "-", "\u2010": "-", "\u2011": "-", "\u2018": "'",
+              "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2264": "<=", "\u2265": ">=", "\u00b5": "u",
+              "\u03bc": "u", "\u00d7": "x", "\u2026": "...", "\u2192": "->", "\u2022": "*", "\u00a0": " ",
+              "\u00b7": "-", "\u00b0": " deg", "\u2248": "~", "\u00bd": "1/2", "\u2009": " ", "\u202f": " "}
+FOLD_ERRORS = "b12-fold"  # an encoding error handler: ASCII_FOLD, then accents dropped, then a \u escape
+
+
+def _fold(error: UnicodeError) -> tuple[str, int]:
+    import unicodedata
+
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    out = []
+    for char in error.object[error.start:error.end]:
+        plain = ASCII_FOLD.get(char)
+        if plain is None:
+            stripped = "".join(c for c in unicodedata.normalize("NFKD", char) if c.isascii())
+            plain = stripped or (f"\\u{ord(char):04x}" if ord(char) <= 0xFFFF else f"\\U{ord(char):08x}")
+        out.append(plain)
+    return "".join(out), error.end
+
+
+codecs.register_error(FOLD_ERRORS, _fold)
 
 
 def is_utf8(stream: Any) -> bool:
@@ -42,11 +69,29 @@ def say(text: str) -> None:
         return
     try:
         if not is_utf8(err):
-            text = text.encode(encoding_of(err), "backslashreplace").decode(encoding_of(err))
+            text = text.encode(encoding_of(err), FOLD_ERRORS).decode(encoding_of(err))
         err.write(text)
         err.flush()
     except (OSError, ValueError, UnicodeError):
         pass
+
+
+SUMMARY_WIDTH = 100  # summary lines on stderr are wrapped here (or at a narrower terminal's width)
+
+
+def wrapped(line: str) -> str:
+    """A summary line wrapped at word boundaries, continuation lines indented by two spaces, so a
+    summary reads in a terminal and in a log alike."""
+    import shutil
+    import textwrap
+
+    width = SUMMARY_WIDTH
+    if is_terminal(sys.stderr):
+        width = max(40, min(width, shutil.get_terminal_size((SUMMARY_WIDTH, 24)).columns))
+    glue = "\ue000"  # a number is never parted from the word on either side of it: "5 errors", "low 3"
+    held = re.sub(r"(?<=\d) | (?=\d)", glue, line)
+    lines = textwrap.wrap(held, width, subsequent_indent="  ", break_long_words=False, break_on_hyphens=False)
+    return "\n".join(lines).replace(glue, " ") or line
 
 
 def has_surrogates(text: str) -> bool:

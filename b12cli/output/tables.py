@@ -373,6 +373,7 @@ def sources(items: list[Source]) -> None:
              s.url or "-"] for s in items]
     page.table([Column("Id"), Column("Title", 3), Column("Author / publisher", 2), Column("Year"), Column("Kind"),
                 Column("URL")], rows)
+    page.notes([f"{s.id}: {note}" for s in items for note in s.notes])
 
 
 def about(r: AboutResult) -> None:
@@ -448,8 +449,8 @@ def absorb(r) -> None:  # noqa: ANN001 - an absorb.AbsorbResult
             ["Absorbed per dose", f"{d.absorbed_mcg:g} mcg ({d.fraction * 100:.3g}% of the dose)"],
             ["Model", d.model.replace("_", " ")], ["Doses a day", doses],
             ["Absorbed per day", f"{r.absorbed_per_day_mcg:g} mcg"],
-            ["Compared with the RDA", f"{r.rda_mcg:g} mcg/day delivers about {r.rda_absorbed_mcg:g} mcg absorbed; "
-             f"this is {r.percent_of_rda_absorbed:g}% of that"],
+            ["Compared with", f"{r.target[0].upper()}{r.target[1:]} ({r.rda_mcg:g} mcg/day) delivers about "
+             f"{r.rda_absorbed_mcg:g} mcg absorbed; this is {r.percent_of_rda_absorbed:g}% of that"],
             ["Sources", page.cite(r.sources)]]
     page.table([Column("Estimate", nowrap=True), Column("Value", 4)], rows)
     page.footnotes()
