@@ -33,6 +33,9 @@ os.environ["HOME"] = str(_SESSION_HOME)
 os.environ["XDG_CACHE_HOME"] = str(_SESSION_HOME / ".cache")
 os.environ.pop("B12_CACHE_DIR", None)
 os.environ.pop("B12_NO_CACHE", None)
+# Subprocess tests start b12 a few hundred times: with PYTHONDONTWRITEBYTECODE set (as some CI
+# images set it) each start compiles every module again, which doubles the suite's time.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 
 @pytest.fixture(scope="session", autouse=True)

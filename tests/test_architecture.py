@@ -65,7 +65,7 @@ def test_typer_internals_are_used_in_one_module_only():
 
 def test_no_layer_imports_one_above_it():
     """domain <- kb, inputs <- output <- commands <- app: an import never runs up the layers."""
-    order = {"domain": 0, "errors": 0, "kb": 1, "inputs": 1, "output": 2, "batch": 3, "commands": 3,
+    order = {"domain": 0, "errors": 0, "signals": 0, "kb": 1, "inputs": 1, "output": 2, "batch": 3, "commands": 3,
              "typer_compat": 3, "app": 4, "entry": 5, "__main__": 6}
     for path in PACKAGE.rglob("*.py"):
         rel = path.relative_to(PACKAGE).parts

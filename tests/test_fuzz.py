@@ -80,7 +80,7 @@ def check(args: list[str], stdin: bytes | None = None) -> None:
         assert document["schema"].startswith("b12.")
 
 
-FUZZ = settings(max_examples=60)  # bounded: enough to reach every option and value kind, quick to run
+FUZZ = settings(max_examples=40)  # bounded: enough to reach every option and value kind, quick to run
 
 
 @pytest.mark.parametrize("name", sorted(COMMAND.commands))

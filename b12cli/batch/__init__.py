@@ -42,7 +42,7 @@ from b12cli.domain.vocab import VERDICTS
 from b12cli.errors import ExitCode, UsageError
 from b12cli.inputs import csv_rows
 from b12cli.inputs.columns import Columns, map_columns
-from b12cli.output.streams import encoding_of, is_terminal, is_utf8, say, wrapped
+from b12cli.output.streams import encoding_of, is_terminal, is_utf8, say, wrapped, write_out
 
 __all__ = ["CHUNK", "CHUNK_CHARS", "FORMATS", "BatchOptions", "Chunk", "CsvFormat", "Interpreter", "JsonlFormat",
            "Tally", "process", "run"]
@@ -130,7 +130,7 @@ class Output:
     def write(self, text: str) -> None:
         if not self.unicode:
             text = text.encode(self.encoding, "backslashreplace").decode(self.encoding)
-        self.stream.write(text)
+        write_out(text)  # a chunk's records are written whole, even if Ctrl-C or SIGTERM comes meanwhile
 
     def flush(self) -> None:
         self.stream.flush()
@@ -215,7 +215,7 @@ def _stream(chunks: Iterator[list[csv_rows.Record]], interpreter: Interpreter, f
 def _summary(thresholds: Thresholds, scheme, tally: Tally, pregnant: bool) -> None:  # noqa: ANN001
     from b12cli.domain.history import plural
 
-    counts = ", ".join(f"{v} {tally.verdicts[v]:,}" for v in reversed(VERDICTS))
+    counts = ", ".join(f"{tally.verdicts[v]:,} {v}" for v in reversed(VERDICTS))
     lines = [f"b12: {plural(tally.rows, 'row')}: {counts}; {plural(tally.urgent, 'urgent row')}; "
              f"{plural(tally.errors, 'error')}.",
              f"b12: scheme {scheme.id} (sources: {', '.join(scheme.sources)})."]

@@ -8,6 +8,8 @@ from b12cli.commands.options import file_argument, format_option, input_option, 
 from b12cli.errors import ExitCode, UsageError
 from b12cli.output.formats import Result, read_format
 
+ERRORS_SHOWN = 50  # error lines on stderr; the rest are counted (JSON output lists every one)
+
 
 def history(
     path: str | None = file_argument("FHIR R4 JSON (Bundle or resource), NDJSON, a folder of .json files, "
@@ -35,8 +37,10 @@ def history(
     """
     from b12cli.domain import history as core
     from b12cli.domain.labs import read_scheme
+    from b12cli.domain.text import printable
     from b12cli.inputs import results
     from b12cli.inputs.csv_rows import parse_delimiter
+    from b12cli.inputs.spool import SpooledProblems
     from b12cli.output import documents
 
     path = one_file(path, input_path)
@@ -48,17 +52,36 @@ def history(
     thresholds = base.thresholds
     read_scheme(thresholds, scheme)  # a bad --scheme fails before any reading
     source = results.SourceOptions(date_column, id_column, not no_lab_ranges, parse_delimiter(delimiter))
-    collected, day_note = results.collect(path, base.markers, base.loinc, source)
+    collected, day_note = results.collect(path, base.markers, base.loinc, source, SpooledProblems())
     found = core.build(thresholds, collected, core.HistoryOptions(scheme, pregnant, not no_lab_ranges), day_note)
-    code = ExitCode.ROWS_INVALID if found.errors else \
-        ExitCode.CHECK_FAILED if check and found.latest_abnormal else ExitCode.OK
 
-    def report() -> list[str]:
-        lines = [f"b12: history: error: {e.where.describe()}: {e.reason}" for e in found.errors]
-        from b12cli.output.streams import wrapped
+    def stream() -> int:
+        """Written a person at a time; the errors and the summary once every person is done."""
+        import sys
 
-        return [*lines, wrapped(core.summary_line(found))]
+        from b12cli.output.formats import csv_pieces
+        from b12cli.output.streams import say, wrapped, write_out
 
-    return Result(fmt, lambda: documents.history_json(found), lambda: documents.history_rows(found),
-                  documents.history_header(base.markers.ids), lambda: tables().history(found, base.markers),
-                  report, code)
+        if fmt == "json":
+            for piece in documents.history_pieces(found):
+                write_out(piece)
+            write_out("\n")
+        elif fmt == "csv":
+            for piece in csv_pieces(documents.history_header(base.markers.ids), documents.history_rows(found)):
+                write_out(piece)
+        else:
+            tables().history(found, base.markers)
+        sys.stdout.flush()
+        for k, e in enumerate(found.errors):
+            if k == ERRORS_SHOWN:
+                more = len(found.errors) - ERRORS_SHOWN
+                say(f"b12: history: and {more:,} more error{'s' if more > 1 else ''}"
+                    f"{'' if fmt == 'json' else ' (--format json lists every one under errors)'}\n")
+                break
+            say(f"b12: history: error: {e.where.describe()}: {printable(e.reason, 300)}\n")
+        say(wrapped(core.summary_line(found)) + "\n")
+        if found.errors:
+            return ExitCode.ROWS_INVALID
+        return ExitCode.CHECK_FAILED if check and found.latest_abnormal else ExitCode.OK
+
+    return Result(fmt, stream=stream)

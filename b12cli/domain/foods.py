@@ -6,6 +6,7 @@ from typing import NamedTuple
 
 from b12cli.domain.model import Food, Foods
 from b12cli.domain.numbers import round_sig
+from b12cli.domain.text import show
 from b12cli.errors import UsageError
 
 SORTS = ("mcg", "per100g", "name")
@@ -119,7 +120,7 @@ def _sort_key(sort: str, crystalline_first: bool = False):
 
 def select(foods: Foods, q: FoodQuery) -> FoodsResult:
     if q.sort not in SORTS:
-        raise UsageError(f"--sort {q.sort!r} is not accepted; expected one of {', '.join(SORTS)}")
+        raise UsageError(f"--sort {show(q.sort)} is not accepted; expected one of {', '.join(SORTS)}")
     words = q.search.casefold().split() if q.search is not None else []
     if q.search is not None and not words:
         raise UsageError("--search '' is empty; expected one or more words to look for")

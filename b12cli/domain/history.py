@@ -14,11 +14,13 @@ their times differ, and otherwise an error that names both: nothing is chosen fo
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter
-from typing import Iterable, NamedTuple
+from typing import Iterable, Iterator, NamedTuple
 
 from b12cli.domain.labs import Assessor, LabAssessment, LabQuery, interpret, read_scheme
 from b12cli.domain.limits import settled_order
+from b12cli.domain.markers import Registry
 from b12cli.domain.model import Thresholds
 from b12cli.domain.numbers import Age, round_sig
 from b12cli.domain.ranges import RefRange
@@ -45,7 +47,8 @@ class Where(NamedTuple):
 
     def describe(self) -> str:
         """For a message: the file name and id escaped (a record cannot forge a line) and cut short."""
-        parts = [printable(self.file)] + ([f"line {self.line}"] if self.line is not None else [])
+        name = "standard input" if self.file == "-" else printable(self.file)
+        parts = [name] + ([f"line {self.line}"] if self.line is not None else [])
         return " ".join(parts + ([self.entry] if self.entry else []))
 
 
@@ -104,32 +107,157 @@ class Person(NamedTuple):
     trends: tuple[Trend, ...]
 
 
-class History(NamedTuple):
-    scheme: str
-    people: tuple[Person, ...]
-    used: int
-    skipped: tuple[Skipped, ...]
-    errors: tuple[Problem, ...]
-    noun: str  # "observations" or "rows"
-    notes: tuple[str, ...]
-    disclaimer: str
+class Problems:
+    """The error records of a run, in order. Readers that may meet millions of bad records hand
+    ``build`` one that keeps them on disk (``inputs.spool``); this one keeps them in a list."""
 
-    @property
-    def panels(self) -> int:
-        return sum(len(p.panels) for p in self.people)
+    def __init__(self) -> None:
+        self._items: list[Problem] = []
 
-    @property
-    def latest_abnormal(self) -> bool:
-        """What --check reports: any person whose latest panel is abnormal."""
-        return any(p.panels and p.panels[-1].assessment.abnormal for p in self.people)
+    def add(self, problem: Problem) -> None:
+        self._items.append(problem)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[Problem]:
+        return iter(self._items)
+
+
+CENSORED = (None, "<", "<=", ">", ">=")
+
+
+class Store:
+    """Checked results, held compactly: about 45 bytes each in typed arrays, with the texts they
+    share (people, dates, units, laboratory ranges, ages, files) kept once. A 64 MiB export holds
+    a few hundred thousand results; as named tuples they took 6-10 KB each. ``by_person`` gives
+    them back as ``Observed``, one person at a time, in input order within the person."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.markers = list(registry.ids)
+        self._marker_at = {m: i for i, m in enumerate(self.markers)}
+        self._tables: dict[str, tuple[dict, list]] = {name: ({None: 0}, [None]) for name in
+                                                       ("person", "moment", "unit", "ref", "age", "file")}
+        self._person, self._moment, self._ref, self._age, self._file, self._at = (array("i") for _ in range(6))
+        self._marker, self._unit, self._censored = array("b"), array("B"), array("b")
+        self._value, self._canonical = array("d"), array("d")
+
+    def __len__(self) -> int:
+        return len(self._person)
+
+    def _intern(self, table: str, value: object) -> int:
+        index, values = self._tables[table]
+        found = index.get(value)
+        if found is None:
+            found = index[value] = len(values)
+            values.append(value)
+        return found
+
+    def add(self, o: Observed) -> None:
+        v, w = o.value, o.where
+        self._person.append(self._intern("person", o.person))
+        self._moment.append(self._intern("moment", (o.day, o.time)))
+        self._marker.append(self._marker_at[v.marker])
+        self._value.append(v.value)
+        self._unit.append(self._intern("unit", v.unit))
+        self._canonical.append(v.canonical)
+        self._censored.append(CENSORED.index(v.censored))
+        self._ref.append(self._intern("ref", o.ref))
+        self._age.append(self._intern("age", o.age))
+        self._file.append(self._intern("file", w.file))
+        # a line as itself, a Bundle entry i as -2 - i, neither as -1
+        self._at.append(w.line if w.line is not None else -2 - int(w.entry[6:-1]) if w.entry else -1)
+
+    def _observed(self, i: int, table: dict[str, list]) -> Observed:
+        at = self._at[i]
+        where = Where(table["file"][self._file[i]], at if at >= 0 else None, f"entry[{-2 - at}]" if at < -1 else None)
+        day, time = table["moment"][self._moment[i]]
+        value = MarkerValue(self.markers[self._marker[i]], self._value[i], table["unit"][self._unit[i]],
+                            self._canonical[i], CENSORED[self._censored[i]])
+        return Observed(table["person"][self._person[i]], day, time, value, table["ref"][self._ref[i]],
+                        table["age"][self._age[i]], where)
+
+    def by_person(self) -> Iterator[tuple[str | None, list[Observed]]]:
+        """Each person's results (no person first, then by id), in input order: a counting sort, so
+        the order costs 4 bytes a result and linear time."""
+        people = self._tables["person"][1]
+        counts = array("i", bytes(4 * len(people)))
+        for p in self._person:
+            counts[p] += 1
+        starts = array("i", bytes(4 * len(people)))
+        total = 0
+        for p, count in enumerate(counts):
+            starts[p], total = total, total + count
+        order, fill = array("i", bytes(4 * total)), array("i", starts)
+        for i, p in enumerate(self._person):
+            order[fill[p]] = i
+            fill[p] += 1
+        table = {name: values for name, (_, values) in self._tables.items()}
+        for p in sorted(range(len(people)), key=lambda k: _person_key(people[k])):
+            if counts[p]:
+                yield people[p], [self._observed(i, table) for i in order[starts[p]:starts[p] + counts[p]]]
 
 
 class Collected(NamedTuple):
-    observed: list[Observed]
-    skipped: list[Skipped]
-    errors: list[Problem]
+    """What the readers found: results in a ``Store``, skipped records counted by reason, error
+    records, the noun for the summary ("observations" or "rows") and notes on how input was read."""
+
+    store: Store
+    skipped: Counter
+    errors: Problems
     noun: str
-    notes: tuple[str, ...] = ()
+    notes: list[str]
+
+
+class History:
+    """Results over time, made one person at a time as ``people()`` is read (once), so that output
+    can be written as it is made; the counts for the summary are complete when it has been read."""
+
+    def __init__(self, thresholds: Thresholds, collected: Collected, options: HistoryOptions, day_note: str) -> None:
+        scheme = read_scheme(thresholds, options.scheme)
+        self.thresholds, self.collected, self.day_note = thresholds, collected, day_note
+        self.options = options._replace(scheme=scheme.id)
+        self.assessor = Assessor(thresholds, scheme)
+        self.scheme, self.noun, self.disclaimer = scheme.id, collected.noun, thresholds.disclaimer
+        self.errors, self.skipped = collected.errors, collected.skipped
+        self.used = self.panels = self.people_count = 0
+        self.latest_abnormal = False
+        self._notes: dict[str, None] = dict.fromkeys(collected.notes)
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return tuple(self._notes)
+
+    def people(self) -> Iterator[Person]:
+        ids = self.thresholds.registry.ids
+        for person, observed in self.collected.store.by_person():
+            panels = self._panels(person, observed)
+            if not panels:
+                continue
+            if not self.people_count:
+                self._notes[self.day_note] = None
+            self.people_count += 1
+            self.panels += len(panels)
+            self.used += len({w for panel in panels for w in panel.sources})
+            self.latest_abnormal |= panels[-1].assessment.abnormal
+            self._notes.update(dict.fromkeys(n for panel in panels for n in panel.assessment.notes))
+            yield Person(person, tuple(panels), trends(ids, tuple(panels)))
+
+    def _panels(self, person: str | None, observed: list[Observed]) -> list[Panel]:
+        by_day: dict[str, list[Observed]] = {}
+        for o in observed:
+            by_day.setdefault(o.day, []).append(o)
+        panels: list[Panel] = []
+        for day, group in sorted(by_day.items()):
+            try:
+                found = draws(self.assessor, group)
+                several = len(found) > 1
+                panels += [build_panel(self.thresholds, d, self.options, f"{day} {d[0].time}" if several else day)
+                           for d in found]
+            except Conflict as exc:
+                who = printable(person) if person is not None else "the person"
+                self.errors.add(Problem(f"{who}: {exc}", group[0].where))
+        return panels
 
 
 # ----------------------------------------------------------------- panels
@@ -244,33 +372,7 @@ def _person_key(person: str | None) -> tuple[int, str]:
 
 
 def build(thresholds: Thresholds, collected: Collected, options: HistoryOptions, day_note: str) -> History:
-    scheme = read_scheme(thresholds, options.scheme)
-    options = options._replace(scheme=scheme.id)
-    assessor = Assessor(thresholds, scheme)
-    groups: dict[tuple[str | None, str], list[Observed]] = {}
-    for o in collected.observed:
-        groups.setdefault((o.person, o.day), []).append(o)
-    errors = list(collected.errors)
-    panels: dict[str | None, list[Panel]] = {}
-    used: set[Where] = set()
-    for (person, day), observed in sorted(groups.items(), key=lambda kv: (_person_key(kv[0][0]), kv[0][1])):
-        try:
-            found = draws(assessor, observed)
-            several = len(found) > 1
-            built = [build_panel(thresholds, d, options, f"{day} {d[0].time}" if several else day) for d in found]
-        except Conflict as exc:
-            who = printable(person) if person is not None else "the person"
-            errors.append(Problem(f"{who} on {day}: {exc}", observed[0].where))
-            continue
-        panels.setdefault(person, []).extend(built)
-        for panel in built:
-            used.update(panel.sources)
-    ids = thresholds.registry.ids
-    people = tuple(Person(pid, tuple(ps), trends(ids, tuple(ps))) for pid, ps in panels.items())
-    notes = [*collected.notes, day_note] if people else list(collected.notes)
-    notes += dict.fromkeys(n for p in people for panel in p.panels for n in panel.assessment.notes)
-    return History(scheme.id, people, len(used), tuple(collected.skipped), tuple(errors), collected.noun,
-                   tuple(notes), thresholds.disclaimer)
+    return History(thresholds, collected, options, day_note)
 
 
 def plural(count: int, one: str, many: str | None = None) -> str:
@@ -278,9 +380,10 @@ def plural(count: int, one: str, many: str | None = None) -> str:
 
 
 def summary_line(h: History) -> str:
-    reasons = Counter(s.reason for s in h.skipped)
-    why = f" ({', '.join(f'{n} {r}' for r, n in reasons.items())})" if reasons else ""
+    """After ``h.people()`` has been read."""
+    reasons = h.skipped
+    why = f" ({', '.join(f'{n:,} {r}' for r, n in reasons.items())})" if reasons else ""
     noun = h.noun[:-1] if h.noun.endswith("s") else h.noun
-    return (f"b12: history: {plural(h.used, noun)} used, {len(h.skipped):,} skipped{why}, "
-            f"{plural(len(h.errors), 'error')}; {plural(len(h.people), 'person', 'people')}, "
+    return (f"b12: history: {plural(h.used, noun)} used, {sum(reasons.values()):,} skipped{why}, "
+            f"{plural(len(h.errors), 'error')}; {plural(h.people_count, 'person', 'people')}, "
             f"{plural(h.panels, 'panel')}; scheme {h.scheme}. {h.disclaimer}")

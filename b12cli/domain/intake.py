@@ -13,6 +13,7 @@ foods and supplements) is reported, since that is the part such people absorb we
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import NamedTuple
 
 from b12cli.domain import absorb
@@ -78,7 +79,9 @@ class IntakeResult(NamedTuple):
 
 
 def tokens(text: str) -> tuple[str, ...]:
-    return tuple(re.findall(r"[a-z0-9]+", text.casefold()))
+    """The words of a food name, accents dropped (crème fraîche: creme, fraiche)."""
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    return tuple(re.findall(r"[a-z0-9]+", "".join(c for c in folded if not unicodedata.combining(c))))
 
 
 def singular(word: str) -> str:
@@ -111,7 +114,8 @@ def resolve(foods: Foods, intake: Intake, name: str) -> Pick:
     by_id = {f.id: f for f in foods.foods}
     words = tokens(name)
     if not words:
-        raise UsageError(f"food {show(name)} is empty; expected a food id or name ('b12 foods' lists them)")
+        what = "is empty" if not name.strip() else "has no letters or digits (food names are words)"
+        raise UsageError(f"food {show(name)} {what}; expected a food id or name ('b12 foods' lists them)")
     exact = by_id.get(name.strip().casefold()) or next(
         (f for f in foods.foods if tokens(f.name) == words or "-".join(words) == f.id), None)
     if exact is not None:
@@ -152,8 +156,10 @@ def parse_food(text: str) -> tuple[str, float]:
     accepted = f"a number of servings above 0 and at most {MAX_SERVINGS} (e.g. egg:2 or milk:0.5)"
     try:
         servings = parse_number(amount.strip(), "servings", accepted)
-    except UsageError:
-        raise UsageError(f"servings in {show(text)} are not a number; expected {accepted}") from None
+    except UsageError as exc:
+        why = "too small to be told from zero" if "too small" in str(exc) else \
+            "too large" if "too large" in str(exc) else "not a number"
+        raise UsageError(f"servings in {show(text)} are {why}; expected {accepted}") from None
     if not 0 < servings <= MAX_SERVINGS:
         raise UsageError(f"servings in {show(text)} are out of range; expected {accepted}")
     return name, servings

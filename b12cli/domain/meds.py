@@ -217,6 +217,9 @@ def _lookup_one(index: _Index, query: str, argument: str, not_listed: str) -> Lo
     return LookupResult(query, None, spelled, not_listed, argument, typo=bool(spelled))
 
 
+MAX_ARGUMENT_CHARS = 200  # one argument may hold several names ("metformin, omeprazole"); a list is not longer
+
+
 def lookup(meds: Medications, names: list[str]) -> MedsResult:
     notes = (meds.messages["do-not-stop"].cited(),)
     if not names:
@@ -225,6 +228,9 @@ def lookup(meds: Medications, names: list[str]) -> MedsResult:
     not_listed = meds.messages["not-listed"].cited()
     results = []
     for argument in names:
+        if len(argument) > MAX_ARGUMENT_CHARS:
+            raise UsageError(f"medication name {show(argument)} is {len(argument):,} characters long; expected a "
+                             f"generic or brand name (at most {MAX_ARGUMENT_CHARS} characters)")
         parts = split_names(argument)
         if not parts:
             raise UsageError(f"medication name {show(argument)} is empty; expected a generic or brand name")

@@ -94,11 +94,20 @@ def parse_months(text: str, label: str = "--months") -> Age:
     return Age(value / 12, floor_times(text, 1))
 
 
+MAX_INT_DIGITS = 9  # a count typed on a command line; longer digit strings are never converted (C3)
+
+
 def parse_positive_int(text: str, label: str) -> int:
     stripped = text.strip()
-    if not (stripped.isascii() and stripped.lstrip("+").isdigit()) or int(stripped) < 1:
+    digits = stripped[1:] if stripped.startswith("+") else stripped
+    if not (digits.isascii() and digits.isdigit()):
         raise UsageError(f"{label} {show(text)} is not accepted; expected a whole number of 1 or more")
-    return int(stripped)
+    if len(digits.lstrip("0")) > MAX_INT_DIGITS:
+        raise UsageError(f"{label} {show(text)} is too large; expected a whole number of 1 or more "
+                         f"(at most {MAX_INT_DIGITS} digits)")
+    if int(digits) < 1:
+        raise UsageError(f"{label} {show(text)} is not accepted; expected a whole number of 1 or more")
+    return int(digits)
 
 
 def parse_non_negative(text: str, label: str) -> float:

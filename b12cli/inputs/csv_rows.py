@@ -22,7 +22,7 @@ import sys
 from collections import deque
 from typing import IO, BinaryIO, Iterator, NamedTuple
 
-from b12cli.domain.text import printable
+from b12cli.domain.text import printable, show
 from b12cli.errors import UsageError
 
 FIELD_LIMIT = 1 << 20  # a cell over 1 MiB is refused as that record's error
@@ -63,7 +63,7 @@ def parse_delimiter(text: str | None) -> str | None:
     for char, name in DELIMITERS.items():
         if key in (char, name, "\\t" if char == "\t" else name):
             return char
-    raise UsageError(f"--delimiter {text!r} is not accepted; expected comma, semicolon or tab")
+    raise UsageError(f"--delimiter {show(text)} is not accepted; expected comma, semicolon or tab")
 
 
 # ----------------------------------------------------------------- opening

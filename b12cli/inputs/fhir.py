@@ -244,9 +244,7 @@ def read_observation(resource: Any, where: Where, codes: dict[str, str], system:
 
 
 def _bundle_entries(bundle: dict, file: str) -> Iterator[tuple[Any, Where]]:
-    kind = bundle.get("type")
-    if kind not in BUNDLE_TYPES:
-        raise Invalid(f"Bundle type {json.dumps(kind)[:30]} is not read; expected one of {', '.join(BUNDLE_TYPES)}")
+    _bundle_type(bundle)
     entries = bundle.get("entry", [])
     if not isinstance(entries, list):
         raise Invalid(f"Bundle entry is {_kind(entries)}; expected a list")
@@ -292,27 +290,107 @@ def _json_constant(name: str) -> Any:
     raise Invalid(f"{name} is not a finite number (JSON has no NaN or Infinity)")
 
 
+DECODER = json.JSONDecoder(object_pairs_hook=_json_object, parse_int=_json_number(int),
+                           parse_float=_json_number(float), parse_constant=_json_constant)
+_SPACE = re.compile(r"[ \t\n\r]*")  # JSON's whitespace, and only that
+JSON_SPACE = " \t\n\r"
+
+
 def loads(text: str) -> Any:
     """Strict JSON: no repeated keys, no NaN or Infinity, no overlong numbers."""
-    return json.loads(text, object_pairs_hook=_json_object, parse_int=_json_number(int),
-                      parse_float=_json_number(float), parse_constant=_json_constant)
+    return DECODER.decode(text)
 
 
-def resources(text: str, file: str, ndjson: bool | None = None) -> Iterator[tuple[Any, Where] | Problem]:
-    """Resources from one file's text; ``ndjson`` None decides by content (one whole JSON value or not)."""
-    if ndjson is None:
-        ndjson = _looks_ndjson(text)
-    if not ndjson:
-        try:
+def _value(text: str, at: int) -> tuple[Any, int]:
+    """The JSON value at ``at`` (after any whitespace) and the place after it."""
+    return DECODER.raw_decode(text, _SPACE.match(text, at).end())
+
+
+def _expect(text: str, at: int, chars: str, what: str) -> tuple[str, int]:
+    at = _SPACE.match(text, at).end()
+    if at >= len(text) or text[at] not in chars:
+        raise json.JSONDecodeError(f"Expecting {what}", text, at)
+    return text[at], at + 1
+
+
+def document_items(text: str, file: str) -> Iterator[tuple[Any, Where] | Problem]:
+    """The resources of one JSON document: a Bundle's entries one at a time (a 64 MiB Bundle is never
+    held as one tree of objects), or the document itself. A document that breaks off yields the
+    entries before the break, then the error."""
+    try:
+        at = _SPACE.match(text).end()
+        if not text.startswith("{", at):
             yield from _document(loads(text), file, None)
-        except json.JSONDecodeError as exc:
-            yield Problem(f"not JSON ({exc.msg}, column {exc.colno})", Where(file, exc.lineno, None))
-        except (Invalid, RecursionError) as exc:
-            yield Problem(_problem_text(exc), Where(file, None, None))
-        return
-    for number, line in enumerate(ndjson_lines(text), 1):
-        if line.strip():
-            yield from _ndjson_line(line, file, number)
+            return
+        top: dict[str, Any] = {}
+        at, streamed = yield from _top_object(text, at + 1, file, top)
+        end = _SPACE.match(text, at).end()
+        if end != len(text):
+            raise json.JSONDecodeError("Extra data", text, end)
+        if not streamed:
+            yield from _document(top, file, None)
+    except json.JSONDecodeError as exc:
+        yield Problem(f"not JSON ({exc.msg}, column {exc.colno})", Where(file, exc.lineno, None))
+    except (Invalid, RecursionError) as exc:
+        yield Problem(_problem_text(exc), Where(file, None, None))
+
+
+def _top_object(text: str, at: int, file: str, top: dict) -> Iterator[tuple[Any, Where]]:
+    """The members of the document's object from ``at`` (after its ``{``) into ``top``; a Bundle's
+    entries are yielded as they are read instead. Returns (the place after the ``}``, whether
+    entries were yielded)."""
+    streamed = False
+    at = _SPACE.match(text, at).end()
+    if text.startswith("}", at):
+        return at + 1, streamed
+    while True:
+        if not text.startswith('"', at):
+            raise json.JSONDecodeError("Expecting property name enclosed in double quotes", text, at)
+        key, at = DECODER.raw_decode(text, at)
+        if key in top:
+            raise Invalid(f"the key {key!r} appears twice in one JSON object")
+        _, at = _expect(text, at, ":", "':' delimiter")
+        if key == "entry" and top.get("resourceType") == "Bundle" and "type" in top:
+            _bundle_type(top)
+            at = yield from _entries(text, at, file)
+            streamed, top[key] = True, None
+        else:
+            top[key], at = _value(text, at)
+        char, at = _expect(text, at, ",}", "',' delimiter")
+        if char == "}":
+            return at, streamed
+        at = _SPACE.match(text, at).end()
+
+
+def _entries(text: str, at: int, file: str) -> Iterator[tuple[Any, Where]]:
+    """A Bundle's ``entry`` list, read one entry at a time; returns the place after it."""
+    _, at = _expect(text, at, "[", "'[' (Bundle entry is a list)")
+    probe = _SPACE.match(text, at).end()
+    if text.startswith("]", probe):
+        return probe + 1
+    i = 0
+    while True:
+        entry, at = _value(text, at)
+        where = Where(file, None, f"entry[{i}]")
+        yield (entry["resource"], where) if isinstance(entry, dict) and "resource" in entry else (None, where)
+        i += 1
+        char, at = _expect(text, at, ",]", "',' delimiter")
+        if char == "]":
+            return at
+
+
+def _bundle_type(bundle: dict) -> None:
+    kind = bundle.get("type")
+    if kind not in BUNDLE_TYPES:
+        raise Invalid(f"Bundle type {json.dumps(kind)[:30]} is not read; expected one of {', '.join(BUNDLE_TYPES)}")
+
+
+def ndjson_items(text: str, file: str, number: int) -> Iterator[tuple[Any, Where] | Problem]:
+    """The resources of one NDJSON line (``text`` without its line end); a line of JSON whitespace
+    only (space, tab, CR) is blank. Python's ``str.strip`` would also take U+001C-U+001F, U+0085
+    and U+2028 for blanks, which JSON does not."""
+    if text.strip(JSON_SPACE):
+        yield from _ndjson_line(text, file, number)
 
 
 def _ndjson_line(line: str, file: str, number: int) -> Iterator[tuple[Any, Where] | Problem]:
@@ -328,30 +406,7 @@ def _problem_text(exc: Exception) -> str:
     return "JSON nested too deeply" if isinstance(exc, RecursionError) else str(exc)
 
 
-def ndjson_lines(text: str) -> list[str]:
-    """NDJSON lines: split at LF only (a CR before it dropped). U+2028, U+2029 and U+0085 may stand
-    unescaped inside JSON strings, so ``str.splitlines`` would break records apart."""
-    return [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
-
-
-def _looks_ndjson(text: str) -> bool:
-    try:
-        loads(text)
-        return False
-    except (RecursionError, Invalid):
-        return False
-    except json.JSONDecodeError:
-        lines = [line for line in ndjson_lines(text) if line.strip()]
-        if len(lines) < 2:
-            return False
-        try:
-            loads(lines[0])
-            return True
-        except (json.JSONDecodeError, Invalid, RecursionError):
-            return False
-
-
-def read_text(text: str, file: str, codes: dict[str, str], system: str, registry: Registry) -> Iterator[Record]:
-    ndjson = True if file.lower().endswith(".ndjson") else None
-    for item in resources(text, file, ndjson):
+def observations(items: Iterator[tuple[Any, Where] | Problem], codes: dict[str, str], system: str,
+                 registry: Registry) -> Iterator[Record]:
+    for item in items:
         yield item if isinstance(item, Problem) else read_observation(item[0], item[1], codes, system, registry)

@@ -53,11 +53,15 @@ def read_regular(path: Path | str, limit: int, *, private_only: bool = False) ->
 MAX_FOLDER_FILES = 10_000  # files read from one folder tree
 MAX_FOLDER_BYTES = 256 << 20  # bytes read from one folder tree, all files together
 MAX_FOLDER_DEPTH = 32  # folders inside folders
+MAX_FOLDER_ENTRIES = 100_000  # entries looked at in one folder tree (`history /` must not walk the disk)
+SHOWN = 10  # paths of files of other kinds kept to name in a note; the rest are counted
 
 
 class Walked(NamedTuple):
     files: list[str]  # files to read, sorted
-    ignored: list[tuple[str, str]]  # (path, why) for what is not read: other kinds of file, over a limit
+    ignored: list[tuple[str, str]]  # (path, why) for the first SHOWN files of other kinds, not read
+    ignored_count: int  # how many files of other kinds there were
+    unread: list[tuple[str, str]]  # (path, why) where a limit left files of the kind asked for unread
     unreadable: list[tuple[str, str]]  # (path, why) for files of the kind asked for that cannot be read
 
 
@@ -66,39 +70,50 @@ class _Walk:
 
     def __init__(self, suffixes: tuple[str, ...]) -> None:
         self.suffixes = suffixes
-        self.found = Walked([], [], [])
-        self.total = 0
+        self.found = Walked([], [], 0, [], [])
+        self.ignored_count = self.total = self.seen = 0
+        self.stopped = False  # MAX_FOLDER_ENTRIES reached: no folder is entered any more
+        self.over: dict[str, int] = {}  # a limit's reason -> how many were left unread by it
 
     def visit(self, entry: os.DirEntry, depth: int, stack: list[tuple[str, int]]) -> None:
-        ignored, unreadable = self.found.ignored, self.found.unreadable
+        unreadable = self.found.unreadable
         try:
             is_dir, is_file = entry.is_dir(follow_symlinks=False), entry.is_file()
         except OSError:
             unreadable.append((entry.path, "cannot be read"))
             return
         if is_dir:
+            if self.stopped:
+                return
             if depth + 1 > MAX_FOLDER_DEPTH:
-                ignored.append((entry.path, f"deeper than {MAX_FOLDER_DEPTH} folders"))
+                self.limit(entry.path, f"a folder deeper than {MAX_FOLDER_DEPTH} folders")
             else:
                 stack.append((entry.path, depth + 1))
         elif not entry.name.lower().endswith(self.suffixes):
-            ignored.append((entry.path, f"not a {' or '.join(self.suffixes)} file"))
+            self.ignored_count += 1
+            if len(self.found.ignored) < SHOWN:
+                self.found.ignored.append((entry.path, f"not a {' or '.join(self.suffixes)} file"))
         elif not is_file:
             unreadable.append((entry.path, "not a regular file (a pipe, a device or a broken link)"))
         else:
             self.take(entry)
 
+    def limit(self, path: str, why: str) -> None:
+        """Something left unread by a limit: the first of each kind is named, the rest counted."""
+        if why not in self.over:
+            self.found.unread.append((path, why))
+        self.over[why] = self.over.get(why, 0) + 1
+
     def take(self, entry: os.DirEntry) -> None:
         if len(self.found.files) >= MAX_FOLDER_FILES:
-            self.found.ignored.append((entry.path, f"over the limit of {MAX_FOLDER_FILES:,} files"))
+            self.limit(entry.path, f"over the limit of {MAX_FOLDER_FILES:,} files read from a folder")
             return
         try:
             size = entry.stat().st_size
         except OSError:
             size = 0
         if self.total + size > MAX_FOLDER_BYTES:
-            self.found.ignored.append((entry.path, f"over the limit of {MAX_FOLDER_BYTES >> 20} MiB read from a "
-                                                   "folder"))
+            self.limit(entry.path, f"over the limit of {MAX_FOLDER_BYTES >> 20} MiB read from a folder")
             return
         self.total += size
         self.found.files.append(entry.path)
@@ -107,17 +122,29 @@ class _Walk:
 def walk(folder: str, suffixes: tuple[str, ...]) -> Walked:
     """The files under ``folder`` whose names end in ``suffixes``, walked without recursion and without
     following links to folders, at most MAX_FOLDER_FILES files and MAX_FOLDER_BYTES bytes, MAX_FOLDER_DEPTH
-    deep; anything else found or left out is listed with the reason."""
+    deep and MAX_FOLDER_ENTRIES entries looked at; what a limit left unread is listed (the first path of
+    each limit, with how many more), files of other kinds are counted."""
     state = _Walk(suffixes)
     stack = [(folder, 0)]
     while stack:
         path, depth = stack.pop()
         try:
-            entries = sorted(os.scandir(path), key=lambda e: e.name, reverse=True)  # popped in sorted order
+            with os.scandir(path) as listing:
+                entries = []
+                for entry in listing:
+                    state.seen += 1
+                    if state.seen > MAX_FOLDER_ENTRIES:
+                        state.limit(path, f"the walk stopped after {MAX_FOLDER_ENTRIES:,} entries")
+                        state.stopped = True
+                        stack.clear()
+                        break
+                    entries.append(entry)
         except OSError as exc:
             state.found.unreadable.append((path, f"cannot be read ({exc.strerror})"))
             continue
-        for entry in entries:
+        for entry in sorted(entries, key=lambda e: e.name, reverse=True):  # popped in sorted order
             state.visit(entry, depth, stack)
     found = state.found
-    return Walked(sorted(found.files), found.ignored, found.unreadable)
+    unread = [(path, why if state.over[why] == 1 else f"{why} ({state.over[why]:,} left unread)")
+              for path, why in found.unread]
+    return Walked(sorted(found.files), found.ignored, state.ignored_count, unread, found.unreadable)

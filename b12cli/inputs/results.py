@@ -8,9 +8,11 @@ its file and place; the rest carry on.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections import Counter
+from itertools import chain
+from typing import BinaryIO, Iterator, NamedTuple
 
-from b12cli.domain.history import Collected, Observed, Problem, Where
+from b12cli.domain.history import Collected, Observed, Problem, Problems, Store, Where
 from b12cli.domain.markers import Marker, Registry
 from b12cli.domain.model import Loinc
 from b12cli.domain.numbers import parse_age
@@ -20,7 +22,7 @@ from b12cli.domain.units import MarkerValue, check_plausible, fmt, marker_reader
 from b12cli.errors import UsageError
 from b12cli.inputs import csv_rows, fhir
 from b12cli.inputs.columns import header_key, map_columns
-from b12cli.inputs.files import Unusable, read_regular, walk
+from b12cli.inputs.files import walk
 
 MAX_INPUT_BYTES = 64 << 20  # one FHIR JSON file (or stdin); a larger one is refused, never read whole
 FHIR_SUFFIXES = (".json", ".ndjson")
@@ -85,61 +87,118 @@ def _observed_from(registry: Registry, reading: fhir.Reading, lab_ranges: bool) 
     return Observed(reading.subject, reading.date, reading.time, value, ref, None, reading.where)
 
 
-def _fhir(files: list[tuple[str, str]], registry: Registry, loinc: Loinc, options: SourceOptions) -> Collected:
+def _take(out: Collected, registry: Registry, records: Iterator[fhir.Record], lab_ranges: bool) -> None:
+    for record in records:
+        if isinstance(record, fhir.Reading):
+            try:
+                out.store.add(_observed_from(registry, record, lab_ranges))
+            except UsageError as exc:
+                out.errors.add(Problem(str(exc), record.where))
+        elif isinstance(record, Problem):
+            out.errors.add(record)
+        else:
+            out.skipped[record.reason] += 1
+
+
+class _Budget:
+    """Bytes read from one input (a file or stdin): at most MAX_INPUT_BYTES."""
+
+    def __init__(self, name: str) -> None:
+        self.name, self.used = name, 0
+
+    def spend(self, count: int) -> None:
+        self.used += count
+        if self.used > MAX_INPUT_BYTES:
+            raise UsageError(f"{self.name} is larger than {MAX_INPUT_BYTES >> 20} MiB; split the export")
+
+
+def _fhir_stream(binary: BinaryIO, file: str, out: Collected, registry: Registry, loinc: Loinc,
+                 options: SourceOptions) -> None:
+    """One FHIR input: NDJSON read a line at a time (lines split at LF only), or one JSON document
+    whose Bundle entries are read one at a time. NDJSON when the name ends in .ndjson, or when the
+    first non-blank line is a whole JSON value and another non-blank line follows it."""
     codes = {code: record.marker for code, record in loinc.codes.items()}
-    out = Collected([], [], [], "observations")
-    for file, text in files:
-        for record in fhir.read_text(text, file, codes, loinc.system, registry):
-            if isinstance(record, fhir.Reading):
-                try:
-                    out.observed.append(_observed_from(registry, record, options.lab_ranges))
-                except UsageError as exc:
-                    out.errors.append(Problem(str(exc), record.where))
-            elif isinstance(record, Problem):
-                out.errors.append(record)
-            else:
-                out.skipped.append(record)
-    return out
+    budget = _Budget(f"PATH {printable(file)!r}")
+    lines = iter(binary.readline, b"")
+    head: list[bytes] = []
+    for line in lines:
+        budget.spend(len(line))
+        head.append(line[3:] if not head and line.startswith(b"\xef\xbb\xbf") else line)
+        if sum(1 for h in head if h.strip(b" \t\r\n")) >= 2:
+            break
+    if file.lower().endswith(".ndjson") or _whole_json_line(head):
+        items = _ndjson(chain(head, _spent(lines, budget)), file)
+    else:
+        text = _decode(b"".join(chain(head, _spent(lines, budget))), file)
+        items = fhir.document_items(text, file)
+    _take(out, registry, fhir.observations(items, codes, loinc.system, registry), options.lab_ranges)
+
+
+def _spent(lines: Iterator[bytes], budget: _Budget) -> Iterator[bytes]:
+    for line in lines:
+        budget.spend(len(line))
+        yield line
+
+
+def _whole_json_line(head: list[bytes]) -> bool:
+    """Two non-blank lines, the first a whole JSON value (a document spread over lines is not)."""
+    filled = [h for h in head if h.strip(b" \t\r\n")]
+    if len(filled) < 2:
+        return False
+    try:
+        fhir.loads(filled[0].decode("utf-8"))
+    except (ValueError, fhir.Invalid, RecursionError):
+        return False
+    return True
+
+
+def _ndjson(lines: Iterator[bytes], file: str) -> Iterator[tuple | Problem]:
+    for number, line in enumerate(lines, 1):
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            yield Problem(f"line is not UTF-8 text (byte {exc.start + 1})", Where(file, number, None))
+        else:
+            yield from fhir.ndjson_items(_line_text(text), file, number)
+
+
+def _line_text(line: str) -> str:
+    """An NDJSON line without its end (LF, or CR LF)."""
+    line = line[:-1] if line.endswith("\n") else line
+    return line[:-1] if line.endswith("\r") else line
 
 
 def _decode(raw: bytes, file: str) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise UsageError(f"{printable(file)!r} is not UTF-8 text (byte {exc.start})") from None
+        raise UsageError(f"{printable(file)!r} is not UTF-8 text (byte {exc.start + 1})") from None
 
 
-def _read_json_file(path: str) -> bytes:
-    try:
-        return read_regular(path, MAX_INPUT_BYTES)
-    except FileNotFoundError:
-        raise UsageError(f"PATH {printable(path)!r}: no such file or folder") from None
-    except Unusable as exc:
-        raise UsageError(f"PATH {printable(path)!r} is {exc}; expected a FHIR JSON, NDJSON or CSV file") from None
-    except OSError as exc:
-        raise UsageError(f"PATH {printable(path)!r} cannot be read ({exc.strerror})") from None
-    except ValueError:
-        raise UsageError(f"PATH {printable(path)!r} is not a usable file name") from None
-
-
-def _folder(folder: str, registry: Registry, loinc: Loinc, options: SourceOptions) -> Collected:
-    """Every .json/.ndjson file under ``folder``; a file that cannot be read is one error record, and a
-    file that is not read is named in a note."""
+def _folder(folder: str, out: Collected, registry: Registry, loinc: Loinc, options: SourceOptions) -> None:
+    """Every .json/.ndjson file under ``folder``, one at a time; a file that cannot be read, and what
+    a limit left unread, are error records; a file of another kind is named in a note."""
     walked = walk(folder, FHIR_SUFFIXES)
-    files, problems = [], [Problem(f"{why}; expected a FHIR JSON or NDJSON file", Where(path, None, None))
-                           for path, why in walked.unreadable]
+    for path, why in walked.unreadable:
+        out.errors.add(Problem(f"{why}; expected a FHIR JSON or NDJSON file", Where(path, None, None)))
+    for path, why in walked.unread:
+        out.errors.add(Problem(f"not read: {why}", Where(path, None, None)))
     for file in walked.files:
         try:
-            files.append((file, _decode(_read_json_file(file), file)))
+            binary = csv_rows.open_binary(file, "PATH", regular_only=True)
         except UsageError as exc:
-            problems.append(Problem(str(exc), Where(file, None, None)))
-    out = _fhir(files, registry, loinc, options)
-    out.errors[:0] = problems
-    ignored = [f"{printable(path)} ({why})" for path, why in walked.ignored]
-    if ignored:
-        shown = "; ".join(ignored[:10]) + (f"; and {len(ignored) - 10:,} more" if len(ignored) > 10 else "")
-        out = out._replace(notes=(*out.notes, f"Not read from the folder: {shown}."))
-    return out
+            out.errors.add(Problem(str(exc), Where(file, None, None)))
+            continue
+        try:
+            _fhir_stream(binary, file, out, registry, loinc, options)
+        except UsageError as exc:
+            out.errors.add(Problem(str(exc), Where(file, None, None)))
+        finally:
+            binary.close()
+    if walked.ignored:
+        shown = "; ".join(f"{printable(path)} ({why})" for path, why in walked.ignored)
+        more = walked.ignored_count - len(walked.ignored)
+        out.notes.append(f"Not read from the folder: {shown}{f'; and {more:,} more' if more else ''}.")
 
 
 # ----------------------------------------------------------------- CSV
@@ -247,56 +306,79 @@ def csv_observed(registry: Registry, readers: _Readers, cells: list[str], column
     return out
 
 
-def _csv(path: str, binary, registry: Registry, options: SourceOptions) -> Collected:  # noqa: ANN001
-    label = "PATH"
+def _csv(path: str, binary, out: Collected, registry: Registry, options: SourceOptions) -> None:  # noqa: ANN001
     source = csv_rows.read_csv(csv_rows.text_of(binary), options.delimiter)
-    header = csv_rows.header_of(source.records, f"{label} {printable(path)!r}")
+    header = csv_rows.header_of(source.records, f"PATH {printable(path)!r}")
     columns = csv_columns(registry, header, options, source.dialect.describe())
     source.lines.width = len(header)
     source.lines.max_cells = max(csv_rows.MAX_CELLS, len(header))
-    out = Collected([], [], [], "rows", columns.notes)
+    out.notes.extend(columns.notes)
     readers = _Readers(registry, header, columns)
     for line, cells, error in source.records:
         where = Where(path, line, None)
         if error is None:
             try:
-                out.observed.extend(csv_observed(registry, readers, cells, columns, where, source.dialect,
-                                                 options.units))
+                for observed in csv_observed(registry, readers, cells, columns, where, source.dialect, options.units):
+                    out.store.add(observed)
             except UsageError as exc:
                 error = str(exc)
         if error is not None:
-            out.errors.append(Problem(error, where))
-    return out
+            out.errors.add(Problem(error, where))
 
 
 # ----------------------------------------------------------------- any input
 
 
-def _starts_json(binary) -> bool:  # noqa: ANN001 - a buffered binary stream
-    head = binary.peek(256)[:256].lstrip(b"\xef\xbb\xbf \t\r\n")
-    return head[:1] in (b"{", b"[")
+def _kind(binary, name: str) -> str:  # noqa: ANN001 - a buffered binary stream
+    """ "json" when the input starts like JSON ({ or [ or a JSON scalar alone), "empty", or "csv"."""
+    head = binary.peek(4096)[:4096]
+    if head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:]
+    if head.startswith(b"\xef\xbb\xbf"):
+        raise UsageError(f"{name} starts with two byte-order marks; save it again as UTF-8")
+    stripped = head.lstrip(b" \t\r\n")
+    if not stripped:
+        return "empty" if len(head) < 4096 else "csv"
+    if stripped[:1] in (b"{", b"["):
+        return "json"
+    line = stripped.split(b"\n", 1)
+    if len(line) == 1 or not line[1].strip():
+        try:
+            fhir.loads(line[0].decode("utf-8"))
+            return "json"  # a JSON number, string, true, false or null: not a CSV header
+        except (ValueError, fhir.Invalid, RecursionError):
+            pass
+    return "csv"
 
 
-def collect(path: str, registry: Registry, loinc: Loinc, options: SourceOptions) -> tuple[Collected, str]:
+def collect(path: str, registry: Registry, loinc: Loinc, options: SourceOptions,
+            errors: Problems | None = None) -> tuple[Collected, str]:
     """Observed results, skipped records and errors from a file, a folder or stdin ('-'), and the note
-    that says how results were put into panels."""
+    that says how results were put into panels. Results are held compactly (``Store``); ``errors``
+    may keep its records on disk."""
     import io
     import os
 
+    out = Collected(Store(registry), Counter(), errors if errors is not None else Problems(), "observations", [])
     if path != "-" and os.path.isdir(path):
-        return _folder(path, registry, loinc, options), DAY_NOTE_FHIR
+        _folder(path, out, registry, loinc, options)
+        return out, DAY_NOTE_FHIR
     if path != "-" and not os.path.lexists(path):
         raise UsageError(f"PATH {printable(path)!r}: no such file or folder")
     binary = csv_rows.open_binary(path, "PATH", regular_only=path != "-")
     try:
         buffered = binary if hasattr(binary, "peek") else io.BufferedReader(binary)
-        if _starts_json(buffered):
-            raw = buffered.read(MAX_INPUT_BYTES + 1)
-            if len(raw) > MAX_INPUT_BYTES:
-                raise UsageError(f"PATH {printable(path)!r} is larger than {MAX_INPUT_BYTES >> 20} MiB; split the "
-                                 "export")
-            return _fhir([(path, _decode(raw, path))], registry, loinc, options), DAY_NOTE_FHIR
-        return _csv(path, buffered, registry, options), DAY_NOTE_CSV
+        kind = _kind(buffered, f"PATH {printable(path)!r}")
+        if kind == "csv" and path.lower().endswith(FHIR_SUFFIXES):
+            kind = "json"  # the name says JSON: read as JSON, whose errors say what is wrong
+        if kind == "empty":
+            raise UsageError(f"PATH {printable(path)!r} is empty; expected FHIR JSON, NDJSON or a CSV file")
+        if kind == "json":
+            _fhir_stream(buffered, path, out, registry, loinc, options)
+            return out, DAY_NOTE_FHIR
+        out = out._replace(noun="rows")
+        _csv(path, buffered, out, registry, options)
+        return out, DAY_NOTE_CSV
     finally:
         if path != "-":
             binary.close()

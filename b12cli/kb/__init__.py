@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 from b12cli.domain.markers import Registry
 from b12cli.domain.model import Absorption, Foods, Intake, Intakes, Loinc, Medications, Risk, Source, Thresholds, Topic
+from b12cli.domain.text import printable
 from b12cli.errors import KnowledgeBaseError
 from b12cli.inputs.files import Unusable, read_regular
 from b12cli.kb import build
@@ -42,7 +43,7 @@ def data_dir() -> Path:
         return bundled_data_dir()
     path = Path(override)
     if not path.is_dir():
-        raise KnowledgeBaseError(f"B12_DATA_DIR {override!r} is not a directory")
+        raise KnowledgeBaseError(f"B12_DATA_DIR {printable(override)!r} is not a directory")
     return path
 
 

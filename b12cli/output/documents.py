@@ -8,7 +8,7 @@ batch records and history panels alike.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 if TYPE_CHECKING:  # result types only; importing them here would slow every command's start-up
     from b12cli.domain.about import AboutResult
@@ -204,24 +204,29 @@ def where_json(where: Where) -> dict:
     return {"file": where.file, "line": where.line, "entry": where.entry}
 
 
-def history_json(h: History) -> dict:
-    people = []
-    for person in h.people:
-        panels = [{"date": p.date, "markers": [marker_json(m) for m in p.assessment.markers],
-                   "verdict": p.assessment.verdict, "cb12": cb12_json(p.assessment.cb12),
-                   "abnormal": p.assessment.abnormal, "urgent": p.assessment.urgent,
-                   "sources": [where_json(w) for w in p.sources]} for p in person.panels]
-        trend = [{"marker": t.marker, "unit": t.unit,
-                  "first": {"date": t.first.date, "value": t.first.value, "comparator": t.first.comparator},
-                  "latest": {"date": t.latest.date, "value": t.latest.value, "comparator": t.latest.comparator},
-                  "change": t.change, "direction": t.direction, "points": len(t.values)} for t in person.trends]
-        people.append({"id": person.id, "panels": panels, "trend": trend})
-    errors = [dict(where_json(e.where), reason=e.reason) for e in h.errors]
-    reasons: dict[str, int] = {}
-    for s in h.skipped:
-        reasons[s.reason] = reasons.get(s.reason, 0) + 1
-    return envelope("history", scheme=h.scheme, people=people, used=h.used, skipped=len(h.skipped),
-                    skipped_reasons=reasons, errors=errors, notes=list(h.notes), disclaimer=h.disclaimer)
+def person_json(person) -> dict:  # noqa: ANN001 - a history.Person
+    panels = [{"date": p.date, "markers": [marker_json(m) for m in p.assessment.markers],
+               "verdict": p.assessment.verdict, "cb12": cb12_json(p.assessment.cb12),
+               "abnormal": p.assessment.abnormal, "urgent": p.assessment.urgent,
+               "sources": [where_json(w) for w in p.sources]} for p in person.panels]
+    trend = [{"marker": t.marker, "unit": t.unit,
+              "first": {"date": t.first.date, "value": t.first.value, "comparator": t.first.comparator},
+              "latest": {"date": t.latest.date, "value": t.latest.value, "comparator": t.latest.comparator},
+              "change": t.change, "direction": t.direction, "points": len(t.values)} for t in person.trends]
+    return {"id": person.id, "panels": panels, "trend": trend}
+
+
+def history_pieces(h: History) -> Iterator[str]:
+    """The ``b12.history/1`` document, written a person at a time: people are made as they are read,
+    and the counts after them (functions here, called when reached) are complete by then."""
+    from b12cli.output.streams import Items, json_pieces
+
+    return json_pieces([
+        ("schema", "b12.history/1"), ("scheme", h.scheme), ("people", Items(person_json(p) for p in h.people())),
+        ("used", lambda: h.used), ("skipped", lambda: sum(h.skipped.values())),
+        ("skipped_reasons", lambda: dict(h.skipped)),
+        ("errors", Items(dict(where_json(e.where), reason=e.reason) for e in h.errors)),
+        ("notes", lambda: list(h.notes)), ("disclaimer", h.disclaimer)])
 
 
 def history_header(registry_ids: Iterable[str]) -> tuple[str, ...]:
@@ -229,10 +234,9 @@ def history_header(registry_ids: Iterable[str]) -> tuple[str, ...]:
     return ("id", "date", *per_marker, "verdict", "cb12", "cb12_category", "abnormal", "urgent", "sources")
 
 
-def history_rows(h: History) -> list[dict]:
-    """One CSV row per panel."""
-    rows = []
-    for person in h.people:
+def history_rows(h: History) -> Iterator[dict]:
+    """One CSV row per panel, a person at a time."""
+    for person in h.people():
         for panel in person.panels:
             a = panel.assessment
             row: dict[str, Any] = {"id": person.id, "date": panel.date}
@@ -243,8 +247,7 @@ def history_rows(h: History) -> list[dict]:
                        cb12_category=a.cb12.category if a.cb12 else None, abnormal=a.abnormal, urgent=a.urgent,
                        sources=[" ".join(str(x) for x in (w.file, w.line, w.entry) if x is not None)
                                 for w in panel.sources])
-            rows.append(row)
-    return rows
+            yield row
 
 
 def list_rows(document: dict) -> list[dict]:

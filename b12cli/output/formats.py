@@ -11,11 +11,11 @@ from __future__ import annotations
 import csv
 import io
 import sys
-from typing import Any, Callable, Iterable, NamedTuple
+from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
 from b12cli.domain.text import show
 from b12cli.errors import ExitCode, UsageError
-from b12cli.output.streams import dumps, say
+from b12cli.output.streams import dumps, say, write_out
 
 FORMATS = ("table", "json", "csv")
 
@@ -54,17 +54,26 @@ def cell(value: Any) -> str:
 
 def csv_text(header: Iterable[str], rows: Iterable[dict]) -> str:
     """Rows as CSV under ``header`` (a missing key is an empty cell); an empty list keeps its header."""
+    return "".join(csv_pieces(header, rows))
+
+
+def csv_pieces(header: Iterable[str], rows: Iterable[dict], step: int = 500) -> Iterator[str]:
+    """``csv_text`` a few hundred rows at a time, for output written as it is made."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     header = list(header)
     writer.writerow(header)
-    for row in rows:
-        writer.writerow([cell(row.get(k)) for k in header])
-    return out.getvalue()
+    for k, row in enumerate(rows, 1):
+        writer.writerow([cell(row.get(key)) for key in header])
+        if k % step == 0:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue()
 
 
 def _write(text: str) -> None:
-    sys.stdout.write(text)
+    write_out(text)
 
 
 def _json(result: Result) -> None:

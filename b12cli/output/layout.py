@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import textwrap
+import unicodedata
 from typing import NamedTuple, Sequence, Union
 
 Cell = Union[str, tuple[str, str]]  # text, or (text, style name)
@@ -47,20 +48,50 @@ def cell_style(cell: Cell) -> str:
 _QUANTITY = re.compile(r"(\d) (?=(?:g|mg|mcg|oz|cup|cups|pg/mL|ng/L|pmol/L|umol/L|nmol/L|mcg/day|months?|years?)\b)")
 
 
+def cells(text: str) -> int:
+    """The columns ``text`` takes on a terminal: two for a wide character (CJK, most emoji), none for
+    a combining mark, one for the rest (a person id or a file name may hold any of them)."""
+    if text.isascii():
+        return len(text)
+    return sum(1 if _one_column(c) else 0 if unicodedata.combining(c) else 2 for c in text)
+
+
+def _one_column(char: str) -> bool:
+    return not unicodedata.combining(char) and unicodedata.east_asian_width(char) not in "WF"
+
+
+_SPACES = re.compile(r"[\t\n\x0b\x0c\r ]+")  # what textwrap breaks at (not the no-break space)
+
+
 def wrap(text: str, width: int, first: str = "", rest: str = "") -> list[str]:
     """Lines of ``text`` no wider than ``width`` where possible, broken at spaces only, and never
     between a number and its unit (``85 g``, ``180 pg/mL``)."""
     if not text.strip():
         return [first.rstrip()] if first.strip() else [""]
     kept = _QUANTITY.sub("\\1\u00a0", text)
-    lines = textwrap.wrap(kept, max(1, width), initial_indent=first, subsequent_indent=rest,
-                          break_long_words=False, break_on_hyphens=False) or [""]
+    if kept.isascii() or all(_one_column(c) for c in kept):
+        lines = textwrap.wrap(kept, max(1, width), initial_indent=first, subsequent_indent=rest,
+                              break_long_words=False, break_on_hyphens=False) or [""]
+    else:
+        lines = _wrap_wide(kept, max(1, width), first, rest)
     return [line.replace("\u00a0", " ") for line in lines]
+
+
+def _wrap_wide(text: str, width: int, first: str, rest: str) -> list[str]:
+    """``wrap`` for text with wide characters, measured in terminal columns."""
+    lines, line, empty = [], first, True
+    for word in _SPACES.split(text.strip()):
+        if not empty and cells(line) + 1 + cells(word) > width:
+            lines.append(line)
+            line, empty = rest + word, False
+        else:
+            line, empty = (line + word if empty else f"{line} {word}"), False
+    return lines + [line]
 
 
 def longest_word(text: str) -> int:
     """The widest piece ``wrap`` will not break (a word, or a number with its unit)."""
-    return max((len(w) for w in re.split(r"[ \t\n]+", _QUANTITY.sub("\\1\u00a0", text))), default=0)
+    return max((cells(w) for w in re.split(r"[ \t\n]+", _QUANTITY.sub("\\1\u00a0", text))), default=0)
 
 
 def fit_widths(columns: Sequence[Column], rows: Sequence[Sequence[Cell]], width: int,
@@ -71,10 +102,10 @@ def fit_widths(columns: Sequence[Column], rows: Sequence[Sequence[Cell]], width:
     columns whose natural width is not met, in proportion to ``grow``. Short columns keep their
     header on one line when that does not make the table taller."""
     n = len(columns)
-    cells = [[cell_text(r[i]) for r in rows] for i in range(n)]
-    content = [max([len(t) for t in col] + [longest_word(c.title), 1]) for c, col in zip(columns, cells)]
+    texts = [[cell_text(r[i]) for r in rows] for i in range(n)]
+    content = [max([cells(t) for t in col] + [longest_word(c.title), 1]) for c, col in zip(columns, texts)]
     least = [content[i] if c.nowrap else max([longest_word(t) for t in col] + [longest_word(c.title)])
-             for i, (c, col) in enumerate(zip(columns, cells))]
+             for i, (c, col) in enumerate(zip(columns, texts))]
     room = width - gap * (n - 1)
     if sum(least) > room:
         return None
@@ -128,7 +159,8 @@ def _share(columns: Sequence[Column], least: list[int], natural: list[int], room
 
 
 def _pad(text: str, width: int, align: str) -> str:
-    return text.rjust(width) if align == "right" else text.ljust(width)
+    pad = " " * max(0, width - cells(text))
+    return pad + text if align == "right" else text + pad
 
 
 def grid(columns: Sequence[Column], rows: Sequence[Sequence[Cell]], widths: list[int],
@@ -176,8 +208,8 @@ def blocks(columns: Sequence[Column], rows: Sequence[Sequence[Cell]], width: int
                 continue
             label = f"  {column.title}: "
             parts = wrap(text, width, label, "    ")
-            if len(parts[0]) > width:  # a long word (a URL): start it on its own line
-                lines.append([(label.rstrip(), "")])
+            if cells(parts[0]) > width:  # a long word (a URL): start it on its own line
+                lines.extend([(t, "")] for t in wrap(label.strip(), width, "  ", "  "))
                 label, parts = "", wrap(text, width, "    ", "    ")
             for k, part in enumerate(parts):
                 if k == 0 and label:
@@ -214,17 +246,20 @@ class Footnotes:
         if not self.numbers:
             return []
         entries = [f"[{n}] {source}" for source, n in self.numbers.items()]
+        if cells(f"{title} {entries[0]}") > width:  # a narrow terminal: the title on a line of its own
+            return [title, *pack(entries, width, "  ", "  ")]
         entries[0] = f"{title} {entries[0]}"
         return pack(entries, width, "  ")
 
 
-def pack(entries: Sequence[str], width: int, indent: str = "  ") -> list[str]:
-    """Entries (each kept whole) packed onto lines of at most ``width``, two spaces apart."""
+def pack(entries: Sequence[str], width: int, indent: str = "  ", first: str = "") -> list[str]:
+    """Entries (each kept whole) packed onto lines of at most ``width``, two spaces apart; the first
+    line starts with ``first``, later ones with ``indent``."""
     lines: list[str] = []
-    current = ""
+    current = first
     for entry in entries:
-        candidate = f"{current}  {entry}" if current else entry
-        if current and len(candidate) > width:
+        candidate = f"{current}  {entry}" if current.strip() else current + entry
+        if current.strip() and cells(candidate) > width:
             lines.append(current)
             current = indent + entry
         else:

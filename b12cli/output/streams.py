@@ -86,12 +86,34 @@ def wrapped(line: str) -> str:
     import textwrap
 
     width = SUMMARY_WIDTH
-    if is_terminal(sys.stderr):
-        width = max(40, min(width, shutil.get_terminal_size((SUMMARY_WIDTH, 24)).columns))
-    glue = "\ue000"  # a number is never parted from the word on either side of it: "5 errors", "low 3"
-    held = re.sub(r"(?<=\d) | (?=\d)", glue, line)
+    if is_terminal(sys.stderr) or os.environ.get("COLUMNS", "").isdigit():
+        width = max(20, min(width, shutil.get_terminal_size((SUMMARY_WIDTH, 24)).columns))
+    glue = "\ue000"  # a number is never parted from the word after it: "5 errors"
+    held = re.sub(r"(?<=\d) ", glue, line)
     lines = textwrap.wrap(held, width, subsequent_indent="  ", break_long_words=False, break_on_hyphens=False)
     return "\n".join(lines).replace(glue, " ") or line
+
+
+def write_out(text: str) -> None:
+    """Records to stdout, whole: Ctrl-C or SIGTERM during the write takes effect after it. Written
+    to the file descriptor directly: Python's buffered writer can drop the rest of a large write
+    that a signal interrupts, even when the handler lets it go on."""
+    from b12cli.signals import whole
+
+    out = sys.stdout
+    try:
+        fd = out.fileno()
+    except (AttributeError, OSError, ValueError):
+        fd = None  # a stream without a descriptor (a test's capture): written as it is
+    with whole():
+        if fd is None:
+            out.write(text)
+            out.flush()
+            return
+        out.flush()
+        data = memoryview(text.encode(encoding_of(out), getattr(out, "errors", None) or "strict"))
+        while data:
+            data = data[os.write(fd, data):]
 
 
 def has_surrogates(text: str) -> bool:
@@ -110,3 +132,30 @@ def dumps(document: Any, compact: bool = False) -> str:
     if has_surrogates(text):
         text = json.dumps(document, ensure_ascii=True, allow_nan=False, **kwargs)
     return text
+
+
+class Items:
+    """A list in a JSON document written by ``json_pieces`` one element at a time."""
+
+    def __init__(self, items: Any) -> None:
+        self.items = items
+
+
+def json_pieces(fields: list[tuple[str, Any]]) -> Any:
+    """The text of ``dumps(dict(fields))`` in pieces, where a value that is ``Items`` is written one
+    element at a time (a document of any length without holding it) and a value that is a function
+    is called when its turn comes. Byte for byte what ``dumps`` writes for the whole document."""
+    yield "{"
+    for k, (key, value) in enumerate(fields):
+        yield ("," if k else "") + f"\n  {dumps(key)}: "
+        if callable(value):
+            value = value()  # worked out only now: a count that the items before it complete
+        if not isinstance(value, Items):
+            yield dumps(value).replace("\n", "\n  ")
+            continue
+        first = True
+        for item in value.items:
+            yield ("[" if first else ",") + "\n    " + dumps(item).replace("\n", "\n    ")
+            first = False
+        yield "[]" if first else "\n  ]"
+    yield "\n}" if fields else "}"

@@ -122,7 +122,7 @@ class Page:
         """A titled list whose items wrap under their own first line, each with its source ids."""
         if not items:
             return
-        lines: list[Line] = [[(f"{title}:", "bold")]]
+        lines: list[Line] = [[(t, "bold")] for t in layout.wrap(f"{title}:", self.width)]
         for text, cited in items:
             full = f"{text} ({', '.join(cited)})" if cited else text
             lines += [[(t, "")] for t in layout.wrap(full, self.width, "- ", "  ")]
@@ -132,6 +132,9 @@ class Page:
         """A box around a few short lines (the verdict)."""
         h, v, corners = ("─", "│", "╭╮╰╯") if self.unicode else ("-", "|", "++++")
         inner = max([len(title) + 2] + [sum(len(t) for t, _ in line) for line in body])
+        if inner + 4 > self.width:  # too narrow for a box: the title and the lines as they are
+            self.print([[(f"{title}:", "bold")], *body])
+            return
         inner = min(inner, self.width - 4)
         top = f"{corners[0]}{h} {title} {h * max(0, inner - len(title) - 1)}{corners[1]}"
         lines: list[Line] = [[(top, "")]]
@@ -497,7 +500,7 @@ def history(h: History, registry: Registry) -> None:
     from b12cli.domain.history import sparkline
 
     page = Page()
-    for person in h.people:
+    for person in h.people():
         shown = [m for m in registry.ids if any(r.marker == m for p in person.panels for r in p.assessment.markers)]
         rows = []
         for panel in person.panels:
@@ -512,7 +515,7 @@ def history(h: History, registry: Registry) -> None:
         for t in person.trends:
             page.line(_fit(page, _trend_line(registry.get(t.marker).label, t, sparkline(t.values, not page.unicode))))
         page.print([[("", "")]])
-    if not h.people:
+    if not h.people_count:
         page.tell("No B12 results were found.")
     page.notes(h.notes)
 
