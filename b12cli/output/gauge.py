@@ -91,8 +91,9 @@ def _field_widths(labels: list[str], room: int) -> tuple[list[int], list[str]]:
     """Widths of the band fields and the labels that fit them: full words with room around them,
     full words, the first three letters, else none."""
     n = len(labels)
-    for shown, pad in ((labels, 4), (labels, 2), ([x[:3] for x in labels], 2), ([""] * n, 0)):
-        need = [len(x) + pad if x else 3 for x in shown]
+    for shown, pad, bare in ((labels, 4, 3), (labels, 2, 3), ([x[:3] for x in labels], 2, 3), ([""] * n, 0, 3),
+                             ([""] * n, 0, 1)):
+        need = [len(x) + pad if x else bare for x in shown]
         if sum(need) <= room or not any(shown):
             spare = max(0, room - sum(need))
             widths = [need[k] + spare // n + (1 if k < spare % n else 0) for k in range(n)]

@@ -310,6 +310,8 @@ def _gauge(page: Page, scheme: Scheme, marker: Marker, m: MarkerResult, ref: Ref
     censored = m.censored[0] if m.censored else None
     drawn = draw(segments(scheme, marker, m.unit), m.value, width, low, high, censored, at,
                  UNICODE if page.unicode else ASCII)
+    if len(drawn.text) + 2 > page.width:
+        return []  # too narrow for the bands and their edges: the band in words says it
     line: Line = [("  ", "")]
     cursor = 0
     for start, end, status in drawn.spans:
