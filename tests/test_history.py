@@ -636,3 +636,24 @@ def test_holotranscobalamin_is_read_by_its_loinc_code(b12, tmp_path):
     path = write(tmp_path, "h.json", bundle(observation(code="72160-5", value=40, unit="pmol/L")))
     panel = b12("history", path, "--format", "json").json()["people"][0]["panels"][0]
     assert [(m["marker"], m["status"]) for m in panel["markers"]] == [("holotc", "indeterminate")]
+
+
+def test_a_repeated_query_is_read_once_but_never_mixed_with_another(b12, tmp_path):
+    """Panels with the same values share one interpretation only when age and range agree too."""
+    path = tmp_path / "same.csv"
+    rows = [f"p{k},2024-01-01,350,70,0.2,10,{age}" for k, age in enumerate((40, 80, 17, 40))]
+    path.write_text("id,date,b12,holotc,mma,hcy,age\n" + "\n".join(rows) + "\n")
+    people = {p["id"]: p["panels"][0] for p in b12("history", str(path), "--format", "json").json()["people"]}
+    cb12 = {pid: (panel["cb12"] or {}).get("value") for pid, panel in people.items()}
+    assert cb12["p0"] == cb12["p3"] != cb12["p1"] and cb12["p2"] is None
+    fhir = tmp_path / "ranges.ndjson"
+    lines = [json.dumps({"resourceType": "Observation", "status": "final",
+                         "code": {"coding": [{"system": "http://loinc.org", "code": "2132-9"}]},
+                         "subject": {"reference": f"Patient/{k}"}, "effectiveDateTime": "2024-01-01",
+                         "valueQuantity": {"value": 250, "unit": "pg/mL"},
+                         **({"referenceRange": [{"low": {"value": low}, "high": {"value": 900}}]} if low else {})})
+             for k, low in enumerate((None, 300, None))]
+    fhir.write_text("\n".join(lines) + "\n")
+    people = b12("history", str(fhir), "--format", "json").json()["people"]
+    statuses = [p["panels"][0]["markers"][0]["status"] for p in people]
+    assert statuses == ["normal", "low", "normal"]
