@@ -48,10 +48,22 @@ def _default_cache_untouched():
         shutil.rmtree(_SESSION_HOME, ignore_errors=True)
 
 
+PRIVATE_CACHE_MODULES = ("tests.test_cache", "tests.test_boundary")  # tests that look into the cache folder
+
+
+@pytest.fixture(scope="session")
+def _shared_cache(tmp_path_factory) -> str:
+    """One compiled-cache folder for the session's tests (each xdist worker has its own): a test that
+    compiled the knowledge base spares the next one. Entries are keyed by the YAML's hash, so a test's
+    edited copy of the knowledge base never reuses another's."""
+    return str(tmp_path_factory.mktemp("shared-cache"))
+
+
 @pytest.fixture(autouse=True)
-def _isolated(monkeypatch, tmp_path_factory):
-    """Every test gets a private compiled-cache folder, no colour and a fixed width."""
-    monkeypatch.setenv("B12_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+def _isolated(monkeypatch, tmp_path_factory, request, _shared_cache):
+    """A compiled-cache folder (private for the tests of the cache itself), no colour and a fixed width."""
+    private = request.module.__name__ in PRIVATE_CACHE_MODULES
+    monkeypatch.setenv("B12_CACHE_DIR", str(tmp_path_factory.mktemp("cache")) if private else _shared_cache)
     monkeypatch.delenv("B12_DATA_DIR", raising=False)
     monkeypatch.delenv("B12_NO_CACHE", raising=False)
     monkeypatch.setenv("NO_COLOR", "1")

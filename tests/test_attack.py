@@ -351,7 +351,7 @@ def test_m4_history_messages_name_file_cells_and_count_in_plurals(b12, tmp_path)
     path.write_text('id,date,b12\np1,2024-01-01,"18""0"\np1,2024-01-02,300\n')
     result = b12("history", str(path))
     assert "--b12" not in result.stderr and "b12 '18\"0' is not a number" in result.stderr
-    assert "1 row used" in result.stderr and "1 person, 1 panel;" in " ".join(result.stderr.split())
+    assert "1 row used" in result.stderr and "1 person, 1 panel (0 urgent);" in " ".join(result.stderr.split())
     assert "  at" not in result.stderr
     fhir = tmp_path / "neg.json"
     fhir.write_text(json.dumps({"resourceType": "Observation", "status": "final",

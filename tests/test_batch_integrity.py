@@ -113,7 +113,7 @@ def test_no_input_gives_fewer_records_than_lines_outside_closed_quotes():
 
 def test_a_line_over_the_row_limit_is_an_error_without_being_held(b12, tmp_path):
     path = tmp_path / "long.csv"
-    path.write_text("id,b12,note\na,180," + "x" * (csv_rows.MAX_ROW + 10) + "\nb,300,ok\n")
+    path.write_text("id,b12,note\na,180," + "x" * (csv_rows.MAX_ROW + 10) + "\nb,500,ok\n")
     result, (long, after) = records(b12, "--input", str(path))
     assert result.exit_code == 4 and long["line"] == 2
     assert "row is too large" in long["error"] and "not kept" in long["error"]
@@ -161,7 +161,7 @@ def test_a_multi_line_record_over_the_row_limit_is_an_error(monkeypatch):
 
 
 def test_a_row_with_too_many_cells_keeps_only_the_header_columns(b12):
-    result, (wide, after) = records(b12, "--input", "-", input="id,b12\na,180" + "," * csv_rows.MAX_CELLS + "\nb,300\n")
+    result, (wide, after) = records(b12, "--input", "-", input="id,b12\na,180" + "," * csv_rows.MAX_CELLS + "\nb,500\n")
     assert result.exit_code == 4
     assert f"{csv_rows.MAX_CELLS + 2:,} cells; at most {csv_rows.MAX_CELLS:,}" in wide["error"]
     assert wide["input"] == {"id": "a", "b12": "180"}

@@ -64,7 +64,7 @@ def test_cache_folder_and_files_are_private(b12, tmp_path, monkeypatch):
     thresholds_entry(b12)
     assert stat.S_IMODE((tmp_path / "new" / "b12").stat().st_mode) == 0o700
     entries = list(cache().iterdir())
-    assert {f.name.split("-")[0] for f in entries} == {"markers", "sources", "thresholds"}
+    assert {f.name.split("-")[0] for f in entries} == {"markers", "sources", "thresholds", "rules"}
     assert all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in entries)
 
 
@@ -124,7 +124,7 @@ def test_a_folder_others_can_write_is_not_used(b12, mode):
     plant(path, normal_everywhere(payload(path)))
     cache().chmod(mode)
     assert b12_status(b12) == "deficient"
-    assert len(list(cache().iterdir())) == 3  # nothing new written there either
+    assert len(list(cache().iterdir())) == 4  # nothing new written there either
 
 
 def test_a_symlinked_entry_is_not_followed(b12, tmp_path):
@@ -184,7 +184,7 @@ def test_every_module_that_shapes_cached_data_is_fingerprinted():
     # errors.py only names exceptions; the loader, the record builders and the record types do not shape the
     # cached data (the validated mappings), and inputs/files.py only reads bytes
     unshaping = {"__init__.py", "errors.py", "kb/__init__.py", "kb/build.py", "domain/__init__.py", "domain/model.py",
-                 "inputs/__init__.py", "inputs/files.py"}
+                 "domain/rules.py", "inputs/__init__.py", "inputs/files.py"}
     assert loaded - unshaping <= set(cachemod.CODE_FILES)
 
 
@@ -240,7 +240,7 @@ def test_twenty_parallel_first_runs_agree(tmp_path):
     assert len(outputs) == 1
     assert json.loads(outputs.pop())["markers"][0]["status"] == "deficient"
     names = sorted(p.name for p in (tmp_path / "shared-cache").iterdir())
-    assert [n.split("-")[0] for n in names] == ["markers", "sources", "thresholds"]  # no temporary files left
+    assert [n.split("-")[0] for n in names] == ["markers", "rules", "sources", "thresholds"]  # no temporary files left
     again = run_labs(env)
     assert again.returncode == 0 and json.loads(again.stdout)["markers"][0]["status"] == "deficient"
 

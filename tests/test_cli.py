@@ -11,18 +11,19 @@ from pathlib import Path
 import pytest
 
 from b12cli import __version__
+from tests.test_labs import LAB_KEYS
 
 GOLDEN = Path(__file__).parent / "golden"
 COMMANDS = ["rda", "foods", "meds", "labs", "history", "risk", "absorb", "intake", "about", "search", "sources",
-            "completion"]
+            "rules", "completion"]
 
 ENVELOPES = {
     ("rda",): ("b12.rda/1", {"schema", "query", "items", "notes"}),
     ("foods",): ("b12.foods/1", {"schema", "daily_value_mcg", "target", "items", "notes"}),
     ("meds",): ("b12.meds.classes/1", {"schema", "items", "notes"}),
     ("meds", "metformin"): ("b12.meds/2", {"schema", "items", "notes"}),
-    ("labs", "--b12", "300"): ("b12.labs/1", {"schema", "scheme", "age", "markers", "verdict", "urgent", "reasons",
-                                              "next_steps", "cb12", "notes", "disclaimer"}),
+    ("labs", "--b12", "300"): ("b12.labs/1", LAB_KEYS),
+    ("rules",): ("b12.rules/1", {"schema", "items", "states", "groups", "far_edges", "egfr", "notes"}),
     ("about",): ("b12.about/1", {"schema", "items", "notes"}),
     ("about", "safety"): ("b12.about.topic/1", {"schema", "id", "title", "summary", "items", "notes"}),
     ("search", "liver"): ("b12.search/1", {"schema", "query", "items", "notes"}),

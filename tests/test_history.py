@@ -19,7 +19,7 @@ BUNDLE = FIXTURES / "bundle.json"
 
 TOP_KEYS = {"schema", "scheme", "people", "used", "skipped", "skipped_reasons", "errors", "notes", "disclaimer"}
 PERSON_KEYS = {"id", "panels", "trend"}
-PANEL_KEYS = {"date", "markers", "verdict", "cb12", "abnormal", "urgent", "sources"}
+PANEL_KEYS = {"date", "markers", "verdict", "verdict_by_scheme", "cb12", "abnormal", "urgent", "sources"}
 TREND_KEYS = {"marker", "unit", "first", "latest", "change", "direction", "points"}
 POINT_KEYS = {"date", "value", "comparator"}
 WHERE_KEYS = {"file", "line", "entry"}
@@ -68,7 +68,7 @@ def test_bundle_gives_two_panels_a_skip_and_a_rising_trend(b12):
     assert person["id"] == "Patient/p1"
     panels = person["panels"]
     assert [p["date"] for p in panels] == ["2024-01-15", "2024-04-20"]
-    assert [p["verdict"] for p in panels] == ["deficiency_likely", "deficiency_unlikely"]
+    assert [p["verdict"] for p in panels] == ["deficiency_possible", "deficiency_unlikely"]  # B12 180 + Hcy 18: R12
     assert [m["marker"] for m in panels[0]["markers"]] == ["b12", "hcy"]
     [trend] = person["trend"]
     assert trend["marker"] == "b12" and trend["unit"] == "pg/mL"
@@ -132,7 +132,7 @@ def test_sources_name_the_file_and_the_place(b12):
 def test_reference_range_is_applied_and_shown(b12):
     doc = b12("history", str(BUNDLE), "--format", "json").json()
     b12_first = doc["people"][0]["panels"][0]["markers"][0]
-    assert "own laboratory range 200-900 pg/mL" in b12_first["reference"]
+    assert "below your laboratory's range 200-900 pg/mL" in b12_first["reference"]
     table = b12("history", str(BUNDLE))
     assert "lab range" in table.stdout and "200-900 pg/mL" in table.stdout
 
@@ -142,9 +142,10 @@ def test_no_lab_ranges_turns_the_range_off(b12, tmp_path):
     path = write(tmp_path, "b.json", bundle(observation(value=180, referenceRange=ref)))
     with_range = b12("history", path, "--format", "json").json()["people"][0]["panels"][0]["markers"][0]
     without = b12("history", path, "--no-lab-ranges", "--format", "json").json()["people"][0]["panels"][0]
-    assert with_range["status"] == "normal"  # 180 is inside this laboratory's 120-900
-    assert without["markers"][0]["status"] == "low"  # the documents scheme alone: [150, 200) is low
-    assert "own laboratory range" not in without["markers"][0]["reference"]
+    # 180 is inside this laboratory's 120-900, which never makes the documents' low [150, 200) normal (F3)
+    assert (with_range["status"], with_range["lab_flag"]) == ("low", "within")
+    assert (without["markers"][0]["status"], without["markers"][0]["lab_flag"]) == ("low", None)
+    assert "laboratory's range" not in without["markers"][0]["reference"]
 
 
 def test_range_in_another_unit_is_converted_to_the_value_unit(b12, tmp_path):
@@ -411,7 +412,7 @@ def test_table_shows_panels_and_a_trend_line(b12):
     run = b12("history", str(BUNDLE))
     assert run.exit_code == 0
     assert "Person: Patient/p1" in run.stdout
-    assert "Deficiency likely" in run.stdout and "Deficiency unlikely" in run.stdout
+    assert "Deficiency possible" in run.stdout and "Deficiency unlikely" in run.stdout
     assert "B12: 180 → 420 pg/mL (2024-01-15 → 2024-04-20), up, +240 pg/mL  ▁█" in run.stdout
     assert run.stdout.count("Homocysteine") == 1  # a single value gives no trend line
 
@@ -486,7 +487,8 @@ def test_no_laboratory_range_is_none(kb):
 
 def test_loinc_table_lists_the_confirmed_codes(kb):
     assert {c: r.marker for c, r in kb.loinc.codes.items()} == {
-        "2132-9": "b12", "14685-2": "b12", "13965-9": "hcy", "13964-2": "mma", "72160-5": "holotc"}
+        "2132-9": "b12", "14685-2": "b12", "13965-9": "hcy", "13964-2": "mma", "72160-5": "holotc",
+        "2284-8": "folate", "14732-2": "folate"}
     assert all(r.sources[0] == "loinc" for r in kb.loinc.codes.values())
     assert kb.sources["loinc"].publisher == "Regenstrief Institute"
 

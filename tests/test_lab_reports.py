@@ -11,9 +11,8 @@ from b12cli.domain import labs
 from b12cli.domain.ranges import read_ref
 from b12cli.errors import UsageError
 from b12cli.inputs import columns
+from tests.test_labs import MARKER_KEYS  # noqa: E402 - one marker shape for every output
 
-MARKER_KEYS = {"marker", "value", "unit", "canonical_value", "canonical_unit", "status", "could_be", "reference",
-               "sources", "censored", "other_schemes"}
 OTHER_KEYS = {"scheme", "status", "reference", "sources"}
 
 
@@ -52,7 +51,7 @@ def refused(b12, *args) -> str:
     (["--b12", "250", "--ref", "b12=232-1245 pg/mL"], "normal"),
     (["--b12", "231", "--ref", "b12=232-1245 pg/mL"], "low"),
     (["--b12", "1246", "--ref", "b12=232-1245 pg/mL"], "high"),
-    (["--b12", "1500", "--ref", "b12=>200"], "normal"),  # one-sided: no upper flag
+    (["--b12", "1500", "--ref", "b12=>200"], "high"),  # one-sided range, no upper flag: the scheme's high band
     (["--b12", "199", "--ref", "b12=>200"], "low"),
     (["--b12", "200", "--ref", "b12=>200"], "low"),
     (["--b12", "200", "--ref", "b12=>=200"], "normal"),
@@ -114,7 +113,9 @@ def test_a_range_with_a_unit_option_takes_that_unit(registry):
 
 def test_own_range_text_and_sources_are_shown(b12):
     found = marker(b12, "--mma", "0.5", "--ref", "mma=0-378 nmol/L")
-    assert found["reference"] == "high against your own laboratory range 0-378 nmol/L"
+    assert found["reference"] == ("high = above 0.4 umol/L (documents scheme); above your laboratory's range "
+                                  "0-378 nmol/L")
+    assert found["lab_flag"] == "high"
     assert "bsh-2014" in found["sources"]
 
 
@@ -224,8 +225,9 @@ def test_documents_normal_names_nice_indeterminate(b12):
     assert (other["scheme"], other["status"]) == ("nice", "indeterminate") and "nice-ng239" in other["sources"]
     document = run(b12, "--b12", "210")
     assert any("nice scheme reads B12 210 pg/mL differently" in r["text"] for r in document["reasons"])
-    assert any("MMA or an active B12" in s["text"] for s in document["next_steps"])
-    assert document["verdict"] == "deficiency_unlikely"  # the selected scheme still decides
+    assert any("MMA test" in s["text"] for s in document["next_steps"])
+    assert document["verdict"] == "deficiency_possible"  # the most cautious reading, NICE's, decides
+    assert run(b12, "--b12", "210", "--scheme", "documents")["verdict"] == "deficiency_unlikely"
 
 
 def test_nice_indeterminate_names_documents_normal(b12):
@@ -233,7 +235,8 @@ def test_nice_indeterminate_names_documents_normal(b12):
     assert found["status"] == "indeterminate"
     assert [(o["scheme"], o["status"]) for o in found["other_schemes"]] == [("documents", "normal")]
     assert b12("labs", "--b12", "210", "--scheme", "nice", "--check").exit_code == 3
-    assert b12("labs", "--b12", "210", "--check").exit_code == 0
+    assert b12("labs", "--b12", "210", "--scheme", "documents", "--check").exit_code == 0
+    assert b12("labs", "--b12", "210", "--check").exit_code == 3  # every scheme reads; NICE's indeterminate
 
 
 @pytest.mark.parametrize("args", [["--b12", "500"], ["--mma", "0.5"], ["--holotc", "40"], ["--hcy", "20"]])
@@ -281,7 +284,7 @@ def test_a_raised_b12_gets_its_own_reasons(b12):
     texts = [r["text"] for r in document["reasons"]]
     assert not any("outside the scheme's bands" in t for t in texts)
     assert any("None of the markers given points to a lack of B12" in t for t in texts)
-    assert any("Supplements and injections" in t and "liver" in t for t in texts)
+    assert any("without supplements or injections" in t and "liver" in t for t in texts)
     assert any("supplements or injections" in s["text"] for s in document["next_steps"])
 
 
@@ -334,7 +337,7 @@ def test_a_marker_like_header_that_cannot_be_mapped_is_warned_about(b12, tmp_pat
     ("Vitamin B12,Serum B12\n1,2\n", [], "twice"),
     ("id,note\n1,2\n", [], "no marker column"),
     ("id,b12\n1,2\n", ["--column", "b12=Serum B12"], "no column 'Serum B12'"),
-    ("id,b12\n1,2\n", ["--column", "folate=b12"], "not known"),
+    ("id,b12\n1,2\n", ["--column", "xyz=b12"], "not known"),
 ])
 def test_header_problems_exit_2(b12, tmp_path, text, args, needle):
     path = tmp_path / "f.csv"
@@ -413,15 +416,20 @@ def test_a_range_without_a_unit_takes_the_unit_of_the_column_header(b12, tmp_pat
 
 
 def test_an_own_range_never_hides_the_scheme_own_reading(b12):
+    """F3: inside the laboratory's range never makes a guideline's indeterminate normal."""
     found = marker(b12, "--b12", "240", "--ref", "b12=232-1245", "--scheme", "nice")
-    assert found["status"] == "normal"
+    assert (found["status"], found["lab_flag"]) == ("indeterminate", "within")
     (other,) = found["other_schemes"]
-    assert (other["scheme"], other["status"]) == ("nice", "indeterminate")
-    assert "without your laboratory's range" in other["reference"]
+    assert (other["scheme"], other["status"]) == ("documents", "normal")
+    low = marker(b12, "--b12", "220", "--ref", "b12=232-1245")
+    assert (low["status"], low["lab_flag"]) == ("low", "low")
+    (plain,) = low["other_schemes"][:1]
+    assert "without your laboratory's range" in [o for o in low["other_schemes"] if o["scheme"] == "documents"][0][
+        "reference"] and plain
 
 
 def test_a_limit_that_may_be_high_is_not_called_raised_as_a_fact(b12):
-    texts = [r["text"] for r in run(b12, "--b12", ">300")["reasons"]]
+    texts = [r["text"] for r in run(b12, "--b12", ">300", "--scheme", "documents")["reasons"]]
     assert any(t.startswith("B12 >300 pg/mL could be high") for t in texts)
-    assert any(t.startswith("If it is above the upper limit") for t in texts)
-    assert not any(t.startswith("Serum B12 is above") for t in texts)
+    assert any(t.startswith("If B12 >300 pg/mL is high:") for t in texts)
+    assert not any(t.startswith("A raised B12") for t in texts)

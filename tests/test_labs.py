@@ -6,12 +6,10 @@ import math
 
 import pytest
 
-from b12cli.domain import labs
-
-LAB_KEYS = {"schema", "scheme", "age", "markers", "verdict", "urgent", "reasons", "next_steps", "cb12", "notes",
-            "disclaimer"}
-MARKER_KEYS = {"marker", "value", "unit", "canonical_value", "canonical_unit", "status", "could_be", "reference",
-               "sources", "censored", "other_schemes"}
+LAB_KEYS = {"schema", "scheme", "scheme_decides", "age", "context", "markers", "verdict", "verdict_by_scheme",
+            "rule_by_scheme", "decided_by", "urgent", "reasons", "settled", "next_steps", "cb12", "notes", "disclaimer"}
+MARKER_KEYS = {"marker", "value", "unit", "canonical_value", "canonical_unit", "status", "lab_flag", "far_above",
+               "could_be", "reference", "sources", "censored", "other_schemes"}
 STEP_KEYS = {"text", "sources", "urgent"}
 
 
@@ -149,31 +147,47 @@ def test_pmol_factor_is_the_molar_mass(registry):
     assert b12.from_canonical(1.3554, "pmol/L") == 1.0
 
 
-# ------------------------------------------------------------ verdict rules
+# ------------------------------------------------------------ verdict rules (data/rules.yaml)
 
 @pytest.mark.parametrize(
-    ("args", "verdict", "rule"),
+    ("args", "verdict", "rules"),
     [
-        (["--b12", "140"], "deficiency_likely", 1),
-        (["--holotc", "20"], "deficiency_likely", 1),
-        (["--b12", "140", "--mma", "0.2"], "deficiency_likely", 1),
-        (["--b12", "180", "--mma", "0.5"], "deficiency_likely", 2),
-        (["--holotc", "40", "--hcy", "20"], "deficiency_likely", 2),
-        (["--b12", "180"], "deficiency_possible", 3),
-        (["--holotc", "50", "--mma", "0.3"], "deficiency_possible", 3),
-        (["--b12", "500", "--mma", "0.6"], "deficiency_possible", 4),
-        (["--mma", "0.6", "--hcy", "20"], "deficiency_possible", 4),
-        (["--hcy", "20"], "deficiency_possible", 4),
-        (["--b12", "500", "--hcy", "20"], "deficiency_possible", 4),
-        (["--b12", "500", "--mma", "0.2", "--hcy", "10", "--holotc", "90"], "deficiency_unlikely", 6),
-        (["--b12", "1200"], "deficiency_unlikely", 6),
+        (["--b12", "140"], "deficiency_likely", {"documents": "R11", "nice": "R11"}),
+        (["--holotc", "20"], "deficiency_likely", {"documents": "R03", "nice": "R03"}),
+        (["--b12", "140", "--mma", "0.2"], "deficiency_likely", {"documents": "R11", "nice": "R11"}),
+        (["--b12", "180", "--mma", "0.5"], "deficiency_likely", {"documents": "R08", "nice": "R08"}),
+        (["--holotc", "40", "--hcy", "20"], "deficiency_possible", {"documents": "R12", "nice": "R12"}),
+        (["--b12", "180"], "deficiency_possible", {"documents": "R13", "nice": "R13"}),
+        (["--holotc", "50", "--mma", "0.3"], "deficiency_possible", {"documents": "R13", "nice": "R13"}),
+        (["--b12", "500", "--mma", "0.6"], "deficiency_possible", {"documents": "R14", "nice": "R14"}),
+        (["--mma", "0.6", "--hcy", "20"], "deficiency_likely", {"documents": "R05", "nice": "R05"}),
+        (["--hcy", "20"], "deficiency_possible", {"documents": "R15", "nice": "R15"}),
+        (["--b12", "500", "--hcy", "20"], "deficiency_possible", {"documents": "R15", "nice": "R15"}),
+        (["--b12", "500", "--mma", "0.2", "--hcy", "10", "--holotc", "90"], "deficiency_unlikely",
+         {"documents": "R18", "nice": "R18"}),
+        (["--b12", "1200"], "deficiency_unlikely", {"documents": "R18", "nice": "R18"}),
+        (["--b12", "150", "--holotc", "80"], "deficiency_possible", {"documents": "R09", "nice": "R09"}),
+        (["--b12", "420", "--mma", "3.6", "--hcy", "49", "--egfr", "25"], "deficiency_possible",
+         {"documents": "R04", "nice": "R04"}),
+        (["--b12", "420", "--mma", "3.6", "--hcy", "49", "--egfr", "75"], "deficiency_likely",
+         {"documents": "R05", "nice": "R05"}),
+        (["--b12", "400", "--hcy", "45", "--nitrous-oxide"], "deficiency_likely", {"documents": "R02", "nice": "R02"}),
+        (["--b12", "400", "--nitrous-oxide"], "deficiency_possible", {"documents": "R16", "nice": "R16"}),
+        (["--b12", "1200", "--taking-b12"], "deficiency_possible", {"documents": "R17", "nice": "R17"}),
+        (["--b12", "170", "--pregnant"], "deficiency_possible", {"documents": "R13", "nice": "R10"}),
+        (["--b12", "500", "--mma", "0.9"], "deficiency_likely", {"documents": "R06", "nice": "R06"}),
+        (["--b12", "500", "--hcy", "41"], "deficiency_likely", {"documents": "R07", "nice": "R07"}),
+        (["--b12", "500", "--hcy", "41", "--folate", "2"], "deficiency_possible",
+         {"documents": "R15", "nice": "R15"}),
     ],
 )
-def test_verdict_rules(b12, registry, args, verdict, rule):
+def test_verdict_rules(b12, args, verdict, rules):
+    """Each row of the table reached through the command line: the verdict and the row per scheme."""
     document = run(b12, *args)
     assert document["verdict"] == verdict
-    statuses = {m["marker"]: m["status"] for m in document["markers"]}
-    assert labs.rule_verdict(statuses, registry)[:2] == (verdict, rule)
+    assert document["rule_by_scheme"] == rules
+    decided = document["decided_by"]
+    assert document["verdict_by_scheme"][decided["scheme"]] == verdict and decided["rule"] == rules[decided["scheme"]]
 
 
 def test_mma_alone_explains_kidney_and_age(b12):
@@ -203,7 +217,7 @@ def test_high_b12_adds_a_reason_and_step_but_keeps_the_verdict(b12):
 
 
 def test_pregnancy_and_under_18_notes(b12):
-    assert any("pregnancy" in n for n in run(b12, "--b12", "300", "--pregnant")["notes"])
+    assert any("pregnancy" in r["text"] for r in run(b12, "--b12", "300", "--pregnant")["reasons"])
     assert any("adults" in n for n in run(b12, "--b12", "300", "--age", "17.9")["notes"])
     assert not any("set for adults" in n for n in run(b12, "--b12", "300", "--age", "18")["notes"])
 
@@ -214,11 +228,12 @@ def test_pregnancy_and_under_18_notes(b12):
     ("value", "expected"),
     [("140", "deficient"), ("150", "low"), ("210", "low"), ("220", "normal"), ("900", "normal"), ("901", "high")],
 )
-def test_ref_replaces_bands_but_not_deficient(b12, value, expected):
+def test_ref_is_a_flag_that_makes_a_result_at_least_low_or_high(b12, value, expected):
     (marker,) = run(b12, "--b12", value, "--ref", "b12=220-900")["markers"]
     assert marker["status"] == expected
-    assert "your own laboratory range 220-900 pg/mL" in marker["reference"]
-    assert marker["sources"]
+    assert "your laboratory's range 220-900 pg/mL" in marker["reference"]
+    flag = "low" if float(value) < 220 else "high" if float(value) > 900 else "within"
+    assert marker["lab_flag"] == flag and marker["sources"]
 
 
 def test_ref_is_in_the_markers_unit(b12):
@@ -230,7 +245,7 @@ def test_ref_is_in_the_markers_unit(b12):
 
 @pytest.mark.parametrize(
     "ref",
-    ["b12=900-200", "b12=200-200", "b12", "b12=abc-300", "folate=1-2", "b12=0-5", "b12=-5-100", "b12=200-nan",
+    ["b12=900-200", "b12=200-200", "b12", "b12=abc-300", "xyz=1-2", "b12=0-5", "b12=-5-100", "b12=200-nan",
          "b12=<0", "mma=0.01-378",
      "b12=1-2,b12=3-4"],
 )
@@ -341,12 +356,16 @@ def test_mma_of_ten_is_accepted_with_an_explicit_unit(b12):
     assert marker["status"] == "high"
 
 
-def test_table_shows_units_sources_verdict_and_puts_disclaimer_on_stderr(b12):
+def test_table_opens_with_the_verdict_and_closes_with_the_disclaimer_on_stdout(b12):
+    """F28: a saved report (b12 labs ... > report.txt) keeps the disclaimer."""
     result = b12("labs", "--b12", "180", "--mma", "0.5")
     assert result.exit_code == 0
-    for text in ("180 pg/mL", "0.5 umol/L", "low", "high", "doc-reverse", "Deficiency likely", "Why", "Next steps"):
+    for text in ("180 pg/mL", "0.5 umol/L", "low", "high", "doc-reverse", "Deficiency likely", "Why", "Next steps",
+                 "What each result settles"):
         assert text in result.stdout
-    assert "not a diagnosis" in result.stderr and "not a diagnosis" not in result.stdout
+    lines = result.stdout.splitlines()
+    assert "Verdict" in lines[0] and "Deficiency likely" in lines[1]
+    assert "not a diagnosis" in " ".join(lines[-3:]) and "not a diagnosis" not in result.stderr
 
 
 def test_csv_single_query_has_the_batch_layout(b12, tmp_path):
@@ -356,8 +375,8 @@ def test_csv_single_query_has_the_batch_layout(b12, tmp_path):
     path.write_text("b12,mma\n180,0.5\n")
     batch = b12("labs", "--input", str(path), "--format", "csv").stdout.splitlines()
     assert single == batch
-    assert single[0] == ("b12,mma,b12_status,holotc_status,mma_status,hcy_status,verdict,cb12,cb12_category,urgent,"
-                         "error")
+    assert single[0] == ("b12,mma,b12_status,holotc_status,mma_status,hcy_status,folate_status,verdict,"
+                         "verdict_documents,verdict_nice,verdict_lab,cb12,cb12_category,urgent,error")
 
 
 def test_the_unit_erratum_is_on_the_source_not_on_every_result(b12):

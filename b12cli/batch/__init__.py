@@ -192,7 +192,7 @@ def run(thresholds: Thresholds, path: str, fmt: str, options: BatchOptions) -> i
     finally:
         if path != "-":
             binary.close()
-    _summary(thresholds, interpreter.scheme, tally, options.pregnant)
+    _summary(thresholds, interpreter.judge, tally, options.context.pregnant)
     if tally.errors:
         return ExitCode.ROWS_INVALID
     return ExitCode.CHECK_FAILED if options.check and tally.abnormal else ExitCode.OK
@@ -212,19 +212,29 @@ def _stream(chunks: Iterator[list[csv_rows.Record]], interpreter: Interpreter, f
     return tally
 
 
-def _summary(thresholds: Thresholds, scheme, tally: Tally, pregnant: bool) -> None:  # noqa: ANN001
+def scheme_line(thresholds: Thresholds, judge) -> str:  # noqa: ANN001 - a labs.Judge
+    """Which scheme decided: the one named, or every one (the most cautious verdict), with sources."""
+    if judge.chosen:
+        scheme = judge.scheme
+        return f"scheme {scheme.id} decides (sources: {', '.join(scheme.sources)})."
+    schemes = " and ".join(thresholds.schemes)
+    lab = ", and your laboratory's ranges" if judge.refs else ""
+    return f"verdict: the most cautious of the {schemes} schemes{lab}; markers shown by the {judge.scheme.id} scheme."
+
+
+def _summary(thresholds: Thresholds, judge, tally: Tally, pregnant: bool) -> None:  # noqa: ANN001 - a labs.Judge
     from b12cli.domain.history import plural
 
     counts = ", ".join(f"{tally.verdicts[v]:,} {v}" for v in reversed(VERDICTS))
     lines = [f"b12: {plural(tally.rows, 'row')}: {counts}; {plural(tally.urgent, 'urgent row')}; "
-             f"{plural(tally.errors, 'error')}.",
-             f"b12: scheme {scheme.id} (sources: {', '.join(scheme.sources)})."]
+             f"{plural(tally.errors, 'error')}.", f"b12: {scheme_line(thresholds, judge)}"]
     if tally.kinds:
         ranked = sorted(tally.kinds.items(), key=lambda kc: (-kc[1], kc[0]))
         kinds = ", ".join(f"{count:,} {kind}" for kind, count in ranked)
         lines.insert(1, f"b12: errors by kind: {kinds} (each is an error record in the output).")
     if pregnant:
-        lines.append(f"b12: {thresholds.messages['note-pregnancy'].cited()}")
+        note = next(n for n in thresholds.rules.notes if n.id == "note-pregnancy")
+        lines.append(f"b12: {note.text} (sources: {', '.join(note.sources)})")
     lines.append(f"b12: {thresholds.disclaimer}")
     say("".join(wrapped(line) + "\n" for line in lines))
 

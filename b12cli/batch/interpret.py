@@ -16,20 +16,19 @@ from b12cli.domain import explain
 from b12cli.domain.bands import locate
 from b12cli.domain.labs import (
     ADULT_MONTHS,
-    Assessor,
+    Context,
     Decision,
-    Finding,
+    Findings,
+    Judge,
     cb12_age_term,
     cb12_term,
-    decide,
-    read_scheme,
-    verdict_with,
 )
 from b12cli.domain.model import Thresholds
-from b12cli.domain.numbers import Age, parse_age
+from b12cli.domain.numbers import Age, parse_age, parse_number
 from b12cli.domain.ranges import read_refs
 from b12cli.domain.units import marker_reader
 from b12cli.domain.vocab import UNLIKELY
+from b12cli.errors import UsageError
 from b12cli.inputs import csv_rows
 from b12cli.inputs.columns import Columns
 from b12cli.output import documents
@@ -45,10 +44,10 @@ FORMATS = ("jsonl", "json", "csv")
 
 
 class BatchOptions(NamedTuple):
-    scheme: str
+    scheme: str | None
     refs: list[str]
     units: dict[str, str | None]
-    pregnant: bool
+    context: Context  # --pregnant, --taking-b12, --nitrous-oxide, --egfr: every row (an eGFR column wins)
     check: bool
     csv_safe: bool = False  # CSV output: a quote before input cells that start with = + - @ tab or CR
     columns: dict[str, str] = {}  # --column MARKER=HEADER choices (never mutated)
@@ -86,7 +85,7 @@ class Cell(NamedTuple):
     """A marker cell read, classified and written out, once per distinct text."""
 
     marker: str
-    kind: int  # its ``Finding`` and urgency, numbered: a row's kinds key the decision memo
+    kind: int  # its ``Findings`` and urgency, numbered: a row's kinds key the decision memo
     term: float  # its value as the cB12 formula takes it
     side: int  # in cB12: NUMERATOR, DENOMINATOR, or NEITHER
     json: str  # the marker's object in a record (``documents.marker_json``)
@@ -101,11 +100,13 @@ class Combination(NamedTuple):
 
     decision: Decision
     urgent: bool  # a cell falls under an urgency rule
+    by_scheme: str  # the readings' verdicts as JSON text (``documents.verdicts_json``)
+    readings: tuple[str, ...]  # the readings' verdicts in ``documents.READINGS`` order ("" where none)
 
 
 class Row(NamedTuple):
     cells: list[Cell]
-    decision: Decision
+    combination: Combination
     verdict: str
     cb12: str  # JSON text
     cb12_value: float | None
@@ -126,19 +127,22 @@ class Chunk(NamedTuple):
     cb12_categories: list[str | None]
     urgent: list[bool]
     errors: list[str | None]
+    combinations: list[Combination | None]
 
     @classmethod
     def empty(cls, records: list[csv_rows.Record]) -> Chunk:
         n = len(records)
         return cls(records, list(map("".join, [cells for _, cells, _ in records])), [None] * n, [None] * n,
-                   [None] * n, [None] * n, [None] * n, [False] * n, [None] * n)
+                   [None] * n, [None] * n, [None] * n, [False] * n, [None] * n, [None] * n)
 
     def put(self, k: int, row: Row) -> None:
         self.cells[k], self.verdicts[k], self.cb12[k] = row.cells, row.verdict, row.cb12
         self.cb12_values[k], self.cb12_categories[k], self.urgent[k] = row.cb12_value, row.cb12_category, row.urgent
+        self.combinations[k] = row.combination
 
 
-KIND, TERM, VERDICT = attrgetter("kind"), attrgetter("term"), attrgetter("verdict")
+KIND, TERM = attrgetter("kind"), attrgetter("term")
+DECISION, URGENT, VERDICT = attrgetter("decision"), attrgetter("urgent"), attrgetter("verdict")
 
 
 class _AgeTerms(dict):
@@ -156,30 +160,46 @@ class Interpreter:
                  dialect: csv_rows.Dialect, ascii_only: bool) -> None:
         registry = self.registry = thresholds.registry
         self.thresholds = thresholds
-        self.scheme = read_scheme(thresholds, options.scheme)
         self.units = {**options.units, **columns.units}  # a unit in a column's header counts as given
         where = columns.positions
         per_row = {m: c for c, m in columns.unit_columns.items() if c in where}  # units given row by row
-        self.assessor = Assessor(thresholds, self.scheme, read_refs(registry, options.refs, self.units, per_row))
-        self.pregnant = options.pregnant
+        self.judge = Judge(thresholds, options.scheme, read_refs(registry, options.refs, self.units, per_row))
+        self.scheme = self.judge.scheme
+        self.context = options.context
+        self.pregnant = options.context.pregnant
         self.width = len(columns.names)
         self.markers = columns.markers(registry)
         self.unit_columns = [(where[c], m) for c, m in columns.unit_columns.items() if c in where]
         self.age_at = where.get("age")
+        self.egfr_at = where.get("egfr")
+        self.egfrs = Memo({}, self._egfr)
         self.number = dialect.number
         self.encode = json.JSONEncoder(ensure_ascii=ascii_only, allow_nan=False, separators=(",", ":")).encode
         self.ascii_only = ascii_only
         self.cb12_sources = self.encode(list(thresholds.cb12_sources))
         self.ages = Memo({}, self._age)
         self.readers: dict[tuple[str, str | None], Memo] = {}
-        self.kinds: dict[tuple[Finding, bool], int] = {}
-        self.findings: list[tuple[Finding, bool]] = []
+        self.kinds: dict[tuple[Findings, bool], int] = {}
+        self.findings: list[tuple[Findings, bool]] = []
         self.decide = functools.lru_cache(maxsize=DECISION_MEMO)(self._decide)
+        # the rows of the fast path share the options' context: keyed by their cells alone
+        self.decide_plain = functools.lru_cache(maxsize=DECISION_MEMO)(partial(self._decide, context=self.context))
         self.plan = self._plan(self.units)  # (position, cell reader) per marker column, for the default units
         self.age_terms = _AgeTerms()  # Age -> cB12's age term, or None under 18 or with no age
 
     def _age(self, text: str) -> Age | None:
         return None if not text or text.isspace() else parse_age(self.number(text.strip()), "age")
+
+    def _egfr(self, text: str) -> Context:
+        """The row's context: the options', with this row's eGFR (a blank cell: the option's, if any)."""
+        if not text or text.isspace():
+            return self.context
+        low, high = self.thresholds.rules.egfr.plausible
+        accepted = f"an eGFR in mL/min/1.73 m2 from {low:g} to {high:g}"
+        value = parse_number(self.number(text.strip()), "egfr", accepted)
+        if not low <= value <= high:
+            raise UsageError(f"egfr {text.strip()!r} is out of range; expected {accepted}")
+        return self.context._replace(egfr=value)
 
     def reader(self, marker_id: str, unit: str | None) -> Memo:
         """The remembered cell reader for one marker in one unit (None for a blank cell)."""
@@ -192,35 +212,38 @@ class Interpreter:
     def _cell_reader(self, marker_id: str, unit: str | None) -> Callable[[str], Cell | None]:
         marker = self.registry.get(marker_id)
         read = marker_reader(marker, unit, marker_id)
-        t, assessor, number = self.thresholds, self.assessor, self.number
+        t, judge, number = self.thresholds, self.judge, self.number
 
         def cell(text: str) -> Cell | None:
             if not text or text.isspace():
                 return None
             mv = read(number(text.strip()))
-            finding = assessor.classify(mv)
-            result = explain.marker_result(t, assessor, mv, finding)
+            found = judge.read(mv)
+            result = explain.marker_result(t, judge, mv, found)
             term = cb12_term(marker, mv) if marker.cb12 is not None else 0.0
             side = NEITHER if marker.cb12 is None else NUMERATOR if marker.cb12.side == "numerator" else DENOMINATOR
-            urgent = bool(explain.urgent_rules(t, assessor, mv))
-            return Cell(marker_id, self._kind((finding, urgent)), term, side,
-                        self.encode(documents.marker_json(result)), finding.status)
+            urgent = bool(explain.urgent_rules(t, judge.shown, mv))
+            return Cell(marker_id, self._kind((found, urgent)), term, side,
+                        self.encode(documents.marker_json(result)), found.shown.status)
 
         return cell
 
     def _plan(self, units: dict[str, str | None]) -> list[tuple[int, Memo]]:
         return [(i, self.reader(marker, units.get(marker))) for marker, i in self.markers]
 
-    def _kind(self, found: tuple[Finding, bool]) -> int:
+    def _kind(self, found: tuple[Findings, bool]) -> int:
         kind = self.kinds.get(found)
         if kind is None:
             kind = self.kinds[found] = len(self.findings)
             self.findings.append(found)
         return kind
 
-    def _decide(self, kinds: tuple[int, ...]) -> Combination:
+    def _decide(self, kinds: tuple[int, ...], context: Context) -> Combination:
         found = [self.findings[k] for k in kinds]
-        return Combination(decide([f for f, _ in found], self.registry), any(urgent for _, urgent in found))
+        decision = self.judge.decide({f.shown.marker: f for f, _ in found}, context)
+        verdicts = {r.scheme: r.verdict for r in decision.readings}
+        return Combination(decision, any(urgent for _, urgent in found), self.encode(verdicts),
+                           tuple(verdicts.get(r, "") for r in documents.READINGS))
 
     def row(self, cells: list[str]) -> Row:
         """One row, cell by cell (every cell read and remembered if it is new)."""
@@ -245,22 +268,29 @@ class Interpreter:
             age = self.ages.found.get(cells[at], MISSING)
             if age is MISSING:
                 age = remember(self.ages, cells[at])
-        return self.conclude(row_cells, age)
+        context = self.context
+        if self.egfr_at is not None and self.egfr_at < n:
+            context = self.egfrs.found.get(cells[self.egfr_at], MISSING)
+            if context is MISSING:
+                context = remember(self.egfrs, cells[self.egfr_at])
+        return self.conclude(row_cells, age, context)
 
-    def conclude(self, row_cells: list[Cell | None] | tuple[Cell | None, ...], age: Age | None) -> Row:
-        """A row from its marker cells (None where blank) and age: what every row goes through."""
+    def conclude(self, row_cells: list[Cell | None] | tuple[Cell | None, ...], age: Age | None,
+                 context: Context) -> Row:
+        """A row from its marker cells (None where blank), age and context: what every row goes through."""
         found = [c for c in row_cells if c is not None] if None in row_cells else row_cells
         if not found:
             raise RowError("no marker value in this row", "no marker value")
-        decision, urgent = self.decide(tuple([c.kind for c in found]))
+        combination = self.decide(tuple([c.kind for c in found]), context)
+        decision, urgent = combination.decision, combination.urgent
         if decision.complete:
-            c = self.assessor.cb12(decision, [c.term for c in found if c.side == NUMERATOR],
-                                   [c.term for c in found if c.side == DENOMINATOR], age)
+            c = self.judge.shown.cb12(decision.complete, [c.term for c in found if c.side == NUMERATOR],
+                                      [c.term for c in found if c.side == DENOMINATOR], age)
             if c is not None:
-                verdict = verdict_with(decision, c)
-                return Row(found, decision, verdict, documents.cb12_text(c, self.cb12_sources), c.value, c.category,
-                           urgent or explain.pregnancy_urgent(self.pregnant, verdict))
-        return Row(found, decision, decision.verdict, "null", None, None,
+                verdict = decision.with_cb12[c.category]
+                return Row(found, combination, verdict, documents.cb12_text(c, self.cb12_sources), c.value,
+                           c.category, urgent or explain.pregnancy_urgent(self.pregnant, verdict))
+        return Row(found, combination, decision.verdict, "null", None, None,
                    urgent or explain.pregnancy_urgent(self.pregnant, decision.verdict))
 
     def known_rows(self, chunk: Chunk) -> None:
@@ -271,7 +301,7 @@ class Interpreter:
         error) is left for ``row`` and ``conclude``; both give the same records (``tests/test_labs_properties.py``
         holds them to the single query, byte for byte)."""
         records = chunk.records
-        if self.unit_columns or self.age_at is None:
+        if self.unit_columns or self.age_at is None or self.egfr_at is not None:
             return
         regular = [k for k, (_, cells, error) in enumerate(records) if error is None and len(cells) == self.width]
         if not regular:
@@ -285,7 +315,9 @@ class Interpreter:
             return
         row_cells = [looked_up[j] for j in fast]
         by_column = list(zip(*row_cells))
-        decisions, urgent = zip(*map(self.decide, zip(*[map(KIND, column) for column in by_column])))
+        combinations = list(map(self.decide_plain, zip(*[map(KIND, column) for column in by_column])))
+        decisions = list(map(DECISION, combinations))
+        urgent = list(map(URGENT, combinations))
         verdicts = list(map(VERDICT, decisions))
         cb12 = ["null"] * len(fast)
         values: list[float | None] = [None] * len(fast)
@@ -293,23 +325,29 @@ class Interpreter:
         age_terms = list(map(self.age_terms.__getitem__, [ages[j] for j in fast]))
         with_cb12 = [n for n, (decision, term) in enumerate(zip(decisions, age_terms))
                      if decision.complete and term is not None]
-        if with_cb12:  # cB12 (``Assessor.cb12``) and the verdict with it (``verdict_with``), from their columns
+        if with_cb12:  # cB12 (``Assessor.cb12``) and the verdict with it (``Decision.with_cb12``), from their columns
             logs = self._cb12_logs(by_column)
             raws = list(map(sub, [logs[n] for n in with_cb12], [age_terms[n] for n in with_cb12]))
             rounded = list(map(add, map(round, raws, repeat(3)), repeat(0.0)))  # + 0.0: never -0.0
-            categories = list(map(self.assessor.cb12_categories.__getitem__,
-                                  map(partial(locate, self.assessor.cb12_cuts), raws)))
+            shown = self.judge.shown
+            categories = list(map(shown.cb12_categories.__getitem__, map(partial(locate, shown.cb12_cuts), raws)))
             texts = list(map(documents.CB12_RECORD.__mod__, zip(rounded, categories, repeat(self.cb12_sources))))
             chosen = list(map(getitem, [decisions[n].with_cb12 for n in with_cb12], categories))
             for n, value, category, text, verdict in zip(with_cb12, rounded, categories, texts, chosen):
                 values[n], named[n], cb12[n], verdicts[n] = value, category, text, verdict
         if self.pregnant:  # ``explain.pregnancy_urgent``
             urgent = list(map(or_, urgent, map(ne, verdicts, repeat(UNLIKELY))))
-        for j, cells, verdict, text, value, category, flag in zip(fast, row_cells, verdicts, cb12, values, named,
-                                                                   urgent):
+        if len(fast) == len(records):  # every row of the chunk (the usual case): the lists as they are
+            chunk.cells[:], chunk.verdicts[:], chunk.cb12[:] = row_cells, verdicts, cb12
+            chunk.cb12_values[:], chunk.cb12_categories[:], chunk.urgent[:] = values, named, urgent
+            chunk.combinations[:] = combinations
+            return
+        for j, cells, verdict, text, value, category, flag, combination in zip(
+                fast, row_cells, verdicts, cb12, values, named, urgent, combinations):
             k = regular[j]
             chunk.cells[k], chunk.verdicts[k], chunk.cb12[k] = cells, verdict, text
             chunk.cb12_values[k], chunk.cb12_categories[k], chunk.urgent[k] = value, category, flag
+            chunk.combinations[k] = combination
 
     def _cb12_logs(self, by_column: list[tuple[Cell, ...]]) -> list[float]:
         """log10 of the numerator's product over the denominator's (``labs.cb12_value`` before the age term),
@@ -317,7 +355,8 @@ class Interpreter:
         takes them, so the figures are the same to the last bit."""
         terms = [list(map(TERM, column)) for column in by_column]
         sides = [self.registry.get(marker).cb12 for marker, _ in self.markers]
-        if sum(side is not None for side in sides) < len(self.assessor.numerator) + len(self.assessor.denominator):
+        shown = self.judge.shown
+        if sum(side is not None for side in sides) < len(shown.numerator) + len(shown.denominator):
             return [0.0] * len(by_column[0])  # not every cB12 input has a column: no row is complete
         numerator = [t for t, side in zip(terms, sides) if side is not None and side.side == "numerator"]
         denominator = [t for t, side in zip(terms, sides) if side is not None and side.side == "denominator"]

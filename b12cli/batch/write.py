@@ -44,7 +44,9 @@ class JsonlFormat:
         lines = [line for line, _, _ in chunk.records]
         markers = list(map(",".join, [[c.json for c in cells] if cells is not None else () for cells in chunk.cells]))
         flags = list(map(documents.JSON_BOOL.__getitem__, chunk.urgent))
-        out = list(map(documents.ROW_RECORD.__mod__, zip(lines, echoes, markers, chunk.verdicts, chunk.cb12, flags)))
+        by_scheme = [c.by_scheme if c is not None else "null" for c in chunk.combinations]
+        out = list(map(documents.ROW_RECORD.__mod__, zip(lines, echoes, markers, chunk.verdicts, by_scheme, chunk.cb12,
+                                                          flags)))
         for k, error in enumerate(chunk.errors):
             if error is not None:
                 out[k] = documents.ERROR_RECORD % (lines[k], echoes[k], self.encode(error))
@@ -130,8 +132,8 @@ class CsvFormat:
             value = chunk.cb12_values[k]
             cb12 = "" if value is None else repr(value)
             self.writer.writerow(cells + [status.get(m, "") for m in self.ids]
-                                 + [chunk.verdicts[k], cb12, chunk.cb12_categories[k] or "",
-                                    "true" if chunk.urgent[k] else "false", ""])
+                                 + [chunk.verdicts[k], *chunk.combinations[k].readings, cb12,
+                                    chunk.cb12_categories[k] or "", "true" if chunk.urgent[k] else "false", ""])
 
 
 # ----------------------------------------------------------------- the run

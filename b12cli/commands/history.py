@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from b12cli.commands.options import file_argument, format_option, input_option, kb, one_file, scheme_option, tables
+from b12cli.commands.options import (
+    egfr_option,
+    file_argument,
+    format_option,
+    input_option,
+    kb,
+    nitrous_oxide_option,
+    one_file,
+    read_context,
+    scheme_option,
+    tables,
+    taking_b12_option,
+)
 from b12cli.errors import ExitCode, UsageError
 from b12cli.output.formats import Result, read_format
 
@@ -15,8 +27,11 @@ def history(
     path: str | None = file_argument("FHIR R4 JSON (Bundle or resource), NDJSON, a folder of .json files, "
                                      "or a CSV file; '-' for stdin."),
     input_path: str | None = input_option("The same as FILE."),
-    scheme: str = scheme_option(),
-    pregnant: bool = typer.Option(False, "--pregnant", help="Add the note on B12 in pregnancy."),
+    scheme: str | None = scheme_option(),
+    pregnant: bool = typer.Option(False, "--pregnant", help="You are pregnant (every panel is read so)."),
+    egfr: str | None = egfr_option(),
+    taking_b12: bool = taking_b12_option(),
+    nitrous_oxide: bool = nitrous_oxide_option(),
     no_lab_ranges: bool = typer.Option(False, "--no-lab-ranges",
                                        help="Ignore each result's own laboratory range (FHIR referenceRange)."),
     date_column: str = typer.Option("date", "--date", help="CSV: the date column.", metavar="COLUMN"),
@@ -53,7 +68,9 @@ def history(
     read_scheme(thresholds, scheme)  # a bad --scheme fails before any reading
     source = results.SourceOptions(date_column, id_column, not no_lab_ranges, parse_delimiter(delimiter))
     collected, day_note = results.collect(path, base.markers, base.loinc, source, SpooledProblems())
-    found = core.build(thresholds, collected, core.HistoryOptions(scheme, pregnant, not no_lab_ranges), day_note)
+    context = read_context(egfr, taking_b12, nitrous_oxide, pregnant)
+    found = core.build(thresholds, collected, core.HistoryOptions(scheme, pregnant, not no_lab_ranges, context),
+                       day_note)
 
     def stream() -> int:
         """Written a person at a time; the errors and the summary once every person is done."""

@@ -13,11 +13,13 @@ import typer
 
 from b12cli.commands.options import (
     age_option,
+    context_options,
     file_argument,
     format_option,
     input_option,
     kb,
     one_file,
+    read_context,
     scheme_option,
     starting,
     tables,
@@ -72,13 +74,14 @@ def marker_parameters(registry) -> list[tuple[str, Any, Any]]:  # noqa: ANN001 -
 def labs(
     file: str | None = file_argument("A CSV file of results, the same as --input FILE."),
     age: str | None = age_option("Age in years (needed for cB12)."),
-    scheme: str = scheme_option(),
+    scheme: str | None = scheme_option(),
     ref: List[str] | None = typer.Option(None, "--ref", metavar="MARKER=RANGE", autocompletion=complete_ref,
                                          help="Your laboratory's range as printed: b12=232-1245 pg/mL, "
                                          "mma=0-378 nmol/L, hcy=<15 (repeatable; without a unit, in the "
                                          "marker's unit)."),
     check: bool = typer.Option(False, "--check", help="Exit 3 unless deficiency is unlikely and all are normal."),
-    pregnant: bool = typer.Option(False, "--pregnant", help="Add the note on B12 in pregnancy."),
+    pregnant: bool = typer.Option(False, "--pregnant", help="You are pregnant: serum B12 falls in pregnancy, "
+                                  "and a possible deficiency is looked at promptly."),
     input_file: str | None = input_option("CSV file of results ('-' for stdin); also taken as FILE."),
     fmt: str | None = format_option("table, json, csv or jsonl (with --input: jsonl, json or csv).", None),
     column: List[str] | None = typer.Option(None, "--column", metavar="MARKER=HEADER",
@@ -98,19 +101,21 @@ def labs(
     from b12cli.domain import labs as core
 
     units = core.read_units(registry, units_given)
+    context = read_context(values.get("egfr"), bool(values.get("taking_b12")), bool(values.get("nitrous_oxide")),
+                           pregnant)
     input_file = one_file(file, input_file)
     if input_file is not None:
-        return _batch(base, input_file, raw, age, fmt, scheme, list(ref or []), units, pregnant, check, csv_safe,
+        return _batch(base, input_file, raw, age, fmt, scheme, list(ref or []), units, context, check, csv_safe,
                       list(column or []), delimiter)
     for flag, given in (("--csv-safe", csv_safe), ("--column", column), ("--delimiter", delimiter)):
         if given:
             raise UsageError(f"{flag} applies only to --input")
     fmt = read_format(fmt, SINGLE_FORMATS)
-    return single(base, raw, units, age, scheme, list(ref or []), pregnant, check, fmt)
+    return single(base, raw, units, age, scheme, list(ref or []), context, check, fmt)
 
 
-def single(base, raw: dict[str, str | None], units: dict[str, str | None], age: str | None, scheme: str,  # noqa: ANN001
-           refs: list[str], pregnant: bool, check: bool, fmt: str) -> Result:
+def single(base, raw: dict[str, str | None], units: dict[str, str | None], age: str | None,  # noqa: ANN001
+           scheme: str | None, refs: list[str], context, check: bool, fmt: str) -> Result:  # noqa: ANN001
     from b12cli.domain import labs as core
     from b12cli.domain.numbers import parse_age
     from b12cli.domain.ranges import read_refs
@@ -122,7 +127,8 @@ def single(base, raw: dict[str, str | None], units: dict[str, str | None], age: 
         options = ", ".join(m.option for m in registry.markers)
         raise UsageError(f"no marker given; expected at least one of {options} (or --input FILE)")
     query = core.LabQuery(markers, parse_age(age) if age is not None else None, scheme,
-                          read_refs(registry, refs, units), pregnant)
+                          read_refs(registry, refs, units), context.pregnant, context,
+                          tuple(m for m in markers if units.get(m) is None))
     thresholds = base.thresholds
     result = core.interpret(thresholds, query)
     code = ExitCode.CHECK_FAILED if check and result.abnormal else ExitCode.OK
@@ -130,11 +136,17 @@ def single(base, raw: dict[str, str | None], units: dict[str, str | None], age: 
     given.update({f"{m}_unit": u for m, u in units.items() if u is not None})
     if age is not None:
         given["age"] = age
+    if context.egfr is not None:
+        given["egfr"] = raw_egfr(context)
     document = lambda: documents.labs_json(result)  # noqa: E731
     return Result(fmt, document, lambda: [documents.labs_row_csv(registry.ids, given, result)],
                   (*given, *(f"{m}_status" for m in registry.ids), *documents.LABS_CSV_STATUS),
                   lambda: tables().labs(result, registry, core.read_scheme(thresholds, scheme), query.refs),
                   exit_code=code, jsonl=lambda: [_row_record(given, result)])
+
+
+def raw_egfr(context) -> str:  # noqa: ANN001 - a labs.Context
+    return f"{context.egfr:g}"
 
 
 def _row_record(given: dict[str, str], result) -> Any:  # noqa: ANN001 - a labs.LabAssessment
@@ -148,15 +160,16 @@ def _row_record(given: dict[str, str], result) -> Any:  # noqa: ANN001 - a labs.
 
     cb12 = "null" if result.cb12 is None else enc(documents.cb12_json(result.cb12))
     return RawJson(documents.row_record(None, enc(given), [enc(documents.marker_json(m)) for m in result.markers],
-                                       result.verdict, cb12, result.urgent))
+                                       result.verdict, enc(documents.verdicts_json(result.by_scheme)), cb12,
+                                       result.urgent))
 
 
 class RawJson(str):
     """JSON text already encoded: ``emit`` writes it as it is."""
 
 
-def _batch(base, path: str, raw: dict, age: str | None, fmt: str | None, scheme: str, refs: list[str],  # noqa: ANN001
-           units: dict, pregnant: bool, check: bool, csv_safe: bool, columns: list[str],
+def _batch(base, path: str, raw: dict, age: str | None, fmt: str | None, scheme: str | None,  # noqa: ANN001
+           refs: list[str], units: dict, context, check: bool, csv_safe: bool, columns: list[str],  # noqa: ANN001
            delimiter: str | None) -> Result:
     """`labs --input`: the options that apply to every row, then the run."""
     from b12cli import batch
@@ -172,7 +185,7 @@ def _batch(base, path: str, raw: dict, age: str | None, fmt: str | None, scheme:
     fmt = read_format(fmt, batch.FORMATS, default="jsonl")
     if csv_safe and fmt != "csv":
         raise UsageError("--csv-safe applies only to --format csv")
-    options = batch.BatchOptions(scheme, refs, units, pregnant, check, csv_safe, read_overrides(registry, columns),
+    options = batch.BatchOptions(scheme, refs, units, context, check, csv_safe, read_overrides(registry, columns),
                                  parse_delimiter(delimiter))
     thresholds = base.thresholds
     return Result(fmt, stream=lambda: batch.run(thresholds, path, fmt, options))
@@ -182,6 +195,6 @@ def build() -> Callable[..., Result]:
     """``labs`` with an option per marker of the registry (Typer reads its signature)."""
     from b12cli.typer_compat import with_parameters
 
-    command = with_parameters(labs, marker_parameters(kb().markers))
+    command = with_parameters(labs, marker_parameters(kb().markers) + context_options())
     command.__doc__ = HELP
     return command

@@ -53,9 +53,49 @@ def months_option() -> typer.models.OptionInfo:
 
 
 def scheme_option() -> typer.models.OptionInfo:
-    return typer.Option("documents", "--scheme", metavar="NAME", autocompletion=complete_scheme,
-                        help="Threshold scheme: documents (the source documents' cut-offs, completed from NICE "
-                        "and NHS laboratories) or nice (NICE NG239).")
+    return typer.Option(None, "--scheme", metavar="NAME", autocompletion=complete_scheme, show_default=False,
+                        help="The scheme that decides: documents (the source documents' cut-offs, completed from "
+                        "NICE and NHS laboratories) or nice (NICE NG239). Not given: every scheme reads the results, "
+                        "the most cautious verdict is reported, and markers are shown by the documents' bands.")
+
+
+def egfr_option() -> typer.models.OptionInfo:
+    return typer.Option(None, "--egfr", metavar="N", help="Kidney function, eGFR in mL/min/1.73 m2: below 60 tempers "
+                        "a raised MMA or homocysteine.")
+
+
+def taking_b12_option() -> typer.models.OptionInfo:
+    return typer.Option(False, "--taking-b12", help="You take B12 supplements or injections (a level then mostly "
+                        "reflects the treatment).")
+
+
+def nitrous_oxide_option() -> typer.models.OptionInfo:
+    return typer.Option(False, "--nitrous-oxide", help="You use nitrous oxide (laughing gas): homocysteine and MMA "
+                        "matter more than the B12 level.")
+
+
+def context_options() -> list[tuple[str, object, typer.models.OptionInfo]]:
+    """What a person can say beside their results (labs and history); each changes a reading only
+    through a cited row of the verdict table."""
+    return [("egfr", str | None, egfr_option()), ("taking_b12", bool, taking_b12_option()),
+            ("nitrous_oxide", bool, nitrous_oxide_option())]
+
+
+def read_context(egfr: str | None, taking_b12: bool, nitrous_oxide: bool, pregnant: bool):  # noqa: ANN201
+    """A ``labs.Context`` from the options, eGFR checked against the verdict table's plausible range."""
+    from b12cli.domain.labs import Context
+    from b12cli.domain.numbers import parse_number
+
+    value = None
+    if egfr is not None:
+        low, high = kb().rules.egfr.plausible
+        accepted = f"an eGFR in mL/min/1.73 m2 from {low:g} to {high:g}"
+        value = parse_number(egfr, "--egfr", accepted)
+        if not low <= value <= high:
+            from b12cli.domain.text import show
+
+            raise UsageError(f"--egfr {show(egfr)} is out of range; expected {accepted}")
+    return Context(value, taking_b12, nitrous_oxide, pregnant)
 
 
 def diet_option(help_text: str = "vegan or vegetarian.") -> typer.models.OptionInfo:

@@ -1,17 +1,21 @@
 """The words of a lab assessment: each marker's band as text, the reasons for the verdict, next
-steps and notes, each with its sources. ``labs.interpret`` calls these with what ``labs.Assessor``
-decided; nothing here changes a status or a verdict."""
+steps, what each result settles and notes, each with its sources. ``labs.interpret`` calls these
+with what ``labs.Judge`` decided; nothing here changes a status or a verdict: the reasons, steps and
+notes of the verdict table (data/rules.yaml) are read for the states that decided."""
 
 from __future__ import annotations
 
 import math
 
+from b12cli.domain import rules as table
 from b12cli.domain.bands import Interval
 from b12cli.domain.labs import (
-    CB12_VERDICT,
+    LAB,
     Assessor,
     Core,
     Finding,
+    Findings,
+    Judge,
     LabQuery,
     MarkerResult,
     OtherScheme,
@@ -22,7 +26,9 @@ from b12cli.domain.labs import (
 from b12cli.domain.markers import Marker
 from b12cli.domain.model import Band, Message, Scale, Scheme, Thresholds, Urgency
 from b12cli.domain.units import MarkerValue, fmt
-from b12cli.domain.vocab import BORDERLINE, UNLIKELY, Cited
+from b12cli.domain.vocab import UNLIKELY, Cited
+
+FLAG_WORDS = {"low": "below", "within": "within", "high": "above"}
 
 
 def _cite(message: Message, prefix: str = "") -> Cited:
@@ -52,136 +58,115 @@ def describe_band(marker: Marker, unit: str, band: Band, scale: Scale, scheme: S
     return f"{shown} ({extra}{scheme.id} scheme)"
 
 
-def reference_text(assessor: Assessor, mv: MarkerValue, status: str, band: Band | None) -> str:
-    """The band applied, as text: the same for every result in the band, so each assessor remembers it
-    (a batch writes one per distinct cell)."""
-    key = ("reference", mv.marker, mv.unit, status, band)
+def reference_text(assessor: Assessor, mv: MarkerValue, finding: Finding) -> str:
+    """The band applied, as text (with where the result sits against the person's own range): the same
+    for every result in the band, so each assessor remembers it (a batch writes one per distinct cell)."""
+    key = ("reference", mv.marker, mv.unit, finding.band, finding.lab_flag)
     text = assessor.memo.get(key)
     if text is None:
-        text = assessor.memo[key] = _reference_text(assessor, mv, status, band)
+        scale, _ = assessor.scale_for(mv)
+        marker = assessor.registry.get(mv.marker)
+        text = f"{finding.band.status} = {describe_band(marker, mv.unit, finding.band, scale, assessor.scheme)}"
+        ref = assessor.refs.get(mv.marker)
+        if ref is not None and finding.lab_flag is not None:
+            text += f"; {FLAG_WORDS[finding.lab_flag]} your laboratory's range {ref.text}"
+        assessor.memo[key] = text
     return text
 
 
-def _reference_text(assessor: Assessor, mv: MarkerValue, status: str, band: Band | None) -> str:
-    scheme, marker = assessor.scheme, assessor.registry.get(mv.marker)
-    scale, _ = assessor.scale_for(mv)
-    ref = assessor.refs.get(mv.marker)
-    if band is not None:
-        text = f"{status} = {describe_band(marker, mv.unit, band, scale, scheme)}"
-        return text if ref is None else f"{text}; your own laboratory range {ref.text} applies above it"
-    text = f"{status} against your own laboratory range {ref.text}"
-    deficient = next((b for b in scale.bands if b.status == "deficient"), None)
-    if deficient is not None:
-        text += f"; deficient still means {describe_band(marker, mv.unit, deficient, scale, scheme)}"
-    return text
-
-
-def _marker_sources(t: Thresholds, assessor: Assessor, mv: MarkerValue, band: Band | None) -> tuple[str, ...]:
+def _marker_sources(t: Thresholds, assessor: Assessor, mv: MarkerValue, band: Band) -> tuple[str, ...]:
     if mv.marker not in assessor.refs:
         return band.sources
-    cited = list(t.messages["note-own-range"].sources)
-    deficient = band or next((b for b in assessor.bands[mv.marker].bands if b.status == "deficient"), None)
-    cited += [s for s in (deficient.sources if deficient else ()) if s not in cited]
-    return tuple(cited)
+    return tuple(dict.fromkeys(band.sources + t.messages["note-own-range"].sources))
 
 
-def _others(t: Thresholds, assessor: Assessor, mv: MarkerValue, status: str) -> tuple[OtherScheme, ...]:
-    """The schemes that read this result differently (their verdict is not reported): the other schemes
-    with the person's own range, and, where a range was given, every scheme's own bands without it, so
-    that a laboratory's "normal" never hides a scheme's "indeterminate". Each scheme at most once."""
-    found = []
-    for readings in _readings(t, assessor, mv.marker):
-        for other, said in readings:
-            finding = other.classify(mv)
-            if finding.status != status:
-                found.append(OtherScheme(other.scheme.id, finding.status,
-                                         reference_text(other, mv, finding.status, finding.band) + said,
-                                         _marker_sources(t, other, mv, finding.band)))
-                break
-    return tuple(found)
+def _others(t: Thresholds, judge: Judge, mv: MarkerValue, found: Findings) -> tuple[OtherScheme, ...]:
+    """The schemes whose own bands read this result differently from what is shown (the shown scheme's
+    own bands too, where the person's range moved a result from normal)."""
+    shown = found.shown
+    out = []
+    for scheme_id, assessor, finding in zip(judge.scheme_ids, judge.plain, found.plain):
+        if finding.status == shown.status:
+            continue
+        said = ", by the scheme's own bands without your laboratory's range" if scheme_id == judge.scheme.id else ""
+        out.append(OtherScheme(scheme_id, finding.status, reference_text(assessor, mv, finding) + said,
+                               finding.band.sources))
+    return tuple(out)
 
 
-def _readings(t: Thresholds, assessor: Assessor, marker: str) -> list[list[tuple[Assessor, str]]]:
-    """Per other scheme, the assessors that may read a result differently: with the person's own range
-    (schemes other than the one applied), and without it (every scheme, where a range was given).
-    Built once per assessor and marker."""
-    key = ("readings", marker)
-    found = assessor.memo.get(key)
-    if found is None:
-        own_range = marker in assessor.refs
-        found = []
-        for scheme in t.schemes.values():
-            readings = [(Assessor(t, scheme, assessor.refs), "")] if scheme.id != assessor.scheme.id else []
-            if own_range:
-                readings.append((Assessor(t, scheme, {}), ", by the scheme's own bands without your laboratory's "
-                                                          "range"))
-            found.append(readings)
-        assessor.memo[key] = found
-    return found
-
-
-def marker_result(t: Thresholds, assessor: Assessor, mv: MarkerValue, finding: Finding) -> MarkerResult:
+def marker_result(t: Thresholds, judge: Judge, mv: MarkerValue, found: Findings) -> MarkerResult:
     """One result as a lab marker of the output: the same for a single query, a batch row and a panel."""
-    marker = assessor.registry.get(mv.marker)
-    return MarkerResult(mv.marker, mv.value, mv.unit, mv.canonical, marker.canonical_unit, finding.status,
-                        reference_text(assessor, mv, finding.status, finding.band),
-                        _marker_sources(t, assessor, mv, finding.band), mv.censored,
-                        _others(t, assessor, mv, finding.status), finding.possible)
+    marker = judge.registry.get(mv.marker)
+    shown = found.shown
+    return MarkerResult(mv.marker, mv.value, mv.unit, mv.canonical, marker.canonical_unit, shown.status,
+                        reference_text(judge.shown, mv, shown), _marker_sources(t, judge.shown, mv, shown.band),
+                        mv.censored, _others(t, judge, mv, found), shown.possible, shown.lab_flag,
+                        set(shown.states) == {"very_high"})
 
 
 def shown_value(r: MarkerResult) -> str:
     return f"{r.censored or ''}{fmt(r.value)} {r.unit}"
 
 
-def _rule_reason(t: Thresholds, core: Core) -> Cited:
+def reasons(t: Thresholds, core: Core, results: tuple[MarkerResult, ...], query: LabQuery) -> list[Cited]:
+    """Each result outside its band; the row of the table that decided, with its notes; how the
+    readings differ; each marker another scheme reads differently; cB12."""
     registry, d = t.registry, core.decision
-    status = d.status
-    direct_off = tuple(m for m in registry.with_role("direct") if status.get(m) in BORDERLINE + ("deficient",))
-    functional_high = tuple(m for m in registry.with_role("functional") if status.get(m) == "high")
-    drivers = {1: direct_off, 2: direct_off + functional_high, 3: direct_off, 4: (d.decided_by,)}.get(d.rule, ())
-    lead = ", ".join(f"{registry.get(m).label} {status[m]}" for m in drivers if m in status)
-    message = {1: "direct-deficient", 2: "direct-and-functional", 3: "direct-borderline",
-               4: f"{d.decided_by}-alone", 6: "all-in-range"}[d.rule]
-    if d.rule == 4 and message not in t.messages:
-        message = "functional-alone"
-    if d.rule == 6 and any(s != "normal" for s in status.values()):
-        message = "no-deficiency-sign"  # e.g. a raised B12: outside the bands, but not towards deficiency
-    prefix = f"{d.verdict} from the markers ({lead}): " if lead else f"{d.verdict}: "
-    return _cite(t.messages[message], prefix)
-
-
-def reasons(t: Thresholds, core: Core, results: tuple[MarkerResult, ...]) -> list[Cited]:
-    registry = t.registry
     out = [Cited(f"{registry.get(r.marker).label} {shown_value(r)} {'could be' if r.could_be else 'is'} "
-                 f"{r.status}: {r.reference}.", r.sources) for r in results if r.status != "normal"]
-    out.append(_rule_reason(t, core))
-    if core.status.get("b12") == "high":
-        spans = "b12" in core.decision.possible
-        maybe = "If it is above the upper limit (a limit such as >300 may not be): " if spans else ""
-        out.append(_cite(t.messages["b12-high"], maybe))
+                 f"{r.status}{', far above its edge' if r.far_above else ''}: {r.reference}.", r.sources)
+           for r in results if r.status != "normal"]
+    rule = d.headline.rule
+    out.append(Cited(f"{d.headline.verdict} by the {_reading_name(d.headline.scheme)} (rule {rule.id}): "
+                     f"{rule.reason}", rule.sources))
+    spanning = {r.marker: r for r in results if r.could_be}
+    for note in table.notes_for(t.rules, d.headline.states):
+        maybe = [spanning[m] for m in sorted(note.condition.variables() & set(spanning))]
+        lead = "".join(f"If {registry.get(r.marker).label} {shown_value(r)} is {d.headline.states[r.marker]}: "
+                       for r in maybe)  # a limit that spans bands: the note holds only if it is in that one
+        out.append(Cited(lead + note.text, note.sources))
+    split = _split(t, core)
+    if split is not None:
+        out.append(split)
     out += [_disagreement(t, r, o) for r in results for o in r.other_schemes]
     if core.cb12:
-        out.append(_cb12_reason(core))
+        out.append(_cb12_reason(t, core))
     return out
+
+
+def _reading_name(scheme: str) -> str:
+    return "reading with your laboratory's ranges" if scheme == LAB else f"{scheme} scheme"
+
+
+def _split(t: Thresholds, core: Core) -> Cited | None:
+    """When the readings disagree: each one's verdict and row, and which decides."""
+    readings = core.decision.readings
+    if len({r.verdict for r in readings}) < 2:
+        return None
+    each = "; ".join(f"{_reading_name(r.scheme)}: {r.verdict} (rule {r.rule.id})" for r in readings)
+    note = t.messages["other-scheme"]
+    return Cited(f"The readings differ ({each}); {core.decision.verdict} is reported. {note.text}", note.sources)
 
 
 def _disagreement(t: Thresholds, r: MarkerResult, other: OtherScheme) -> Cited:
     label = t.registry.get(r.marker).label
     text = f"The {other.scheme} scheme reads {label} {shown_value(r)} differently: {other.reference}."
-    note = t.messages["other-scheme"]
-    return Cited(f"{text} {note.text}", tuple(dict.fromkeys(other.sources + note.sources)))
+    return Cited(text, other.sources)
 
 
-def _cb12_reason(core: Core) -> Cited:
-    cb12, rules = core.cb12, core.decision.verdict
+def _cb12_reason(t: Thresholds, core: Core) -> Cited:
+    cb12, readings = core.cb12, core.decision.verdict
     text = f"Combined indicator cB12 is {cb12.value:.3f} ({cb12.category})"
-    implied = CB12_VERDICT[cb12.category]
-    if implied == rules:
-        text += f", which agrees with the single markers ({rules})."
+    implied = t.rules.cb12_map[cb12.category]
+    if implied == readings:
+        text += f", which agrees with the single markers ({readings})."
     else:
-        text += (f", which points to {implied} while the single markers point to {rules}; "
+        text += (f", which points to {implied} while the single markers point to {readings}; "
                  f"the more cautious verdict, {core.verdict}, is reported.")
     return Cited(text, cb12.sources)
+
+
+def settled(t: Thresholds, reading: table.Reading) -> list[Cited]:
+    return [cited for _, cited in table.settled_for(t.rules, reading.states)]
 
 
 def urgent_rules(t: Thresholds, assessor: Assessor, mv: MarkerValue) -> tuple[Urgency, ...]:
@@ -196,7 +181,7 @@ def pregnancy_urgent(query_pregnant: bool, verdict: str) -> bool:
 
 
 def _urgent_steps(t: Thresholds, assessor: Assessor, core: Core, query: LabQuery) -> list[Step]:
-    """Prompt care: results far outside the bands (could be, for a limit), pregnancy, and nerve symptoms."""
+    """Prompt care: results far outside the bands (could be, for a limit) and pregnancy."""
     steps = []
     for mv in query.markers.values():
         for rule in urgent_rules(t, assessor, mv):
@@ -204,10 +189,8 @@ def _urgent_steps(t: Thresholds, assessor: Assessor, core: Core, query: LabQuery
             prefix = "" if mv.censored is None else f"{label} {mv.censored}{fmt(mv.value)} {mv.unit} " \
                 "could be in this range. "
             steps.append(Step(prefix + t.messages[rule.message].text, rule.sources, True))
-    if pregnancy_urgent(query.pregnant, core.verdict):
+    if pregnancy_urgent(query.situation.pregnant, core.verdict):
         steps.append(Step(*_cite(t.messages["urgent-pregnancy"]), True))
-    if core.verdict != UNLIKELY:
-        steps.append(Step(*_cite(t.messages["urgent-neurological"])))  # prompt only if the symptoms are there
     return steps
 
 
@@ -221,32 +204,19 @@ def _could_be_in(assessor: Assessor, mv: MarkerValue, interval: Interval) -> boo
     return any(interval.holds(p) for p in points)
 
 
-def next_steps(t: Thresholds, assessor: Assessor, core: Core, query: LabQuery,
-               results: tuple[MarkerResult, ...]) -> list[Step]:
-    msg, status = t.messages, core.status
-    direct = t.registry.with_role("direct")
-    steps = []
-    borderline = any(status.get(m) in BORDERLINE for m in direct)
-    if borderline and "mma" not in status:
-        steps.append(msg["step-settle-indeterminate"])
-    elif borderline and "hcy" not in status and status.get("mma") == "normal":
-        steps.append(msg["step-add-functional"])
-    if not borderline and any(_deficiency_side(r.status, o.status) for r in results if r.marker in direct
-                              for o in r.other_schemes):
-        steps.append(msg["step-settle-disagreement"])
-    if status.get("mma") == "high":
-        steps.append(msg["step-kidney-age"])
-    if status.get("hcy") == "high":
-        steps.append(msg["step-folate-b6"])
-    if status.get("b12") == "high":
-        steps.append(msg["step-raised-b12"])
-    steps.append(msg["step-symptoms-despite-normal" if core.verdict == UNLIKELY else "step-see-doctor"])
-    return _urgent_steps(t, assessor, core, query) + [Step(*_cite(m)) for m in steps]
+NERVES = "urgent-neurological"  # the step on nerve symptoms: shown whenever deficiency is not unlikely
 
 
-def _deficiency_side(*statuses: str) -> bool:
-    """A disagreement that a functional test can settle: one reading points towards deficiency."""
-    return any(s in BORDERLINE or s == "deficient" for s in statuses)
+def next_steps(t: Thresholds, judge: Judge, core: Core, query: LabQuery) -> list[Step]:
+    """Prompt care first; then the deciding row's steps, none asking for a result already given."""
+    rules, headline = t.rules, core.decision.headline
+    found = table.steps_for(rules, headline.rule, headline.states)
+    steps = [Step(s.text, s.sources, s.urgent) for s in found]
+    if core.verdict != UNLIKELY and all(s.id != NERVES for s in found):
+        nerves = rules.steps[NERVES]
+        steps.insert(0, Step(nerves.text, nerves.sources))  # prompt only if the symptoms are there
+    urgent = _urgent_steps(t, judge.shown, core, query)
+    return urgent + [s for s in steps if s.urgent] + [s for s in steps if not s.urgent]
 
 
 def notes(t: Thresholds, scheme: Scheme, query: LabQuery, core: Core) -> list[str]:
@@ -256,8 +226,6 @@ def notes(t: Thresholds, scheme: Scheme, query: LabQuery, core: Core) -> list[st
         out.append(msg["note-own-range"].cited())
     out += [f"--ref was given for {m} ({query.refs[m].text}) but there is no {registry.get(m).label} result; "
             "it was not used." for m in query.refs if m not in query.markers]
-    if query.pregnant:
-        out.append(msg["note-pregnancy"].cited())
     if query.age is not None and not is_adult(query.age):
         out.append(msg["note-under-18"].cited())
     for marker, spans in core.decision.possible.items():
@@ -266,12 +234,32 @@ def notes(t: Thresholds, scheme: Scheme, query: LabQuery, core: Core) -> list[st
         out.append(f"{registry.get(marker).label} {mv.censored}{fmt(mv.value)} {mv.unit} could be {could}; "
                    f"{core.status[marker]} is reported. {msg['note-censored-worst'].cited()}")
     out += _cb12_notes(t, query, core)
-    return out
+    out += [unit_note(registry.get(m), query.markers[m]) for m in query.assumed_units if m in query.markers]
+    return [n for n in out if n]
+
+
+def unit_note(marker: Marker, mv: MarkerValue) -> str | None:
+    """For a result given without a unit that is plausible in another of the marker's units too: which
+    unit was taken, and what the other reading would be."""
+    low, high = marker.plausible
+    others = []
+    for u in marker.units:
+        if marker.same_scale(u.unit, mv.unit):
+            continue
+        canonical = marker.to_canonical(mv.value, u.unit)
+        if low <= canonical <= high:
+            others.append(f"{fmt(mv.value)} {u.unit} would be {fmt(float(f'{canonical:.4g}'))} {marker.canonical_unit}")
+    if not others:
+        return None
+    return (f"No unit was given for {marker.label}, so {fmt(mv.value)} is read as {mv.unit}. If your report gives "
+            f"another unit: {'; '.join(others)}; give it with {marker.unit_option}.")
 
 
 def _cb12_notes(t: Thresholds, query: LabQuery, core: Core) -> list[str]:
     if core.cb12:
-        return [f"{n} (sources: {', '.join(t.cb12_sources)})" for n in t.cb12_notes]
+        folate = t.rules.cb12_note
+        return [f"{n} (sources: {', '.join(t.cb12_sources)})" for n in t.cb12_notes] + \
+            [f"{folate.text} (sources: {', '.join(folate.sources)})"]
     if not all(m in query.markers for m in t.registry.cb12_inputs):
         return []
     if any(query.markers[m].censored for m in t.registry.cb12_inputs):

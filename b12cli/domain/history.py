@@ -18,7 +18,7 @@ from array import array
 from collections import Counter
 from typing import Iterable, Iterator, NamedTuple
 
-from b12cli.domain.labs import Assessor, LabAssessment, LabQuery, interpret, read_scheme
+from b12cli.domain.labs import Assessor, Context, LabAssessment, LabQuery, interpret, read_scheme
 from b12cli.domain.limits import settled_order
 from b12cli.domain.markers import Registry
 from b12cli.domain.model import Thresholds
@@ -34,9 +34,10 @@ MEMO_SIZE = 2_000  # interpretations kept by query (about 2.5 KB each); all forg
 
 
 class HistoryOptions(NamedTuple):
-    scheme: str = "documents"
+    scheme: str | None = None  # None: every scheme reads each panel and the most cautious decides
     pregnant: bool = False
     lab_ranges: bool = True
+    context: Context = Context()  # --egfr, --taking-b12, --nitrous-oxide: every panel
 
 
 class Where(NamedTuple):
@@ -217,11 +218,12 @@ class History:
     def __init__(self, thresholds: Thresholds, collected: Collected, options: HistoryOptions, day_note: str) -> None:
         scheme = read_scheme(thresholds, options.scheme)
         self.thresholds, self.collected, self.day_note = thresholds, collected, day_note
-        self.options = options._replace(scheme=scheme.id)
+        self.options = options
+        self.chosen = options.scheme is not None
         self.assessor = Assessor(thresholds, scheme)
         self.scheme, self.noun, self.disclaimer = scheme.id, collected.noun, thresholds.disclaimer
         self.errors, self.skipped = collected.errors, collected.skipped
-        self.used = self.panels = self.people_count = 0
+        self.used = self.panels = self.people_count = self.urgent = 0
         self.latest_abnormal = False
         self._notes: dict[str, None] = dict.fromkeys(collected.notes)
         self._memo: dict = {}
@@ -240,6 +242,7 @@ class History:
                 self._notes[self.day_note] = None
             self.people_count += 1
             self.panels += len(panels)
+            self.urgent += sum(p.assessment.urgent for p in panels)
             self.used += len({w for panel in panels for w in panel.sources})
             self.latest_abnormal |= panels[-1].assessment.abnormal
             self._notes.update(dict.fromkeys(n for panel in panels for n in panel.assessment.notes))
@@ -330,7 +333,7 @@ def build_panel(thresholds: Thresholds, observed: list[Observed], options: Histo
     markers = {o.value.marker: o.value for o in observed}
     refs = {o.value.marker: o.ref for o in observed if o.ref is not None and options.lab_ranges}
     query = LabQuery({m: markers[m] for m in registry.order(markers)}, next(iter(ages), None), options.scheme, refs,
-                     options.pregnant)
+                     options.pregnant, options.context)
     sources = tuple(dict.fromkeys(o.where for o in observed))
     if memo is None:
         assessment = interpret(thresholds, query)
@@ -399,4 +402,8 @@ def summary_line(h: History) -> str:
     noun = h.noun[:-1] if h.noun.endswith("s") else h.noun
     return (f"b12: history: {plural(h.used, noun)} used, {sum(reasons.values()):,} skipped{why}, "
             f"{plural(len(h.errors), 'error')}; {plural(h.people_count, 'person', 'people')}, "
-            f"{plural(h.panels, 'panel')}; scheme {h.scheme}. {h.disclaimer}")
+            f"{plural(h.panels, 'panel')} ({h.urgent:,} urgent); {_scheme_words(h)}. {h.disclaimer}")
+
+
+def _scheme_words(h: History) -> str:
+    return f"scheme {h.scheme} decides" if h.chosen else f"the most cautious scheme decides, markers shown by {h.scheme}"

@@ -7,6 +7,7 @@ from typing import NamedTuple
 
 from b12cli.domain.bands import Cuts, Interval, locate
 from b12cli.domain.markers import Registry
+from b12cli.domain.rules import Rules
 from b12cli.domain.vocab import Cited
 
 
@@ -178,6 +179,7 @@ class Thresholds(NamedTuple):
     cb12_bands: MarkerBands
     urgency: tuple[Urgency, ...]
     messages: dict[str, Message]
+    rules: Rules | None = None  # the verdict table (rules.yaml), joined on by the knowledge base
 
 
 class Topic(NamedTuple):

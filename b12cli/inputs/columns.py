@@ -19,6 +19,8 @@ from b12cli.errors import UsageError
 
 MAX_HEADER_CHARS = 200  # a column name is a few words; a longer cell is not looked into
 AGE_NAMES = ("age", "age years", "age in years", "patient age", "age yrs")
+EGFR_NAMES = ("egfr", "gfr", "estimated gfr", "egfr ml min 1 73m2", "egfr ml min 1 73 m2", "egfr mdrd", "egfr ckd epi",
+              "ckd epi egfr")
 GENERIC_UNIT_HEADERS = ("unit", "units", "unitofmeasure", "uom", "resultunit", "resultunits")
 STATUS_SUFFIXES = ("status",)
 
@@ -58,8 +60,11 @@ def vocabulary(registry: Registry) -> Vocabulary:
                 lookup.setdefault(header_key(name), column)
     for name in AGE_NAMES:
         lookup.setdefault(header_key(name), "age")
-    known = (*registry.ids, "age", *unit_columns)
-    output = frozenset({f"{m}status" for m in registry.ids} | {"cb12", "cb12category", "verdict", "error"})
+    for name in EGFR_NAMES:
+        lookup.setdefault(header_key(name), "egfr")
+    known = (*registry.ids, "age", "egfr", *unit_columns)
+    output = frozenset({f"{m}status" for m in registry.ids} | {"cb12", "cb12category", "verdict", "error", "urgent"}
+                       | {f"verdict{r}" for r in ("documents", "nice", "lab")})
     stems = tuple(dict.fromkeys(s.casefold() for m in registry.markers for s in m.stems))
     return Vocabulary(lookup, known, unit_columns, stems, output)
 

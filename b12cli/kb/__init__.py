@@ -16,13 +16,14 @@ from typing import Any, Callable
 
 from b12cli.domain.markers import Registry
 from b12cli.domain.model import Absorption, Foods, Intake, Intakes, Loinc, Medications, Risk, Source, Thresholds, Topic
+from b12cli.domain.rules import Rules
 from b12cli.domain.text import printable
 from b12cli.errors import KnowledgeBaseError
 from b12cli.inputs.files import Unusable, read_regular
 from b12cli.kb import build
 from b12cli.kb.cache import cache_header, read_cache, write_cache
 
-FILES = ("sources", "markers", "intakes", "foods", "medications", "thresholds", "topics", "loinc", "risk",
+FILES = ("sources", "markers", "intakes", "foods", "medications", "thresholds", "rules", "topics", "loinc", "risk",
          "absorption", "intake")
 MAX_YAML_BYTES = 2 * 1024 * 1024  # cap on a YAML source file (the bundled ones are under 60 KB)
 
@@ -155,8 +156,15 @@ class KnowledgeBase:
 
     @cached_property
     def thresholds(self) -> Thresholds:
+        """The bands, with the verdict table that reads them (rules.yaml)."""
         registry = self.markers
-        return self._built("thresholds", lambda data: build.build_thresholds(data, registry))
+        built = self._built("thresholds", lambda data: build.build_thresholds(data, registry))
+        return built._replace(rules=self.rules)
+
+    @cached_property
+    def rules(self) -> Rules:
+        registry = self.markers
+        return self._built("rules", lambda data: build.build_rules(data, registry))
 
     @cached_property
     def topics(self) -> tuple[Topic, ...]:

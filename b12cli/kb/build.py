@@ -4,6 +4,7 @@ run here, on every load, since each file is cached on its own."""
 
 from __future__ import annotations
 
+from b12cli.domain import rules
 from b12cli.domain.bands import check_cover, cuts_of, parse_interval
 from b12cli.domain.markers import Cb12Input, Marker, Registry, UnitDef, UnitGuess
 from b12cli.domain.model import (
@@ -196,3 +197,63 @@ def check_published(marker: Marker, spec: dict, path: str) -> None:
                     raise KnowledgeBaseError(f"thresholds.yaml: {path}.{unit}[{i}]: the {end} end is {b:g} "
                                              f"{marker.canonical_unit} once converted, more than 1% from the band's "
                                              f"{a:g}")
+
+
+def _condition(data: dict, record: dict) -> rules.Condition:
+    groups = data["groups"]
+
+    def pairs(mapping: dict) -> tuple[tuple[str, frozenset[str]], ...]:
+        return tuple((var, frozenset(groups[allowed] if isinstance(allowed, str) else allowed))
+                     for var, allowed in mapping.items())
+
+    return rules.Condition(pairs(record.get("when", {})), tuple(pairs(g) for g in record.get("any", [])))
+
+
+def _words(mapping: dict) -> str:
+    def one(var: str, allowed: str | list[str]) -> str:
+        if isinstance(allowed, str):
+            return f"{var} {allowed}"
+        return f"{var} {allowed[0]}" if len(allowed) == 1 else f"{var} in {{{', '.join(allowed)}}}"
+
+    return " and ".join(one(var, allowed) for var, allowed in mapping.items())
+
+
+def condition_words(record: dict) -> str:
+    """A rule's condition as a clinician reads it in `b12 rules`: "mma raised and (b12 deficient or ...)"."""
+    parts = [_words(record["when"])] if record.get("when") else []
+    groups = [_words(g) for g in record.get("any", [])]
+    if groups:
+        either = " or ".join(f"({g})" if " and " in g else g for g in groups)
+        parts.append(f"({either})" if parts and len(groups) > 1 else either)
+    return " and ".join(parts) or "always"
+
+
+def build_rules(data: dict, registry: Registry) -> rules.Rules:
+    for var in data["states"]:
+        if var not in registry.ids:
+            raise KnowledgeBaseError(f"rules.yaml: states.{var}: not a marker of the registry (markers.yaml)")
+    for var in data["far_edges"]:
+        if var not in registry.ids:
+            raise KnowledgeBaseError(f"rules.yaml: far_edges.{var}: not a marker of the registry (markers.yaml)")
+    egfr = data["egfr_bands"]
+    bands = [(b["state"], parse_interval(b["range"])) for b in egfr["bands"]]
+    problem = check_cover([interval for _, interval in bands])
+    if problem:
+        raise KnowledgeBaseError(f"rules.yaml: egfr_bands: {problem}")
+    states = {var: tuple(values) for var, values in [*data["states"].items(), *data["context"].items()]}
+    made = tuple(
+        rules.Rule(r["id"], r["name"], _condition(data, r), r["verdict"], tuple(r["overrides"]), r["reason"],
+                   tuple(r["steps"]), tuple(r["sources"]), r["note"], condition_words(r)) for r in data["rules"])
+    steps = {s["id"]: rules.RuleStep(s["id"], s["text"], tuple(s["asks_for"]), s["urgent"],
+                                     None if s["show_when"] is None else _condition(data, s["show_when"]),
+                                     tuple(s["sources"])) for s in data["steps"]}
+    settled = {var: {state: Cited(c["text"], tuple(c["sources"])) for state, c in by_state.items()}
+               for var, by_state in data["settled"].items()}
+    notes = tuple(rules.RuleNote(n["id"], _condition(data, n), n["text"], tuple(n["sources"])) for n in data["notes"])
+    far = {m: rules.FarEdge(m, e["above"], e["kind"], tuple(e["sources"]), e["note"])
+           for m, e in data["far_edges"].items()}
+    egfr_bands = rules.EgfrBands(egfr["unit"], tuple(egfr["plausible"]), tuple(state for state, _ in bands),
+                                 cuts_of([interval for _, interval in bands]), tuple(egfr["sources"]))
+    return rules.Rules(states, egfr_bands, far, made, dict(data["cb12_map"]),
+                       Cited(data["cb12_note"], tuple(data["cb12_sources"])), steps, tuple(data["extra_steps"]),
+                       settled, notes, {name: tuple(states) for name, states in data["groups"].items()})

@@ -153,7 +153,8 @@ def fields(**specs: Spec) -> Spec:
         for key, spec in specs.items():
             if key not in value:
                 if isinstance(spec, optional):
-                    out[key] = spec.default
+                    default = spec.default
+                    out[key] = default.copy() if isinstance(default, (list, dict)) else default
                     continue
                 raise ShapeError(join(path, key), "missing key")
             out[key] = spec(value[key], join(path, key))

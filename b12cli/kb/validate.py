@@ -13,6 +13,7 @@ from b12cli.domain.bands import IntervalError, check_cover, parse_interval
 from b12cli.domain.markers import CB12_SIDES, ROLES, unit_key
 from b12cli.domain.vocab import CB12_CATEGORIES, DOCUMENT_IDS, MARKER_STATUSES, SOURCE_KINDS
 from b12cli.kb import schema as S
+from b12cli.kb.validate_rules import RULES_SHAPE, check_rules
 
 SCHEMA_VERSION = 1
 
@@ -78,12 +79,8 @@ REQUIRED_MESSAGES: dict[str, tuple[str, ...]] = {
     "intakes": ("tables-start-at-14", "no-upper-limit"),
     "foods": ("vegan-supplement", "check-labels", "older-adults", "crystalline-b12"),
     "medications": ("not-listed", "do-not-stop"),
-    "thresholds": ("direct-deficient", "direct-and-functional", "direct-borderline", "mma-alone", "hcy-alone",
-                   "all-in-range", "b12-high", "step-settle-indeterminate", "step-add-functional",
-                   "step-kidney-age", "step-folate-b6", "step-see-doctor", "step-raised-b12",
-                   "step-symptoms-despite-normal", "note-pregnancy", "note-under-18", "note-own-range",
-                   "no-deficiency-sign", "other-scheme", "step-settle-disagreement", "urgent-neurological",
-                   "urgent-pregnancy", "note-censored-worst", "note-censored-no-cb12"),
+    "thresholds": ("note-under-18", "note-own-range", "other-scheme", "urgent-pregnancy", "note-censored-worst",
+                   "note-censored-no-cb12"),
 }
 
 
@@ -318,6 +315,8 @@ def _check_loinc(data: dict) -> None:
 
 
 MEANING["loinc"] = _check_loinc
+SHAPES["rules"] = RULES_SHAPE
+MEANING["rules"] = check_rules
 
 
 def validate(name: str, raw: Any) -> dict:

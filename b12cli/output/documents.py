@@ -128,15 +128,29 @@ def marker_json(m: MarkerResult) -> dict:
     others = [{"scheme": o.scheme, "status": o.status, "reference": o.reference, "sources": list(o.sources)}
               for o in m.other_schemes]
     return {"marker": m.marker, "value": m.value, "unit": m.unit, "canonical_value": m.canonical_value,
-            "canonical_unit": m.canonical_unit, "status": m.status, "could_be": list(m.could_be),
-            "reference": m.reference, "sources": list(m.sources), "censored": m.censored, "other_schemes": others}
+            "canonical_unit": m.canonical_unit, "status": m.status, "lab_flag": m.lab_flag, "far_above": m.far_above,
+            "could_be": list(m.could_be), "reference": m.reference, "sources": list(m.sources),
+            "censored": m.censored, "other_schemes": others}
+
+
+def verdicts_json(by_scheme: Iterable) -> dict[str, str]:  # noqa: ANN001 - labs.SchemeVerdict items
+    return {v.scheme: v.verdict for v in by_scheme}
+
+
+def context_json(c) -> dict:  # noqa: ANN001 - a labs.Context
+    return {"egfr": c.egfr, "taking_b12": c.taking_b12, "nitrous_oxide": c.nitrous_oxide, "pregnant": c.pregnant}
 
 
 def labs_json(a: LabAssessment) -> dict:
     steps = [{**cited_json(s), "urgent": s.urgent} for s in a.next_steps]
-    return envelope("labs", scheme=a.scheme, age=a.age, markers=[marker_json(m) for m in a.markers],
-                    verdict=a.verdict, urgent=a.urgent, reasons=[cited_json(c) for c in a.reasons], next_steps=steps,
-                    cb12=cb12_json(a.cb12), notes=list(a.notes), disclaimer=a.disclaimer)
+    decided = {"scheme": a.decided_by.scheme, "rule": a.decided_by.rule} if a.decided_by else None
+    return envelope("labs", scheme=a.scheme, scheme_decides=a.chosen, age=a.age, context=context_json(a.context),
+                    markers=[marker_json(m) for m in a.markers], verdict=a.verdict,
+                    verdict_by_scheme=verdicts_json(a.by_scheme),
+                    rule_by_scheme={v.scheme: v.rule for v in a.by_scheme},
+                    decided_by=decided, urgent=a.urgent, reasons=[cited_json(c) for c in a.reasons],
+                    settled=[cited_json(c) for c in a.settled], next_steps=steps, cb12=cb12_json(a.cb12),
+                    notes=list(a.notes), disclaimer=a.disclaimer)
 
 
 ROW_SCHEMA = "b12.labs.row/1"
@@ -145,19 +159,28 @@ ERROR_SCHEMA = "b12.labs.error/1"  # a record that could not be interpreted: ano
 
 # A row record from its parts, each already JSON text: the one writer of row records, so that a batch row
 # and a single query (``--format jsonl``) write the same bytes. A %-template, as a batch fills it 200,000
-# times: (line, input, markers joined by commas, verdict, cb12, urgent as true/false).
-ROW_RECORD = f'{{"schema":"{ROW_SCHEMA}","line":%s,"input":%s,"markers":[%s],"verdict":"%s","cb12":%s,"urgent":%s}}'
+# times:
+# (line, input, markers joined by commas, verdict, verdict_by_scheme, cb12, urgent as true/false).
+ROW_RECORD = (f'{{"schema":"{ROW_SCHEMA}","line":%s,"input":%s,"markers":[%s],"verdict":"%s",'
+              '"verdict_by_scheme":%s,"cb12":%s,"urgent":%s}')
 ERROR_RECORD = f'{{"schema":"{ERROR_SCHEMA}","line":%s,"input":%s,"error":%s}}'
 JSON_BOOL = ("false", "true")
 
 
-def row_record(line: int | None, input_json: str, markers: Iterable[str], verdict: str, cb12: str,
+def row_record(line: int | None, input_json: str, markers: Iterable[str], verdict: str, by_scheme: str, cb12: str,
                urgent: bool) -> str:
-    return ROW_RECORD % ("null" if line is None else line, input_json, ",".join(markers), verdict, cb12,
+    return ROW_RECORD % ("null" if line is None else line, input_json, ",".join(markers), verdict, by_scheme, cb12,
                          JSON_BOOL[urgent])
 
 
-LABS_CSV_STATUS = ("verdict", "cb12", "cb12_category", "urgent", "error")
+READINGS = ("documents", "nice", "lab")  # the verdict_SCHEME columns of the CSV layout
+
+
+def labs_csv_status(reading_ids: Iterable[str] = READINGS) -> tuple[str, ...]:
+    return ("verdict", *(f"verdict_{r}" for r in reading_ids), "cb12", "cb12_category", "urgent", "error")
+
+
+LABS_CSV_STATUS = labs_csv_status()
 
 
 def labs_row_csv(registry_ids: Iterable[str], inputs: dict[str, str], a: LabAssessment) -> dict:
@@ -167,6 +190,7 @@ def labs_row_csv(registry_ids: Iterable[str], inputs: dict[str, str], a: LabAsse
     row.update({f"{m}_status": status.get(m) for m in registry_ids})
     row.update(verdict=a.verdict, cb12=a.cb12.value if a.cb12 else None,
                cb12_category=a.cb12.category if a.cb12 else None, urgent=a.urgent, error=None)
+    row.update({f"verdict_{v.scheme}": v.verdict for v in a.by_scheme})
     return row
 
 
@@ -206,7 +230,8 @@ def where_json(where: Where) -> dict:
 
 def person_json(person) -> dict:  # noqa: ANN001 - a history.Person
     panels = [{"date": p.date, "markers": [marker_json(m) for m in p.assessment.markers],
-               "verdict": p.assessment.verdict, "cb12": cb12_json(p.assessment.cb12),
+               "verdict": p.assessment.verdict, "verdict_by_scheme": verdicts_json(p.assessment.by_scheme),
+               "cb12": cb12_json(p.assessment.cb12),
                "abnormal": p.assessment.abnormal, "urgent": p.assessment.urgent,
                "sources": [where_json(w) for w in p.sources]} for p in person.panels]
     trend = [{"marker": t.marker, "unit": t.unit,
@@ -343,4 +368,29 @@ CSV_HEADERS: dict[str, tuple[str, ...]] = {
                "absorbed_mcg_per_day", "rda_mcg", "rda_absorbed_mcg_per_day", "percent_of_rda_absorbed", "sources"),
     "intake": ("kind", "query", "id", "name", "servings", "serving", "mcg", "crystalline", "absorbed_mcg", "chosen",
                "also_fits", "sources"),
+    "rules": ("id", "name", "when", "verdict", "overrides", "reason", "steps", "sources"),
 }
+
+
+# ----------------------------------------------------------------- the verdict table
+
+
+def rules_json(t) -> dict:  # noqa: ANN001 - a rules.Rules
+    """``b12 rules``: every row in order, and what the states are made from."""
+    items = [{"id": r.id, "name": r.name, "when": r.when, "verdict": r.verdict, "overrides": list(r.overrides),
+              "reason": r.reason, "steps": [t.steps[s].text for s in r.steps], "sources": list(r.sources)}
+             for r in t.rules]
+    far = [{"marker": e.marker, "above": e.above, "kind": e.kind, "note": e.note, "sources": list(e.sources)}
+           for e in t.far_edges.values()]
+    states = {var: list(values) for var, values in t.states.items()}
+    notes = ["The first rule whose condition holds decides; each scheme (and your laboratory's ranges) is read "
+             "once, and the most cautious verdict is reported unless --scheme names the one that decides.",
+             "cB12 categories map one to one: " + ", ".join(f"{c} -> {v}" for c, v in t.cb12_map.items()) + "."]
+    return envelope("rules", items=items, states=states, groups={g: list(v) for g, v in t.groups.items()},
+                    far_edges=far,
+                    egfr={"unit": t.egfr.unit, "states": list(t.egfr.states), "sources": list(t.egfr.sources)},
+                    notes=notes)
+
+
+def rules_rows(t) -> list[dict]:  # noqa: ANN001 - a rules.Rules
+    return [dict(row, steps=" | ".join(row["steps"])) for row in rules_json(t)["items"]]

@@ -8,8 +8,9 @@ status; the edges between bands are printed as numbers in the unit of the value.
 drawn as ``*`` (``●`` in Unicode) at its place inside its band; a value beyond the drawn extent
 of an open-ended band is clamped to the end and the bracket becomes an arrow (``<``/``>``).
 ``ref_low``/``ref_high`` (the person's own range, same unit) are drawn as ``(`` and ``)``.
-``censored`` ``"<"`` or ``">"`` (a result reported as below/above a limit) puts that sign next
-to the marker. No Rich here: ``draw`` also returns where each band sits, for colouring.
+``censored`` ``"<"`` or ``">"`` (a result reported as below/above a limit) draws the whole interval
+it could be in (``=``, ``═`` in Unicode, over the bands' fill, labels kept), the marker at the limit.
+No Rich here: ``draw`` also returns where each band sits, for colouring.
 """
 
 from __future__ import annotations
@@ -27,10 +28,11 @@ class Chars(NamedTuple):
     right: str
     below: str
     above: str
+    span: str  # the interval a limit (<150) could be in
 
 
-ASCII = Chars("-", "*", "[", "]", "<", ">")
-UNICODE = Chars("─", "●", "[", "]", "◀", "▶")
+ASCII = Chars("-", "*", "[", "]", "<", ">", "=")
+UNICODE = Chars("─", "●", "[", "]", "◀", "▶", "═")
 
 
 class Drawn(NamedTuple):
@@ -127,10 +129,6 @@ def draw(segments: Sequence[Segment], value: float, width: int, ref_low: float |
     i = holding(segments, value) if at is None else at
     offset, clamp = _place(segments, i, value, widths[i])
     marks = {(i, offset): chars.marker}
-    if censored in ("<", ">"):
-        beside = offset - 1 if censored == "<" else offset + 1
-        if 0 <= beside < widths[i]:
-            marks[(i, beside)] = censored
     for ref, sign in ((ref_low, "("), (ref_high, ")")):
         if ref is not None:
             k = holding(segments, ref if sign == "(" else math.nextafter(ref, -math.inf))
@@ -149,6 +147,12 @@ def draw(segments: Sequence[Segment], value: float, width: int, ref_low: float |
         if k < len(edges):
             out.extend(f"|{edges[k]}|")
     out.append(chars.above if clamp > 0 else chars.right)
+    if censored in ("<", ">"):  # the interval the value could be in, over the bands' fill
+        inside = range(1, marker) if censored == "<" else range(marker + 1, len(out) - 1)
+        fields = [range(start, end) for start, end, _ in spans]
+        for k in inside:
+            if out[k] == chars.fill and any(k in f for f in fields):
+                out[k] = chars.span
     return Drawn("".join(out), tuple(spans), marker)
 
 

@@ -4,7 +4,8 @@ The layout is ours (``layout.py``): columns are fitted to the width and wrapped 
 a word or an id is never broken; below 60 columns, or when the words cannot fit, each row
 becomes a block. Source ids become footnote numbers listed under the table. Lines never end
 in spaces. Colour only on a terminal; with ``NO_COLOR`` no style at all (no bold either).
-Data goes to stdout; notes and the disclaimer go to stderr.
+Data goes to stdout, closed by the disclaimer where there is one (a saved report keeps it); notes go to
+stderr.
 
 What every renderer uses: ``Page()`` (``.table``, ``.cite``, ``.footnotes``, ``.bullets``,
 ``.line``, ``.notes``, ``.panel``), and ``layout.Column``.
@@ -151,6 +152,10 @@ class Page:
         text = "".join(line + "\n" for note in lines for line in layout.wrap(note, width, "", "  "))
         if text:
             say(text)
+
+    def closing(self, disclaimer: str) -> None:
+        """The disclaimer as the last lines of stdout, so that a saved report keeps it."""
+        self.print([[]] + [[(t, "dim")] for t in layout.wrap(disclaimer, self.width)])
 
     def tell(self, message: str) -> None:
         """One plain message on stderr."""
@@ -301,6 +306,8 @@ def _gauge(page: Page, scheme: Scheme, marker: Marker, m: MarkerResult, ref: Ref
 
     scale = scheme.markers[m.marker].scale(m.unit)
     x = m.value if scale.unit == m.unit else m.canonical_value
+    if m.censored in ("<", ">"):  # strictly below (above) the limit: "<150" is drawn below 150
+        x = math.nextafter(x, -math.inf if m.censored == "<" else math.inf)
     at = scale.bands.index(scale.band_for(x))
 
     def shown(end: float | None) -> float | None:
@@ -333,6 +340,7 @@ def labs(a: LabAssessment, registry: Registry, scheme: Scheme | None = None,
     and next steps; the Canonical column only where a unit differs from the canonical one. The band
     text is a column when it fits on one line, else a line under its row."""
     page = Page()
+    _verdict(page, a)
     canonical = any(m.unit != m.canonical_unit for m in a.markers)
     columns = [Column("Marker", nowrap=True), Column("Value", nowrap=True)]
     columns += [Column("Canonical", nowrap=True)] if canonical else []
@@ -355,15 +363,27 @@ def labs(a: LabAssessment, registry: Registry, scheme: Scheme | None = None,
         after = [layout.paragraph(f"Band applied: {b}", page.width) + g for b, g in zip(bands, gauges)]
         page.table(columns + tail, rows, after, title=f"Scheme: {a.scheme} ({a.scheme_title})")
     page.footnotes()
-    _verdict(page, a)
     page.bullets("Why", [(prose(c.text), c.sources) for c in a.reasons])
+    page.bullets("What each result settles", [(c.text, c.sources) for c in a.settled])
     page.bullets("Act promptly", [(prose(c.text), c.sources) for c in a.next_steps if c.urgent])
     page.bullets("Next steps", [(prose(c.text), c.sources) for c in a.next_steps if not c.urgent])
-    page.notes(a.notes, a.disclaimer)
+    page.notes(a.notes)
+    page.closing(a.disclaimer)
+
+
+READING_NAMES = {"lab": "your lab's range", "nice": "NICE"}
 
 
 def _verdict(page: Page, a: LabAssessment) -> None:
+    """The verdict first, in words; then how each scheme reads the results when there is more than one
+    reading ("documents: unlikely · NICE: possible"), and cB12."""
     body: list[Line] = [[(words(a.verdict), VERDICT_STYLE[a.verdict])]]
+    if len(a.by_scheme) > 1:
+        dot = " \u00b7 " if page.unicode else "; "
+        each = dot.join(f"{READING_NAMES.get(v.scheme, v.scheme)}: {words(v.verdict).removeprefix('Deficiency ')}"
+                        for v in a.by_scheme)
+        lead = f"{READING_NAMES.get(a.scheme, a.scheme)} decides{dot}" if a.chosen else ""
+        body += [[(line, "")] for line in layout.wrap(lead + each, max(16, page.width - 4))]
     if a.cb12:
         body.append([(f"cB12 {a.cb12.value:.3f}: ", ""), _status(a.cb12.category)])
     page.panel("Verdict", body)
@@ -379,6 +399,22 @@ def sources(items: list[Source]) -> None:
     page.table([Column("Id"), Column("Title", 3), Column("Author / publisher", 2), Column("Year"), Column("Kind"),
                 Column("URL")], rows)
     page.notes([f"{s.id}: {note}" for s in items for note in s.notes])
+
+
+def rules(t) -> None:  # noqa: ANN001 - a rules.Rules
+    """The verdict table: one row per rule, in order, with footnoted sources; then the far edges."""
+    page = Page()
+    rows = [[r.id, r.when, (words(r.verdict), VERDICT_STYLE[r.verdict]), page.cite(r.sources)] for r in t.rules]
+    page.table([Column("Rule", nowrap=True), Column("When", 4), Column("Verdict", nowrap=True), Column("Sources")],
+               rows)
+    page.footnotes()
+    page.bullets("Why each rule says what it says", [(f"{r.id} {r.name}: {r.reason}", ()) for r in t.rules])
+    page.bullets("Groups of states", [(f"{name}: {', '.join(states)}", ()) for name, states in t.groups.items()])
+    page.bullets("Far above the edge (state very_high)",
+                 [(f"{e.marker} above {e.above:g}: {e.note}", e.sources) for e in t.far_edges.values()])
+    page.notes(["The first rule whose condition holds decides. Each scheme, and your laboratory's ranges, is read "
+                "once; the most cautious verdict is reported unless --scheme names the one that decides. "
+                "b12 rules --format json lists the steps of each rule too."])
 
 
 def about(r: AboutResult) -> None:
