@@ -406,4 +406,6 @@ def summary_line(h: History) -> str:
 
 
 def _scheme_words(h: History) -> str:
-    return f"scheme {h.scheme} decides" if h.chosen else f"the most cautious scheme decides, markers shown by {h.scheme}"
+    if h.chosen:
+        return f"scheme {h.scheme} decides"
+    return f"the most cautious scheme decides, markers shown by {h.scheme}"
