@@ -433,3 +433,26 @@ def test_a_limit_that_may_be_high_is_not_called_raised_as_a_fact(b12):
     assert any(t.startswith("B12 >300 pg/mL could be high") for t in texts)
     assert any(t.startswith("If B12 >300 pg/mL is high:") for t in texts)
     assert not any(t.startswith("A raised B12") for t in texts)
+
+
+def test_a_range_column_flags_each_row_as_ref_would(b12, tmp_path):
+    """A laboratory range printed beside each result (wide exports): the row's own lab_flag, a row with a
+    blank range read without one, a range that cannot be read an error record."""
+    path = tmp_path / "ranges.csv"
+    path.write_text("id,b12,B12 reference range\na,151,150-900\nb,240,232-1245\nc,300,\nd,151,bogus\n")
+    result = b12("labs", str(path), "--format", "jsonl")
+    a, b, c, d = map(json.loads, result.stdout.splitlines())
+    assert (a["markers"][0]["status"], a["markers"][0]["lab_flag"]) == ("low", "within")
+    assert a["verdict_by_scheme"] == {"documents": "deficiency_possible", "nice": "deficiency_likely",
+                                      "lab": "deficiency_possible"}
+    assert (b["markers"][0]["status"], b["markers"][0]["lab_flag"]) == ("normal", "within")
+    assert c["markers"][0]["lab_flag"] is None and "lab" not in c["verdict_by_scheme"]
+    assert "range 'bogus' is not accepted" in d["error"] and result.exit_code == 4
+    single = b12("labs", "--b12", "151", "--ref", "b12=150-900", "--format", "jsonl").stdout
+    assert single[single.index('"markers"'):] == result.stdout.splitlines()[0][result.stdout.index('"markers"'):] + "\n"
+    history = tmp_path / "h.csv"
+    history.write_text("id,date,b12,B12 ref range\na,2024-01-01,151,150-900\n")
+    panel = b12("history", str(history), "--format", "json").json()["people"][0]["panels"][0]
+    assert panel["markers"] == a["markers"]
+    plain = b12("history", str(history), "--no-lab-ranges", "--format", "json").json()["people"][0]["panels"][0]
+    assert plain["markers"][0]["lab_flag"] is None

@@ -25,7 +25,7 @@ from b12cli.domain.labs import (
 )
 from b12cli.domain.model import Thresholds
 from b12cli.domain.numbers import Age, parse_age, parse_number
-from b12cli.domain.ranges import read_refs
+from b12cli.domain.ranges import read_ref, read_refs
 from b12cli.domain.units import marker_reader
 from b12cli.domain.vocab import UNLIKELY
 from b12cli.errors import UsageError
@@ -39,6 +39,7 @@ from b12cli.output import documents
 CHUNK = 200
 CHUNK_CHARS = 512 << 10
 CELL_MEMO = 16384  # distinct cells remembered per marker and unit (least recently used go first)
+RANGE_MEMO = 256  # distinct laboratory ranges given row by row, each with its own judge and cell readers
 DECISION_MEMO = 1024  # combinations of findings remembered
 FORMATS = ("jsonl", "json", "csv")
 
@@ -163,7 +164,11 @@ class Interpreter:
         self.units = {**options.units, **columns.units}  # a unit in a column's header counts as given
         where = columns.positions
         per_row = {m: c for c, m in columns.unit_columns.items() if c in where}  # units given row by row
-        self.judge = Judge(thresholds, options.scheme, read_refs(registry, options.refs, self.units, per_row))
+        self.refs = read_refs(registry, options.refs, self.units, per_row)
+        self.judge = Judge(thresholds, options.scheme, self.refs)
+        self.options_scheme = options.scheme
+        self.ref_at = {m: where[f"{m}_ref"] for m in registry.ids if f"{m}_ref" in where}  # ranges row by row
+        self.judges: dict[tuple, Judge] = {(): self.judge}
         self.scheme = self.judge.scheme
         self.context = options.context
         self.pregnant = options.context.pregnant
@@ -178,7 +183,7 @@ class Interpreter:
         self.ascii_only = ascii_only
         self.cb12_sources = self.encode(list(thresholds.cb12_sources))
         self.ages = Memo({}, self._age)
-        self.readers: dict[tuple[str, str | None], Memo] = {}
+        self.readers: dict[tuple, Memo] = {}
         self.kinds: dict[tuple[Findings, bool], int] = {}
         self.findings: list[tuple[Findings, bool]] = []
         self.decide = functools.lru_cache(maxsize=DECISION_MEMO)(self._decide)
@@ -201,18 +206,34 @@ class Interpreter:
             raise UsageError(f"egfr {text.strip()!r} is out of range; expected {accepted}")
         return self.context._replace(egfr=value)
 
-    def reader(self, marker_id: str, unit: str | None) -> Memo:
-        """The remembered cell reader for one marker in one unit (None for a blank cell)."""
-        key = (marker_id, unit)
+    def reader(self, marker_id: str, unit: str | None, ranges: tuple = ()) -> Memo:
+        """The remembered cell reader for one marker in one unit (None for a blank cell), under the
+        laboratory ranges a row gives (``ranges``: none, the usual case)."""
+        key = (marker_id, unit, ranges)
         found = self.readers.get(key)
         if found is None:
-            found = self.readers[key] = Memo({}, self._cell_reader(marker_id, unit))
+            if len(self.readers) >= RANGE_MEMO:
+                self.readers.clear()
+                self.plan = self._plan(self.units)
+            found = self.readers[key] = Memo({}, self._cell_reader(marker_id, unit, self.judge_for(ranges)))
         return found
 
-    def _cell_reader(self, marker_id: str, unit: str | None) -> Callable[[str], Cell | None]:
+    def judge_for(self, ranges: tuple) -> Judge:
+        """The judge for the laboratory ranges a row gives (``(marker, text)`` pairs) on top of --ref."""
+        judge = self.judges.get(ranges)
+        if judge is None:
+            if len(self.judges) >= RANGE_MEMO:
+                self.judges = {(): self.judge}
+            refs = dict(self.refs)
+            for marker, text in ranges:
+                refs[marker] = read_ref(self.registry, f"{marker}={text}", self.units, label=f"{marker} range")
+            judge = self.judges[ranges] = Judge(self.thresholds, self.options_scheme, refs)
+        return judge
+
+    def _cell_reader(self, marker_id: str, unit: str | None, judge: Judge) -> Callable[[str], Cell | None]:
         marker = self.registry.get(marker_id)
         read = marker_reader(marker, unit, marker_id)
-        t, judge, number = self.thresholds, self.judge, self.number
+        t, number = self.thresholds, self.number
 
         def cell(text: str) -> Cell | None:
             if not text or text.isspace():
@@ -228,8 +249,8 @@ class Interpreter:
 
         return cell
 
-    def _plan(self, units: dict[str, str | None]) -> list[tuple[int, Memo]]:
-        return [(i, self.reader(marker, units.get(marker))) for marker, i in self.markers]
+    def _plan(self, units: dict[str, str | None], ranges: tuple = ()) -> list[tuple[int, Memo]]:
+        return [(i, self.reader(marker, units.get(marker), ranges)) for marker, i in self.markers]
 
     def _kind(self, found: tuple[Findings, bool]) -> int:
         kind = self.kinds.get(found)
@@ -238,9 +259,9 @@ class Interpreter:
             self.findings.append(found)
         return kind
 
-    def _decide(self, kinds: tuple[int, ...], context: Context) -> Combination:
+    def _decide(self, kinds: tuple[int, ...], context: Context, ranges: tuple = ()) -> Combination:
         found = [self.findings[k] for k in kinds]
-        decision = self.judge.decide({f.shown.marker: f for f, _ in found}, context)
+        decision = self.judge_for(ranges).decide({f.shown.marker: f for f, _ in found}, context)
         verdicts = {r.scheme: r.verdict for r in decision.readings}
         return Combination(decision, any(urgent for _, urgent in found), self.encode(verdicts),
                            tuple(verdicts.get(r, "") for r in documents.READINGS))
@@ -251,12 +272,14 @@ class Interpreter:
         if n > self.width:
             raise RowError(f"row has {n} fields but the header has {self.width}", "wrong number of fields")
         plan = self.plan
-        if self.unit_columns and any(i < n and cells[i].strip() for i, _ in self.unit_columns):
+        ranges = tuple((m, cells[i].strip()) for m, i in self.ref_at.items() if i < n and cells[i].strip()) \
+            if self.ref_at else ()
+        if (self.unit_columns and any(i < n and cells[i].strip() for i, _ in self.unit_columns)) or ranges:
             units = dict(self.units)
             for i, marker in self.unit_columns:
                 if i < n and cells[i].strip():
                     units[marker] = self.registry.get(marker).normalize_unit(cells[i], f"{marker}_unit")
-            plan = self._plan(units)
+            plan = self._plan(units, ranges)
         row_cells = []
         for i, memo in plan:
             text = cells[i] if i < n else ""
@@ -273,15 +296,15 @@ class Interpreter:
             context = self.egfrs.found.get(cells[self.egfr_at], MISSING)
             if context is MISSING:
                 context = remember(self.egfrs, cells[self.egfr_at])
-        return self.conclude(row_cells, age, context)
+        return self.conclude(row_cells, age, context, ranges)
 
     def conclude(self, row_cells: list[Cell | None] | tuple[Cell | None, ...], age: Age | None,
-                 context: Context) -> Row:
+                 context: Context, ranges: tuple = ()) -> Row:
         """A row from its marker cells (None where blank), age and context: what every row goes through."""
         found = [c for c in row_cells if c is not None] if None in row_cells else row_cells
         if not found:
             raise RowError("no marker value in this row", "no marker value")
-        combination = self.decide(tuple([c.kind for c in found]), context)
+        combination = self.decide(tuple([c.kind for c in found]), context, ranges)
         decision, urgent = combination.decision, combination.urgent
         if decision.complete:
             c = self.judge.shown.cb12(decision.complete, [c.term for c in found if c.side == NUMERATOR],
@@ -301,7 +324,7 @@ class Interpreter:
         error) is left for ``row`` and ``conclude``; both give the same records (``tests/test_labs_properties.py``
         holds them to the single query, byte for byte)."""
         records = chunk.records
-        if self.unit_columns or self.age_at is None or self.egfr_at is not None:
+        if self.unit_columns or self.age_at is None or self.egfr_at is not None or self.ref_at:
             return
         regular = [k for k, (_, cells, error) in enumerate(records) if error is None and len(cells) == self.width]
         if not regular:

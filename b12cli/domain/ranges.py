@@ -67,45 +67,49 @@ def read_refs(registry: Registry, texts: list[str], units: dict[str, str | None]
 
 
 def read_ref(registry: Registry, text: str, units: dict[str, str | None],
-             per_row: dict[str, str] | None = None) -> RefRange:
+             per_row: dict[str, str] | None = None, label: str = "--ref") -> RefRange:
+    """A laboratory range as a report prints it, ``MARKER=RANGE``; ``label`` names where it came from
+    in messages (``--ref``, or a file's range column)."""
     if len(text) > MAX_REF_CHARS:
-        raise UsageError(f"--ref {show(text)} is too long ({len(text):,} characters, at most {MAX_REF_CHARS}); "
+        raise UsageError(f"{label} {show(text)} is too long ({len(text):,} characters, at most {MAX_REF_CHARS}); "
                          f"expected MARKER=RANGE with RANGE as {FORMS}")
     name, sep, body = text.partition("=")
     if not sep or not name.strip():
-        raise UsageError(f"--ref {show(text)} is not accepted; expected MARKER=RANGE with RANGE as {FORMS}")
+        raise UsageError(f"{label} {show(text)} is not accepted; expected MARKER=RANGE with RANGE as {FORMS}")
     marker = registry.get(registry.parse_id(name, "--ref marker"))
     body = body.strip()
     sign, rest = split_limit(body)
     two = None if sign else _TWO_SIDED.fullmatch(body)
     one = _ONE_NUMBER.fullmatch(rest.strip()) if sign else None
     if not (two or one):
-        raise UsageError(f"--ref {show(text)}: the range {show(body)} is not accepted; expected {FORMS}")
+        raise UsageError(f"{label} {show(text)}: the range {show(body)} is not accepted; expected {FORMS}")
     suffix = (two or one).group(3 if two else 2).strip().strip("()[]").strip()
     if not suffix and per_row and marker.id in per_row:
-        raise UsageError(f"--ref {show(text)} names no unit, and the file gives the {marker.id} unit row by row "
+        raise UsageError(f"{label} {show(text)} names no unit, and the file gives the {marker.id} unit row by row "
                          f"(column {per_row[marker.id]!r}); write the unit after the range, e.g. "
                          f"--ref '{text.strip()} {marker.canonical_unit}'")
-    unit = marker.normalize_unit(suffix, f"--ref {show(text)}: the unit") if suffix else units.get(marker.id)
+    unit = marker.normalize_unit(suffix, f"{label} {show(text)}: the unit") if suffix else units.get(marker.id)
     shown_unit = unit or marker.canonical_unit
     if two:
-        low, high = _end(marker, two.group(1), unit, text, "low"), _end(marker, two.group(2), unit, text, "high")
+        low, high = _end(marker, two.group(1), unit, text, "low", label), _end(marker, two.group(2), unit, text, "high",
+                                                                           label)
         if low is not None and low[0] >= high[0]:
-            raise UsageError(f"--ref {show(text)}: the low end must be below the high end")
+            raise UsageError(f"{label} {show(text)}: the low end must be below the high end")
         shown = f"{fmt(low[0]) if low else '0'}-{fmt(high[0])} {shown_unit}"
         return RefRange(marker.id, low and low[1], high[1], True, True, shown, shown_unit)
-    end = _end(marker, one.group(1), unit, text, "high" if is_below(sign) else "low")
+    end = _end(marker, one.group(1), unit, text, "high" if is_below(sign) else "low", label)
     shown = f"{sign}{fmt(end[0]) if end else '0'} {shown_unit}"
     if is_below(sign):  # a high end is never None: 0 or below is refused as implausible
         return RefRange(marker.id, None, end[1], True, sign == "<=", shown, shown_unit)
     return RefRange(marker.id, end and end[1], None, sign == ">=", True, shown, shown_unit)
 
 
-def _end(marker: Marker, number: str, unit: str | None, text: str, side: str) -> tuple[float, float] | None:
+def _end(marker: Marker, number: str, unit: str | None, text: str, side: str,
+         label: str = "--ref") -> tuple[float, float] | None:
     """(as given, canonical) for one end of a range; None for a low end of 0 (no lower limit)."""
-    value = parse_number(number, f"--ref {show(text)}: the {side} end", "a number")
+    value = parse_number(number, f"{label} {show(text)}: the {side} end", "a number")
     if value == 0 and side == "low":
         return None
     hint = f"--ref '{text.strip()} {marker.unit_guess.unit}'" if unit is None and marker.unit_guess \
         else "a unit after the range"
-    return value, check_plausible(marker, value, unit, f"--ref {show(text)}: the {side} end {fmt(value)}", hint)
+    return value, check_plausible(marker, value, unit, f"{label} {show(text)}: the {side} end {fmt(value)}", hint)

@@ -37,6 +37,14 @@ def unit_column(marker_id: str) -> str:
     return f"{marker_id}_unit"
 
 
+def ref_column(marker_id: str) -> str:
+    return f"{marker_id}_ref"
+
+
+RANGE_WORDS = ("ref", "range", "ref range", "reference range", "reference interval", "normal range",
+               "reference")
+
+
 class Vocabulary(NamedTuple):
     """The column names of one registry: known column -> the header keys that mean it."""
 
@@ -58,11 +66,16 @@ def vocabulary(registry: Registry) -> Vocabulary:
             unit_columns[column] = m.id
             for name in (unit_columns_key, f"{m.id} units", f"{m.label} unit", f"{m.label} units"):
                 lookup.setdefault(header_key(name), column)
+    for m in registry.markers:  # the laboratory's range printed beside the result, row by row
+        column = ref_column(m.id)
+        for stem in {m.id, m.label, *m.headers}:
+            for word in RANGE_WORDS:
+                lookup.setdefault(header_key(f"{stem} {word}"), column)
     for name in AGE_NAMES:
         lookup.setdefault(header_key(name), "age")
     for name in EGFR_NAMES:
         lookup.setdefault(header_key(name), "egfr")
-    known = (*registry.ids, "age", "egfr", *unit_columns)
+    known = (*registry.ids, "age", "egfr", *unit_columns, *(ref_column(m) for m in registry.ids))
     output = frozenset({f"{m}status" for m in registry.ids} | {"cb12", "cb12category", "verdict", "error", "urgent"}
                        | {f"verdict{r}" for r in ("documents", "nice", "lab")})
     stems = tuple(dict.fromkeys(s.casefold() for m in registry.markers for s in m.stems))

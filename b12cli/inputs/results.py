@@ -16,7 +16,7 @@ from b12cli.domain.history import Collected, Observed, Problem, Problems, Store,
 from b12cli.domain.markers import Marker, Registry
 from b12cli.domain.model import Loinc
 from b12cli.domain.numbers import parse_age
-from b12cli.domain.ranges import RefRange
+from b12cli.domain.ranges import RefRange, read_ref
 from b12cli.domain.text import printable, show
 from b12cli.domain.units import MarkerValue, check_plausible, fmt, marker_reader
 from b12cli.errors import UsageError
@@ -213,6 +213,7 @@ class CsvColumns(NamedTuple):
     age: int | None
     width: int
     notes: tuple[str, ...]
+    refs: dict[str, int] = {}  # marker -> position of its laboratory range column
 
 
 def _person_column(header: list[str], asked: str) -> tuple[int | None, tuple[str, ...]]:
@@ -245,8 +246,9 @@ def csv_columns(registry: Registry, header: list[str], options: SourceOptions, r
     mapped = map_columns(registry, rest, {}, options.units, read_as)
     where = mapped.positions
     units = {marker: where[column] for column, marker in mapped.unit_columns.items() if column in where}
+    refs = {m: where[f"{m}_ref"] for m in registry.ids if f"{m}_ref" in where}
     return CsvColumns(date_at, person, mapped.markers(registry), units, mapped.units, where.get("age"), len(header),
-                      (*said, *mapped.warnings))
+                      (*said, *mapped.warnings), refs)
 
 
 def _cell(cells: list[str], at: int | None) -> str | None:
@@ -273,7 +275,8 @@ class _Readers:
 
 
 def csv_observed(registry: Registry, readers: _Readers, cells: list[str], columns: CsvColumns, where: Where,
-                 dialect: csv_rows.Dialect, unit_options: dict[str, str | None]) -> list[Observed]:
+                 dialect: csv_rows.Dialect, unit_options: dict[str, str | None],
+                 lab_ranges: bool = True) -> list[Observed]:
     if len(cells) > columns.width:
         raise UsageError(f"row has {len(cells)} fields but the header has {columns.width}")
     if csv_rows.not_utf8("".join(cells)):
@@ -300,7 +303,10 @@ def csv_observed(registry: Registry, readers: _Readers, cells: list[str], column
         marker = registry.get(marker_id)
         unit = marker.normalize_unit(unit_text, f"{marker_id}_unit") if unit_text else \
             columns.header_units.get(marker_id) or unit_options.get(marker_id)
-        out.append(Observed(person, day, time, readers.read(marker_id, unit, dialect.number(text)), None, age, where))
+        ref_text = _cell(cells, columns.refs.get(marker_id))
+        ref = None if ref_text is None or not lab_ranges else \
+            read_ref(registry, f"{marker_id}={ref_text}", {marker_id: unit}, label=f"{marker_id} range")
+        out.append(Observed(person, day, time, readers.read(marker_id, unit, dialect.number(text)), ref, age, where))
     if not out:
         raise UsageError("no marker value in this row")
     return out
@@ -318,7 +324,8 @@ def _csv(path: str, binary, out: Collected, registry: Registry, options: SourceO
         where = Where(path, line, None)
         if error is None:
             try:
-                for observed in csv_observed(registry, readers, cells, columns, where, source.dialect, options.units):
+                for observed in csv_observed(registry, readers, cells, columns, where, source.dialect, options.units,
+                                             options.lab_ranges):
                     out.store.add(observed)
             except UsageError as exc:
                 error = str(exc)
