@@ -329,3 +329,46 @@ def test_a_combination_look_up_says_where_it_is_sold_and_that_formulations_vary(
     assert "vary by country" in gaviscon["note"] and "bnf" in gaviscon["note"]
     (janumet,) = lookup(b12, "Janumet")
     assert "combination product (US, EU)" in janumet["note"]
+
+
+# ------------------------------------------------------------------ strengths and pack words are never medicines
+
+
+def test_acceptance_janumet_with_its_strength_is_one_combination(b12):
+    (entry,) = lookup(b12, "Janumet XR 50/1000")
+    assert entry["match"]["class_id"] == "metformin" and entry["ingredients"] == ["sitagliptin", "metformin"]
+    assert entry["argument"] == "Janumet XR 50/1000"
+    table = b12("meds", "Janumet XR 50/1000")
+    assert table.exit_code == 0 and "1000" not in table.stdout.replace("Janumet XR 50/1000", "")
+
+
+@pytest.mark.parametrize(("argument", "queries", "classes"), [
+    ("metformin 500 mg / sitagliptin 50 mg", ["metformin", "sitagliptin"], ["metformin", None]),
+    ("omeprazole 20mg x28", ["omeprazole"], ["proton-pump-inhibitors"]),
+    ("Nexium Control 20 mg tablets", ["Nexium Control tablets"], ["proton-pump-inhibitors"]),
+    ("Zantac 360 Maximum Strength", ["Zantac 360 Maximum Strength"], ["h2-receptor-antagonists"]),
+    ("metformin 0.5%", ["metformin"], ["metformin"]),
+    ("gas and air", ["gas and air"], ["medical-nitrous-oxide"]),
+    ("Entonox", ["Entonox"], ["medical-nitrous-oxide"]),
+    ("metformin and omeprazole", ["metformin", "omeprazole"], ["metformin", "proton-pump-inhibitors"]),
+    ("B12 1000 mcg", ["B12"], [None]),
+])
+def test_strengths_come_off_before_names_are_split(b12, argument, queries, classes):
+    entries = lookup(b12, argument)
+    assert [e["query"] for e in entries] == queries
+    assert [e["match"] and e["match"]["class_id"] for e in entries] == classes
+
+
+def test_a_part_that_is_only_a_pack_description_is_left_out_with_a_note(b12):
+    result = b12("meds", "metformin, XR", "--format", "json")
+    assert result.exit_code == 0
+    document = result.json()
+    assert [e["query"] for e in document["items"]] == ["metformin"]
+    assert "'XR': a strength, release form or pack size" in document["notes"][0]
+
+
+@pytest.mark.parametrize("argument", ["1000 mg tablets", "1000", "XR", "50/1000"])
+def test_an_argument_that_is_only_a_strength_is_refused(b12, argument):
+    result = b12("meds", argument)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "not a medicine name" in result.stderr and result.stderr.count("\n") == 1

@@ -39,7 +39,19 @@ PACK_WORDS = frozenset("""
     ac hb otc control maximum max extra strength regular original cool mint relief 24hr 24h 12hr 12h hour hours
 """.split())
 _STRENGTH = re.compile(r"^\d+(?:\.\d+)?(?:mg|mcg|g|ml|%)?$")
-_SPLIT = re.compile(r"\s*(?:[,+/;&]|\band\b)\s*", re.IGNORECASE)
+_NUM = r"\d+(?:[.,]\d+)?"
+_UNIT = r"(?:mg|mcg|µg|μg|ug|g|ml|iu|units?|%)"
+# Strengths, concentrations and pack counts, taken out of an argument before it is split into names:
+# "50/1000", "50 mg/1000 mg", "100mg/5ml", "500 mg", "0.5%", "x28", "28 tablets". A bare number stays
+# ("Zantac 360" needs it), and so does a number joined to letters ("B12").
+STRENGTHS = re.compile(
+    rf"(?<![^\W\d_]){_NUM}\s*{_UNIT}?(?:\s*/\s*{_NUM}\s*{_UNIT}?)+(?![^\W\d_])"
+    rf"|(?<![^\W\d_]){_NUM}\s*{_UNIT}(?![^\W\d_])"
+    rf"|\b(?:x\s*{_NUM}|{_NUM}\s*x)\b"
+    rf"|\b{_NUM}\s*(?:tablets?|tabs?|capsules?|caps?|sachets?|doses?|pack)\b",
+    re.IGNORECASE)
+# A list of names: , + ; & and the word "and"; a slash only between letters (a slash between numbers was a strength).
+_SPLIT = re.compile(r"\s*(?:[,+;&]|\band\b|(?<=[^\W\d_])\s*/\s*(?=[^\W\d_]))\s*", re.IGNORECASE)
 _MARKS = re.compile("[\u00ae\u2122\u00a9\u2120\u00b0]")
 _BRACKETED = re.compile(r"^(?P<outer>[^()\[\]]*)[(\[](?P<inner>[^()\[\]]*)[)\]](?P<rest>[^()\[\]]*)$")
 SUGGEST_RATIO = 0.8  # a suggestion shares the first letter and is this similar (difflib ratio), or is a typo
@@ -93,10 +105,23 @@ def normalise(name: str) -> str:
     return " ".join(text.split())
 
 
-def split_names(argument: str) -> list[str]:
-    """One argument as one or more names, as typed: split on , + / ; & and the word 'and'."""
+def without_strengths(argument: str) -> str:
+    """The argument, normalised, with strengths and pack counts taken out ("Janumet XR 50/1000" -> "Janumet XR")."""
     text = " ".join(unicodedata.normalize("NFKC", _MARKS.sub(" ", argument)).split())
-    return [part.strip() for part in _SPLIT.split(text) if normalise(part)]
+    return " ".join(STRENGTHS.sub(" ", text).split())
+
+
+def split_names(argument: str) -> list[str]:
+    """One argument as one or more names, as typed: strengths out, then split on , + ; &, the word 'and',
+    and a slash between words."""
+    return [part.strip() for part in _SPLIT.split(without_strengths(argument)) if normalise(part)]
+
+
+def is_a_name(part: str) -> bool:
+    """Whether a word is left once form and pack words, strengths and bare numbers are removed: '1000 mg
+    tablets' or 'XR' alone describes a pack, not a medicine ('calcium' alone is still a name)."""
+    return any(word not in FORM_WORDS and word not in PACK_WORDS and not _STRENGTH.match(word)
+               for word in normalise(part).split())
 
 
 def base_name(key: str, keep_numbers: bool = False) -> tuple[str, bool]:
@@ -226,16 +251,44 @@ def lookup(meds: Medications, names: list[str]) -> MedsResult:
         return MedsResult(meds.classes, None, notes)
     index = _index(meds)
     not_listed = meds.messages["not-listed"].cited()
-    results = []
+    results: list[LookupResult] = []
+    dropped: list[str] = []
     for argument in names:
         if len(argument) > MAX_ARGUMENT_CHARS:
             raise UsageError(f"medication name {show(argument)} is {len(argument):,} characters long; expected a "
                              f"generic or brand name (at most {MAX_ARGUMENT_CHARS} characters)")
-        parts = split_names(argument)
-        if not parts:
+        if not normalise(argument):
             raise UsageError(f"medication name {show(argument)} is empty; expected a generic or brand name")
-        results.extend(_lookup_one(index, part, argument, not_listed) for part in parts)
+        results.extend(_lookup_argument(index, argument, not_listed, dropped))
+    if dropped and not results:
+        raise UsageError(f"{show(dropped[0])} is a strength, release form or pack size, not a medicine name; "
+                         "expected a generic or brand name (for example 'metformin' or 'Janumet XR 50/1000')")
+    if dropped:
+        notes = (f"{', '.join(show(d) for d in dict.fromkeys(dropped))}: a strength, release form or pack size, "
+                 "not a medicine name, so it was left out.", *notes)
     return MedsResult(meds.classes, tuple(results), notes)
+
+
+def _lookup_argument(index: _Index, argument: str, not_listed: str, dropped: list[str]) -> list[LookupResult]:
+    """One argument: as a whole first ("gas and air", "Janumet XR 50/1000"), then name by name. Parts that are
+    only a strength or pack description are left out (and named in ``dropped``)."""
+    whole = without_strengths(argument)
+    if whole != argument.strip() and not is_a_name(whole):
+        dropped.append(argument.strip())
+        return []
+    found = _direct(index, normalise(whole), whole, argument) if whole else None
+    if found:
+        return [found]
+    parts = split_names(argument)
+    if not parts:
+        raise UsageError(f"medication name {show(argument)} is empty; expected a generic or brand name")
+    out = []
+    for part in parts:
+        if is_a_name(part):
+            out.append(_lookup_one(index, part, argument, not_listed))
+        else:
+            dropped.append(part)
+    return out
 
 
 MAX_STDIN_CHARS = 1 << 20  # `b12 meds -`: a list of medicines, never a stream without end

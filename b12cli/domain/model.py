@@ -207,7 +207,9 @@ class RiskSymptom(NamedTuple):
     id: str
     name: str
     aliases: tuple[str, ...]
-    neurological: bool
+    urgency: str  # urgent | prompt | routine: how soon care is needed for this symptom alone
+    counts_for_testing: bool  # on NICE's list of common symptoms as its summaries give it
+    listed_by: tuple[str, ...]  # source ids of who lists it
     text: str
     sources: tuple[str, ...]
 
@@ -220,7 +222,10 @@ class RiskFactor(NamedTuple):
     diet: str | None  # --diet value that adds it
     pregnancy: bool  # --pregnant adds it
     medication_classes: tuple[str, ...]  # medications.yaml class ids that add it (--meds)
-    prompt: bool  # with a symptom, calls for prompt care
+    counts_for_testing: bool  # on NICE's list of common risk factors as its summaries give it
+    listed_by: tuple[str, ...]
+    escalates: str  # none | prompt | urgent_with_neurological: what it does to the urgency of a symptom
+    advice: str | None  # a message id shown whenever the factor matches
     text: str
     sources: tuple[str, ...]
 

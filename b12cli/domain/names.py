@@ -19,9 +19,12 @@ _PUNCTUATION = re.compile(r"[\s_\-\u2010-\u2015()\[\]{}\"'`.,:;!?*/\\]+")
 
 
 def key(text: str) -> str:
-    """A name as it is compared: Unicode-normalised, case folded, punctuation and spaces as one dash
-    ("Brain fog" -> "brain-fog", "pins_and_needles" -> "pins-and-needles")."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
+    """A name as it is compared: Unicode-normalised, case folded, accents dropped, punctuation and spaces
+    as one dash, apostrophes dropped ("Brain fog" -> "brain-fog", "pins_and_needles" -> "pins-and-needles",
+    "Sjögren's" -> "sjogrens")."""
+    folded = unicodedata.normalize("NFKC", text).casefold().replace("'", "").replace("\u2019", "")  # crohn's, crohns
+    if not folded.isascii():
+        folded = "".join(c for c in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(c))
     return "-".join(part for part in _PUNCTUATION.split(folded) if part)
 
 

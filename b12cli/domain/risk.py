@@ -1,20 +1,22 @@
-"""`b12 risk`: whether a B12 test is advised, following NICE NG239.
+"""`b12 risk`: whether a B12 test is advised (NICE NG239), and how soon care is needed.
 
-NICE's rule (as summarised by the BMJ): test when there is at least one common symptom or
-sign AND at least one common risk factor. The advice is the first that applies:
+Two decisions are made apart (data/risk.yaml says how, and every record says who lists it):
 
-* ``urgent`` -- the rule is met and a matched symptom is neurological, or a matched factor is
-  marked ``prompt`` (nitrous oxide). This escalation is this reference's reading of its sources
-  (nerve damage can become permanent when treatment is late), and the output says so; the advice
-  text names the cause (``advice-urgent-neurological``, ``advice-urgent-<factor id>``). Pregnancy
-  with a symptom is ``test`` with a note to tell the midwife promptly: no cited source calls it urgent;
-* ``test`` -- the rule is met;
-* ``consider`` -- symptoms without a factor, or factors without a symptom;
-* ``not_indicated`` -- nothing was given.
+* ``testing`` -- NICE's rule as its summaries give it: ``offer_test`` when a symptom and a factor
+  that both count for the rule are given; ``consider_test`` when a symptom and a factor are given
+  but not both on NICE's lists; ``symptoms_only``, ``factors_only`` or ``not_indicated`` otherwise.
+* ``urgency`` -- from the symptoms alone, raised by factors: the most pressing symptom's own
+  urgency (``urgent``, ``prompt``, ``routine``); a factor that escalates (nitrous oxide) raises any
+  symptom to ``prompt``, or to ``urgent`` when the symptom is itself prompt or urgent (nerves, mind);
+  pregnancy or breastfeeding raises any symptom to ``prompt``. ``none`` without a symptom.
 
-Symptoms and factors come from data/risk.yaml. Factors can also be added by shortcuts: an age
-above the older-age factor's ``min_age_years``, ``--diet``, ``--pregnant``, and medicines
-resolved by the ``meds`` look-up and mapped to factors by medication class.
+The headline (``advice``) is the more pressing of the two: ``urgent``, ``prompt``, ``test``
+(offer_test), ``consider`` (the other testing words) or ``not_indicated``. Each matched factor
+brings its own advice (what to do about it), whatever the testing rule says.
+
+Factors can also be added by shortcuts: an age above the older-age factor's ``min_age_years``,
+``--diet``, ``--pregnant``, and medicines resolved by the ``meds`` look-up and mapped to factors by
+medication class.
 """
 
 from __future__ import annotations
@@ -26,9 +28,16 @@ from b12cli.domain.names import Index
 from b12cli.domain.text import show
 from b12cli.errors import UsageError
 
-ADVICE = ("urgent", "test", "consider", "not_indicated")
+ADVICE = ("urgent", "prompt", "test", "consider", "not_indicated")
+TESTING = ("offer_test", "consider_test", "symptoms_only", "factors_only", "not_indicated")
+URGENCY = ("urgent", "prompt", "routine", "none")
 DIETS = ("vegan", "vegetarian")
 NICE_MIN_AGE_YEARS = 16  # NG239 covers people over 16
+# Factors whose advice, in pregnancy or while breastfeeding, becomes: take B12 for the baby's sake.
+LOW_INTAKE_FACTORS = frozenset({"vegan-diet", "vegetarian-diet", "few-animal-foods", "unfortified-diet"})
+NITROUS_FACTORS = frozenset({"nitrous-oxide", "medical-nitrous-oxide"})
+# Factor advice shown first: what matters most to act on.
+ADVICE_ORDER = ("advice-vegan-pregnant", "advice-nitrous-oxide", "advice-no-if", "advice-medical-nitrous-oxide")
 
 
 class RiskQuery(NamedTuple):
@@ -38,6 +47,8 @@ class RiskQuery(NamedTuple):
     diet: str | None = None
     meds: tuple[str, ...] = ()
     pregnant: bool = False
+    breastfeeding: bool = False
+    taking_b12: bool = False
 
 
 class Reason(NamedTuple):
@@ -45,9 +56,17 @@ class Reason(NamedTuple):
     id: str
     name: str
     given_as: str  # what added it, e.g. "--symptom tingeling", "--age 70", "--meds metformin"
-    flag: bool  # neurological (symptom) or prompt (factor)
+    urgency: str | None  # a symptom's own urgency (urgent | prompt | routine); None for a factor
+    escalates: str | None  # a factor's effect on the urgency of a symptom; None for a symptom
+    counts_for_testing: bool
+    listed_by: tuple[str, ...]
     text: str
     sources: tuple[str, ...]
+
+
+class FactorAdvice(NamedTuple):
+    factors: tuple[str, ...]  # the matched factor ids it answers
+    message: Message
 
 
 class MedicineCheck(NamedTuple):
@@ -61,14 +80,20 @@ class MedicineCheck(NamedTuple):
 
 class RiskResult(NamedTuple):
     query: RiskQuery
-    advice: str  # one of ADVICE
-    summary: Message
+    advice: str  # one of ADVICE: the headline
+    summary: Message  # the headline's text
+    testing: str  # one of TESTING
+    testing_text: Message
+    urgency: str  # one of URGENCY
+    urgency_text: Message | None  # None when no symptom was given
     reasons: tuple[Reason, ...]
+    factor_advice: tuple[FactorAdvice, ...]
+    on_b12: Message | None  # what testing means for someone already taking B12
     first_test: Message | None  # None when no test is suggested
-    if_indeterminate: Message | None
-    seek_care_promptly: tuple[Message, ...]
+    if_indeterminate: Message | None  # None unless the first test is a B12 test
     medicines: tuple[MedicineCheck, ...]
     notes: tuple[str, ...]
+    disclaimer: str
 
 
 class RiskList(NamedTuple):
@@ -103,10 +128,12 @@ def listing(risk: Risk) -> RiskList:
     return RiskList(risk.symptoms, risk.factors, (m["rule"].cited(), m["lists-not-checked"].cited()))
 
 
-def _add(reasons: dict[str, Reason], kind: str, record, given_as: str) -> None:  # noqa: ANN001
-    flag = record.neurological if kind == "symptom" else record.prompt
-    reasons.setdefault(f"{kind}:{record.id}", Reason(kind, record.id, record.name, given_as, flag, record.text,
-                                                     record.sources))
+def _add(reasons: dict[str, Reason], kind: str, record, given_as: str) -> None:  # noqa: ANN001 - symptom or factor
+    symptom = kind == "symptom"
+    reasons.setdefault(f"{kind}:{record.id}", Reason(
+        kind, record.id, record.name, given_as, record.urgency if symptom else None,
+        None if symptom else record.escalates, record.counts_for_testing, record.listed_by, record.text,
+        record.sources))
 
 
 def _shortcut_factors(risk: Risk, q: RiskQuery, reasons: dict[str, Reason]) -> None:
@@ -144,73 +171,106 @@ def _medicines(risk: Risk, meds: Medications, names: tuple[str, ...],
     return tuple(checks)
 
 
-def _advice(reasons: tuple[Reason, ...]) -> str:
-    symptoms = [r for r in reasons if r.kind == "symptom"]
-    factors = [r for r in reasons if r.kind == "factor"]
+def _testing(symptoms: list[Reason], factors: list[Reason]) -> str:
     if symptoms and factors:
-        return "urgent" if any(r.flag for r in reasons) else "test"
-    return "consider" if symptoms or factors else "not_indicated"
+        counts = any(r.counts_for_testing for r in symptoms) and any(r.counts_for_testing for r in factors)
+        return "offer_test" if counts else "consider_test"
+    return "symptoms_only" if symptoms else "factors_only" if factors else "not_indicated"
 
 
-def _urgent_summary(risk: Risk, reasons: tuple[Reason, ...]) -> Message:
-    """The advice text names what made it urgent: a nerve symptom, a prompt factor, or both (texts joined)."""
-    causes = ["advice-urgent-neurological"] if any(r.kind == "symptom" and r.flag for r in reasons) else []
-    causes += [f"advice-urgent-{r.id}" for r in reasons if r.kind == "factor" and r.flag]
-    messages = [risk.messages[c] for c in dict.fromkeys(causes)]
-    if len(messages) == 1:
-        return messages[0]
-    return Message("advice-urgent", " ".join(m.text for m in messages),
-                   tuple(dict.fromkeys(s for m in messages for s in m.sources)))
+def _urgency(q: RiskQuery, symptoms: list[Reason], factors: list[Reason]) -> str:
+    if not symptoms:
+        return "none"
+    rank = {word: i for i, word in enumerate(URGENCY)}
+    own = min((r.urgency for r in symptoms), key=rank.__getitem__)
+    raised = [own]
+    nerves = own in ("urgent", "prompt")
+    for factor in factors:
+        if factor.escalates == "urgent_with_neurological":
+            raised.append("urgent" if nerves else "prompt")
+        elif factor.escalates == "prompt":
+            raised.append("prompt")
+    if q.pregnant or q.breastfeeding:
+        raised.append("prompt")
+    return min(raised, key=rank.__getitem__)
 
 
-def _summary(risk: Risk, advice: str, reasons: tuple[Reason, ...]) -> Message:
-    if advice == "urgent":
-        return _urgent_summary(risk, reasons)
-    if advice == "consider":
-        only = "symptoms" if any(r.kind == "symptom" for r in reasons) else "factors"
-        return risk.messages[f"advice-consider-{only}"]
-    return risk.messages[f"advice-{advice.replace('_', '-')}"]
+def _urgency_text(risk: Risk, q: RiskQuery, urgency: str, symptoms: list[Reason],
+                  factors: list[Reason]) -> Message | None:
+    m = risk.messages
+    if urgency == "none":
+        return None
+    if urgency == "urgent":
+        own_urgent = any(r.urgency == "urgent" for r in symptoms)
+        nitrous = any(f.escalates == "urgent_with_neurological" for f in factors)
+        if nitrous and not own_urgent:
+            return m["urgency-urgent-nitrous"]
+        return _joined("urgency-urgent", m["urgency-urgent"], m["urgency-urgent-nitrous"]) if nitrous \
+            else m["urgency-urgent"]
+    if urgency == "prompt" and not any(r.urgency == "prompt" for r in symptoms) and (q.pregnant or q.breastfeeding):
+        return m["urgency-prompt-pregnancy"]
+    return m[f"urgency-{urgency}"]
 
 
-def _tests(risk: Risk, advice: str, ids: set[str], pregnant: bool) -> tuple[Message | None, Message | None]:
-    if "symptom" not in ids:  # no test is suggested without a symptom
+def _joined(id_: str, *messages: Message) -> Message:
+    sources = tuple(dict.fromkeys(s for x in messages for s in x.sources))
+    return Message(id_, " ".join(x.text for x in messages), sources)
+
+
+def _factor_advice(risk: Risk, q: RiskQuery, factors: list[Reason]) -> tuple[FactorAdvice, ...]:
+    by_id = {f.id: f for f in risk.factors}
+    answers: dict[str, list[str]] = {}
+    baby = q.pregnant or q.breastfeeding or any(by_id[r.id].pregnancy for r in factors)
+    for reason in factors:
+        advice = by_id[reason.id].advice
+        if baby and reason.id in LOW_INTAKE_FACTORS:
+            advice = "advice-vegan-pregnant"
+        if advice is not None:
+            answers.setdefault(advice, []).append(reason.id)
+    order = {id_: i for i, id_ in enumerate(ADVICE_ORDER)}
+    ranked = sorted(answers, key=lambda id_: order.get(id_, len(order)))
+    return tuple(FactorAdvice(tuple(answers[id_]), risk.messages[id_]) for id_ in ranked)
+
+
+def _summary(risk: Risk, advice: str, testing: Message, urgency: Message | None,
+             factor_advice: tuple[FactorAdvice, ...], testing_word: str) -> Message:
+    """The headline's text: how soon, when that is the more pressing; otherwise the testing rule, or,
+    for factors alone, what to do about the most important factor."""
+    if advice in ("urgent", "prompt") and urgency is not None:
+        return urgency
+    if testing_word == "factors_only" and factor_advice:
+        return factor_advice[0].message
+    return testing
+
+
+def _tests(risk: Risk, q: RiskQuery, symptoms: list[Reason],
+           factor_ids: set[str]) -> tuple[Message | None, Message | None]:
+    if not symptoms:  # no test is suggested without a symptom
         return None, None
     m = risk.messages
-    if "factor:nitrous-oxide" in ids:
-        first = m["first-test-nitrous-oxide"]
-    elif pregnant:
-        first = m["first-test-pregnancy"]
-    else:
-        first = m["first-test"]
+    if factor_ids & NITROUS_FACTORS:  # the first test is homocysteine or MMA: nothing left to settle with MMA
+        return m["first-test-nitrous-oxide"], None
+    first = m["first-test-pregnancy"] if q.pregnant or "pregnancy" in factor_ids else m["first-test"]
     return first, m["if-indeterminate"]
 
 
-def _prompt(risk: Risk, reasons: tuple[Reason, ...], ids: set[str]) -> tuple[Message, ...]:
-    m = risk.messages
-    has_symptom = "symptom" in ids
-    out = []
-    if any(r.kind == "symptom" and r.flag for r in reasons):
-        out.append(m["prompt-neurological"])
-    if has_symptom and "factor:pregnancy" in ids:
-        out.append(m["prompt-pregnancy"])
-    if has_symptom and "factor:nitrous-oxide" in ids:
-        out.append(m["prompt-nitrous-oxide"])
-    return tuple(out)
-
-
-def _notes(risk: Risk, q: RiskQuery, advice: str, factor_ids: frozenset[str] = frozenset()) -> tuple[str, ...]:
+def _notes(risk: Risk, q: RiskQuery, urgency: str) -> tuple[str, ...]:
     m = risk.messages
     notes = [m["rule"].cited(), m["lists-not-checked"].cited()]
-    if advice == "urgent":
+    if urgency in ("urgent", "prompt"):
         notes.append(m["urgency-is-our-reading"].cited())
-    elif advice == "test" and (q.pregnant or "pregnancy" in factor_ids):
-        notes.append(m["pregnancy-not-urgent"].cited())
     if q.age_years is not None and q.age_years < NICE_MIN_AGE_YEARS:
         notes.append(m["under-16"].cited())
     older = next(f for f in risk.factors if f.min_age_years is not None)
     if q.age_years is not None and 50 < q.age_years <= (older.min_age_years or 0):
         notes.append(m["over-50-absorption"].cited())
     return tuple(notes)
+
+
+def _headline(testing: str, urgency: str) -> str:
+    if urgency in ("urgent", "prompt"):
+        return urgency
+    return {"offer_test": "test", "not_indicated": "not_indicated"}.get(testing, "consider")
 
 
 def assess(risk: Risk, meds: Medications, q: RiskQuery) -> RiskResult:
@@ -226,9 +286,17 @@ def assess(risk: Risk, meds: Medications, q: RiskQuery) -> RiskResult:
     _shortcut_factors(risk, q, reasons)
     medicines = _medicines(risk, meds, q.meds, reasons)
     matched = tuple(reasons.values())
-    advice = _advice(matched)
-    ids = set(reasons) | {r.kind for r in matched}
-    first, indeterminate = _tests(risk, advice, ids, q.pregnant or "factor:pregnancy" in ids)
-    return RiskResult(q, advice, _summary(risk, advice, matched), matched, first, indeterminate,
-                      _prompt(risk, matched, ids), medicines,
-                      _notes(risk, q, advice, frozenset(r.id for r in matched if r.kind == "factor")))
+    symptoms = [r for r in matched if r.kind == "symptom"]
+    factors = [r for r in matched if r.kind == "factor"]
+    testing = _testing(symptoms, factors)
+    urgency = _urgency(q, symptoms, factors)
+    advice = _headline(testing, urgency)
+    m = risk.messages
+    testing_text = m[f"testing-{testing.replace('_test', '').replace('_', '-')}"]
+    urgency_text = _urgency_text(risk, q, urgency, symptoms, factors)
+    factor_advice = _factor_advice(risk, q, factors)
+    first, indeterminate = _tests(risk, q, symptoms, {r.id for r in factors})
+    return RiskResult(q, advice, _summary(risk, advice, testing_text, urgency_text, factor_advice, testing),
+                      testing, testing_text, urgency, urgency_text, matched, factor_advice,
+                      m["taking-b12"] if q.taking_b12 else None, first, indeterminate, medicines,
+                      _notes(risk, q, urgency), m["disclaimer"].text)

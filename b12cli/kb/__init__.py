@@ -93,13 +93,16 @@ def load_file(directory: Path, name: str, use_cache: bool = True) -> tuple[dict,
     return data, False
 
 
+CITING_KEYS = ("sources", "listed_by")  # lists of source ids, each checked against sources.yaml
+
+
 def cited_ids(node: Any, path: str = "") -> list[tuple[str, str]]:
-    """Every (path, id) cited under a ``sources`` key anywhere in ``node``."""
+    """Every (path, id) cited under a ``sources`` or ``listed_by`` key anywhere in ``node``."""
     found: list[tuple[str, str]] = []
     if isinstance(node, dict):
         for key, value in node.items():
             sub = f"{path}.{key}" if path else str(key)
-            if key == "sources" and isinstance(value, list):
+            if key in CITING_KEYS and isinstance(value, list):
                 found.extend((f"{sub}[{i}]", v) for i, v in enumerate(value))
             else:
                 found.extend(cited_ids(value, sub))

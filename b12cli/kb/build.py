@@ -136,8 +136,9 @@ def build_loinc(data: dict, registry: Registry) -> Loinc:
 
 
 def build_risk(data: dict) -> Risk:
-    symptoms = tuple(RiskSymptom(**_tuples(s, "aliases", "sources")) for s in data["symptoms"])
-    factors = tuple(RiskFactor(**_tuples(f, "aliases", "medication_classes", "sources")) for f in data["factors"])
+    symptoms = tuple(RiskSymptom(**_tuples(s, "aliases", "listed_by", "sources")) for s in data["symptoms"])
+    factors = tuple(RiskFactor(**_tuples(f, "aliases", "medication_classes", "listed_by", "sources"))
+                    for f in data["factors"])
     return Risk(symptoms, factors, _messages(data["messages"]))
 
 

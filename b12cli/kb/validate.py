@@ -332,11 +332,16 @@ def validate(name: str, raw: Any) -> dict:
 
 # ----------------------------------------------------------------- decision commands: risk, absorb, intake
 
-_RISK_SYMPTOM = S.fields(id=S.ident, name=S.text, aliases=S.list_of(S.ident), neurological=S.boolean, text=S.text,
-                         sources=S.SOURCES)
+# NICE NG239 and the published summaries of it; a record counting for the testing rule cites one.
+NICE_SUMMARIES = frozenset({"nice-ng239", "pulse-ng239", "nasgp-ng239", "bmj-ng239-summary", "itv-ng239-2024"})
+URGENCIES = ("urgent", "prompt", "routine")
+ESCALATES = ("none", "prompt", "urgent_with_neurological")
+_RISK_SYMPTOM = S.fields(id=S.ident, name=S.text, aliases=S.list_of(S.ident), urgency=S.one_of(*URGENCIES),
+                         counts_for_testing=S.boolean, listed_by=S.SOURCES, text=S.text, sources=S.SOURCES)
 _RISK_FACTOR = S.fields(id=S.ident, name=S.text, aliases=S.list_of(S.ident),
                         min_age_years=S.nullable(S.non_negative), diet=S.nullable(S.one_of("vegan", "vegetarian")),
-                        pregnancy=S.boolean, medication_classes=S.list_of(S.ident), prompt=S.boolean, text=S.text,
+                        pregnancy=S.boolean, medication_classes=S.list_of(S.ident), counts_for_testing=S.boolean,
+                        listed_by=S.SOURCES, escalates=S.one_of(*ESCALATES), advice=S.nullable(S.ident), text=S.text,
                         sources=S.SOURCES)
 _CITED = {"text": S.text, "sources": S.SOURCES}
 _ABSORPTION_POINT = S.fields(dose_mcg=S.non_negative, absorbed_mcg=S.non_negative, **_CITED)
@@ -355,11 +360,12 @@ SHAPES.update({
 })
 
 REQUIRED_MESSAGES.update({
-    "risk": ("rule", "lists-not-checked", "advice-urgent-neurological", "advice-test", "advice-consider-symptoms",
-             "advice-consider-factors", "advice-not-indicated", "first-test", "first-test-pregnancy",
-             "first-test-nitrous-oxide", "if-indeterminate", "prompt-neurological", "prompt-pregnancy",
-             "prompt-nitrous-oxide", "urgency-is-our-reading", "under-16", "over-50-absorption",
-             "medicine-not-listed", "medicine-not-a-factor", "pregnancy-not-urgent"),
+    "risk": ("disclaimer", "rule", "lists-not-checked", "testing-offer", "testing-consider", "testing-symptoms-only",
+             "testing-factors-only", "testing-not-indicated", "urgency-urgent", "urgency-urgent-nitrous",
+             "urgency-prompt", "urgency-prompt-pregnancy", "urgency-routine", "first-test", "first-test-pregnancy",
+             "first-test-nitrous-oxide", "if-indeterminate", "advice-vegan-pregnant", "taking-b12",
+             "urgency-is-our-reading", "under-16", "over-50-absorption", "medicine-not-listed",
+             "medicine-not-a-factor"),
     "absorption": ("below-first-point", "interpolated", "saturated-plus-passive", "passive-only", "passive-food",
                    "measured-alone", "weekly", "high-dose-works", "estimate-only"),
     "intake": ("meals", "meals-split", "crystalline", "no-age"),
@@ -399,9 +405,13 @@ def _check_risk(data: dict) -> None:
             seen[cls] = i
     ids = {m["id"] for m in data["messages"]}
     for i, factor in enumerate(factors):
-        if factor["prompt"] and f"advice-urgent-{factor['id']}" not in ids:
-            raise S.ShapeError(f"factors[{i}].prompt", "a prompt factor needs a message "
-                               f"'advice-urgent-{factor['id']}' naming it as the cause of the urgency")
+        if factor["advice"] is not None and factor["advice"] not in ids:
+            raise S.ShapeError(f"factors[{i}].advice", f"no message {factor['advice']!r}")
+    for path, records in (("symptoms", data["symptoms"]), ("factors", factors)):
+        for i, record in enumerate(records):
+            if record["counts_for_testing"] and not set(record["listed_by"]) & NICE_SUMMARIES:
+                raise S.ShapeError(f"{path}[{i}].listed_by", "a record that counts for NICE's testing rule must be "
+                                   f"listed by NICE or one of its summaries ({', '.join(sorted(NICE_SUMMARIES))})")
 
 
 def _check_absorption(data: dict) -> None:

@@ -22,10 +22,13 @@ if TYPE_CHECKING:  # result types only; importing them here would slow every com
     from b12cli.domain.vocab import Cited
 
 
+# A document's version rises when a key is removed or changes meaning (adding keys keeps it).
+VERSIONS = {"meds": 2, "risk": 2, "risk.list": 2}
+
+
 def envelope(command: str, **body: Any) -> dict:
-    """A document: ``{"schema": "b12.<command>/1", ...}`` (``command`` may name a shape: ``meds.classes``)."""
-    version = "2" if command == "meds" else "1"
-    return {"schema": f"b12.{command}/{version}", **body}
+    """A document: ``{"schema": "b12.<command>/<version>", ...}`` (``command`` may name a shape: ``meds.classes``)."""
+    return {"schema": f"b12.{command}/{VERSIONS.get(command, 1)}", **body}
 
 
 # ----------------------------------------------------------------- rda
@@ -288,25 +291,39 @@ def message_json(m) -> dict | None:  # noqa: ANN001 - a kb.Message or None
 
 
 def risk_list_json(r) -> dict:  # noqa: ANN001 - a risk.RiskList
-    items = [{"kind": "symptom", "id": s.id, "name": s.name, "aliases": list(s.aliases), "flag": s.neurological,
-              "text": s.text, "sources": list(s.sources)} for s in r.symptoms]
-    items += [{"kind": "factor", "id": f.id, "name": f.name, "aliases": list(f.aliases), "flag": f.prompt,
-               "text": f.text, "sources": list(f.sources)} for f in r.factors]
+    items = [{"kind": "symptom", "id": s.id, "name": s.name, "aliases": list(s.aliases), "urgency": s.urgency,
+              "escalates": None, "counts_for_testing": s.counts_for_testing, "listed_by": list(s.listed_by),
+              "advice": None, "text": s.text, "sources": list(s.sources)} for s in r.symptoms]
+    items += [{"kind": "factor", "id": f.id, "name": f.name, "aliases": list(f.aliases), "urgency": None,
+               "escalates": f.escalates, "counts_for_testing": f.counts_for_testing, "listed_by": list(f.listed_by),
+               "advice": f.advice, "text": f.text, "sources": list(f.sources)} for f in r.factors]
     return envelope("risk.list", items=items, notes=list(r.notes))
 
 
 def risk_json(r) -> dict:  # noqa: ANN001 - a risk.RiskResult
     q = r.query
     query = {"symptoms": list(q.symptoms), "factors": list(q.factors), "age_years": q.age_years, "diet": q.diet,
-             "meds": list(q.meds), "pregnant": q.pregnant}
-    items = [{"kind": x.kind, "id": x.id, "name": x.name, "given_as": x.given_as, "flag": x.flag, "text": x.text,
-              "sources": list(x.sources), "advice": r.advice} for x in r.reasons]
+             "meds": list(q.meds), "pregnant": q.pregnant, "breastfeeding": q.breastfeeding,
+             "taking_b12": q.taking_b12}
+    items = [{"kind": x.kind, "id": x.id, "name": x.name, "given_as": x.given_as, "urgency": x.urgency,
+              "escalates": x.escalates, "counts_for_testing": x.counts_for_testing, "listed_by": list(x.listed_by),
+              "text": x.text, "sources": list(x.sources), "advice": r.advice, "testing": r.testing,
+              "urgency_overall": r.urgency} for x in r.reasons]
     medicines = [{"query": m.query, "listed_as": m.listed_as, "class_id": m.class_id, "factor_id": m.factor_id,
                   "suggestions": list(m.suggestions), "note": m.note} for m in r.medicines]
-    return envelope("risk", query=query, advice=r.advice, summary=message_json(r.summary), items=items,
-                    first_test=message_json(r.first_test), if_indeterminate=message_json(r.if_indeterminate),
-                    seek_care_promptly=[message_json(m) for m in r.seek_care_promptly], medicines=medicines,
-                    notes=list(r.notes))
+    factor_advice = [{"factors": list(a.factors), "id": a.message.id, "text": a.message.text,
+                      "sources": list(a.message.sources)} for a in r.factor_advice]
+    return envelope("risk", query=query, advice=r.advice, summary=message_json(r.summary), testing=r.testing,
+                    testing_text=message_json(r.testing_text), urgency=r.urgency,
+                    urgency_text=message_json(r.urgency_text), items=items, factor_advice=factor_advice,
+                    on_b12=message_json(r.on_b12), first_test=message_json(r.first_test),
+                    if_indeterminate=message_json(r.if_indeterminate), medicines=medicines, notes=list(r.notes),
+                    disclaimer=r.disclaimer)
+
+
+def risk_rows(r) -> list[dict]:  # noqa: ANN001 - a risk.RiskResult
+    """CSV: one row per matched symptom or factor (one row of the decision when nothing matched)."""
+    return risk_json(r)["items"] or [{"advice": r.advice, "testing": r.testing, "urgency_overall": r.urgency}]
 
 
 def absorb_json(r) -> dict:  # noqa: ANN001 - an absorb.AbsorbResult
@@ -362,8 +379,10 @@ CSV_HEADERS: dict[str, tuple[str, ...]] = {
     "about-list": ("id", "title", "summary", "points"),
     "about-topic": ("text", "sources"),
     "search": ("kind", "id", "title", "where", "text", "sources"),
-    "risk-list": ("kind", "id", "name", "aliases", "flag", "text", "sources"),
-    "risk": ("advice", "kind", "id", "name", "given_as", "flag", "text", "sources"),
+    "risk-list": ("kind", "id", "name", "aliases", "urgency", "escalates", "counts_for_testing", "listed_by", "advice",
+                  "text", "sources"),
+    "risk": ("advice", "testing", "urgency_overall", "kind", "id", "name", "given_as", "urgency", "escalates",
+             "counts_for_testing", "listed_by", "text", "sources"),
     "absorb": ("dose_mcg", "absorbed_mcg_per_dose", "fraction_absorbed", "model", "doses_per_day",
                "absorbed_mcg_per_day", "rda_mcg", "rda_absorbed_mcg_per_day", "percent_of_rda_absorbed", "sources"),
     "intake": ("kind", "query", "id", "name", "servings", "serving", "mcg", "crystalline", "absorbed_mcg", "chosen",

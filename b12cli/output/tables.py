@@ -440,35 +440,51 @@ def search(r: SearchResult) -> None:
 
 # ----------------------------------------------------------------- decision commands: risk, absorb, intake
 
-ADVICE_STYLE = {"urgent": "bold red", "test": "bold yellow", "consider": "yellow", "not_indicated": "bold green"}
+ADVICE_STYLE = {"urgent": "bold red", "prompt": "bold red", "test": "bold yellow", "consider": "yellow",
+                "not_indicated": "bold green"}
+URGENCY_WORDS = {"urgent": "today", "prompt": "within days", "routine": "at a routine appointment",
+                 "none": "no symptom given"}
+RAISES = {"none": "-", "prompt": "raises to prompt", "urgent_with_neurological": "raises to urgent with nerve symptoms"}
 
 
 def risk_list(r) -> None:  # noqa: ANN001 - a risk.RiskList
     page = Page()
-    for title, records, flag in (("Symptoms and signs (--symptom)", r.symptoms, "neurological"),
-                                 ("Risk factors (--factor)", r.factors, "prompt")):
-        rows = [[x.id, f"{x.name} ({flag})" if (x.neurological if flag == "neurological" else x.prompt) else x.name,
-                 ", ".join(x.aliases) or "-", page.cite(x.sources)] for x in records]
-        page.table([Column("Id"), Column("Name", 2), Column("Also accepted", 2), Column("Sources")], rows,
-                   title=title)
+    yes = {True: "yes", False: "no"}
+    rows = [[x.id, x.name, x.urgency, yes[x.counts_for_testing], ", ".join(x.aliases) or "-", page.cite(x.listed_by)]
+            for x in r.symptoms]
+    page.table([Column("Id"), Column("Name", 2), Column("Urgency"), Column("NICE rule"), Column("Also accepted", 2),
+                Column("Listed by")], rows, title="Symptoms and signs (--symptom)")
+    rows = [[x.id, x.name, RAISES[x.escalates], yes[x.counts_for_testing], ", ".join(x.aliases) or "-",
+             page.cite(x.listed_by)]
+            for x in r.factors]
+    page.table([Column("Id"), Column("Name", 2), Column("Raises urgency"), Column("NICE rule"),
+                Column("Also accepted", 2), Column("Listed by")], rows, title="Risk factors (--factor)")
     page.footnotes()
     page.notes(r.notes)
 
 
 def risk(r) -> None:  # noqa: ANN001 - a risk.RiskResult
     page = Page()
-    page.panel("Advice", [[(words(r.advice).capitalize(), ADVICE_STYLE[r.advice])]])
+    page.panel("Advice", [[(words(r.advice).capitalize(), ADVICE_STYLE[r.advice])],
+                          [(f"Testing: {words(r.testing)}; see a doctor: {URGENCY_WORDS[r.urgency]}", "")]])
     page.bullets("Why", [(r.summary.text, r.summary.sources)])
+    page.bullets("What to do", [(a.message.text, a.message.sources) for a in r.factor_advice
+                                if a.message is not r.summary])
+    shown = {id(r.summary)}
+    decisions = [m for m in (r.urgency_text, r.testing_text) if m is not None and id(m) not in shown]
+    page.bullets("Testing and how soon", [(m.text, m.sources) for m in decisions])
     rows = []
     for x in r.reasons:
-        flag = " (neurological)" if x.kind == "symptom" and x.flag else " (prompt)" if x.flag else ""
-        rows.append([x.kind, f"{x.name}{flag}", x.given_as, page.cite(x.sources)])
-    page.table([Column("Matched"), Column("Name", 2), Column("Given as", 2), Column("Sources")], rows)
+        listed = "yes" if x.counts_for_testing else "no"
+        how = x.urgency if x.kind == "symptom" else RAISES[x.escalates]
+        rows.append([x.kind, x.name, how, listed, x.given_as, page.cite(x.listed_by)])
+    page.table([Column("Matched"), Column("Name", 2), Column("Urgency"), Column("NICE list"), Column("Given as", 2),
+                Column("Listed by")], rows)
     page.footnotes()
     page.bullets("Medicines", [(_medicine_line(m), ()) for m in r.medicines])
-    tests = [m for m in (r.first_test, r.if_indeterminate) if m is not None]
+    tests = [m for m in (r.on_b12, r.first_test, r.if_indeterminate) if m is not None]
     page.bullets("Which test", [(m.text, m.sources) for m in tests])
-    page.bullets("Seek care promptly", [(m.text, m.sources) for m in r.seek_care_promptly])
+    page.closing(r.disclaimer)
     page.notes(r.notes)
 
 
