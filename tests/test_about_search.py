@@ -124,9 +124,10 @@ def test_both_spellings_find_the_same_hits(b12):
     assert us == uk and len(us) >= 5
 
 
-def test_marmite_finds_the_yeast_extract_record(b12):
+def test_marmite_finds_the_brand_records_and_the_generic_one(b12):
     hits = b12("search", "marmite", "--format", "json").json()["items"]
-    assert {h["id"] for h in hits} == {"yeast-extract-spread"} and hits[0]["where"].endswith("name")
+    assert {h["id"] for h in hits} == {"marmite-uk", "marmite-nz", "yeast-extract-spread"}
+    assert any(h["id"] == "marmite-uk" and h["where"].endswith("name") for h in hits)
 
 
 def test_ranitidine_withdrawal_is_searchable(b12):
@@ -218,3 +219,62 @@ def test_no_hit_offers_near_words_when_any_exist(b12, query, near):
         assert document["items"]
         return
     assert document["items"] == [] and any("did you mean" in n and near in n for n in document["notes"])
+
+
+# --- clinical audit wording (review 0.6): F14, F17, F20, F25, F26 ------------------------------------------
+
+
+def topic_points(b12, name: str) -> list[dict]:
+    result = b12("about", name, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    return result.json()["items"]
+
+
+def test_high_b12_says_treatment_raises_it_and_names_the_causes_to_explain(b12):
+    """F14: not 'supplements are the usual reason': treatment raises it; without it, liver, kidney, solid and
+    blood cancers; a high level does not rule out a shortage in the cells."""
+    text = topic_text(b12, "high-b12")
+    assert "supplements or injections raise the blood level" in text and "usual reason" not in text
+    for words in ("needs explaining", "liver disease", "kidney disease", "solid cancers", "blood cancers",
+                  "myeloproliferative", "does not rule out a shortage inside the cells"):
+        assert words in text
+    safety = topic_text(b12, "safety")
+    assert "supplements or injections raise blood b12" in safety and "solid or blood cancer" in safety
+
+
+def test_lab_tests_reports_the_black_ethnicity_point_as_the_summaries_give_it(b12):
+    """F17: NWL Pathology and NASGP report treatment at lower concentrations; nothing says 'above the cut-offs'."""
+    text = topic_text(b12, "lab-tests")
+    assert "black ethnicity may have higher b12 reference ranges" in text
+    assert "treatment may be needed at lower concentrations than the cut-offs" in text
+    assert "above the cut-offs" not in text
+
+
+def test_topics_cite_bsh_2014_as_superseded(b12):
+    """F20: a point resting on BSH 2014 cites the BSH page saying NICE NG239 superseded it, and names it so."""
+    points = topic_points(b12, "lab-tests") + topic_points(b12, "diagnosis") + topic_points(b12, "treatment")
+    cited = [p for p in points if "bsh-2014" in p["sources"]]
+    assert len(cited) >= 6 and all("bsh-2014-superseded" in p["sources"] for p in cited)
+    named = [p for p in cited if "Haematology" in p["text"]]
+    assert len(named) >= 3 and all("(BSH 2014, superseded by NICE NG239 in 2024)" in p["text"] for p in named)
+    (first_test,) = [p for p in points if "second-line test" in p["text"]]
+    assert first_test["text"].startswith("NICE lets either total B12 or active B12 be the first test")
+    assert first_test["sources"][0] == "nice-ng239"
+
+
+def test_injections_go_into_a_muscle_not_straight_into_the_blood(b12):
+    """F25: injections are intramuscular (or deep subcutaneous) and bypass the gut."""
+    points = topic_points(b12, "treatment")
+    (point,) = [p for p in points if "bypass the gut" in p["text"]]
+    assert "into a muscle (or deep under the skin)" in point["text"]
+    assert {"bnf-hydroxocobalamin", "fda-cyanocobalamin-injection"} <= set(point["sources"])
+    assert "straight into the blood" not in topic_text(b12, "treatment")
+
+
+def test_kidney_disease_raises_the_markers_rather_than_impairing_absorption(b12):
+    """F26: kidney disease does not reduce absorption; it raises MMA and homocysteine."""
+    points = topic_points(b12, "causes")
+    (kidney,) = [p for p in points if "kidney" in p["text"].casefold()]
+    assert "does not reduce how much B12 is absorbed" in kidney["text"]
+    assert "raises MMA and homocysteine" in kidney["text"] and "risch-2015" in kidney["sources"]
+    assert "kidney disease and older age can also impair" not in topic_text(b12, "causes")

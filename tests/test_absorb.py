@@ -13,8 +13,10 @@ from b12cli.errors import UsageError
 
 GOLDEN = Path(__file__).parent / "golden"
 TOP_KEYS = {"schema", "query", "items", "notes"}
-ITEM_KEYS = {"dose_mcg", "absorbed_mcg_per_dose", "fraction_absorbed", "model", "doses_per_day",
-             "absorbed_mcg_per_day", "rda_mcg", "rda_absorbed_mcg_per_day", "percent_of_rda_absorbed", "sources"}
+ITEM_KEYS = {"dose_mcg", "absorbed_mcg_per_dose", "absorbed_mcg_low", "absorbed_mcg_high", "fraction_absorbed",
+             "model", "doses_per_day", "absorbed_mcg_per_day", "absorbed_mcg_per_day_low", "absorbed_mcg_per_day_high",
+             "rda_mcg", "rda_absorbed_mcg_per_day", "percent_of_rda_absorbed", "percent_of_rda_absorbed_text",
+             "sources"}
 
 
 @pytest.mark.parametrize(("dose", "absorbed", "model"), [
@@ -162,8 +164,55 @@ def test_bad_input_exits_2_with_one_line(b12, args, message):
 
 def test_csv_is_one_row(b12):
     lines = b12("absorb", "--dose", "1000", "--format", "csv").stdout.splitlines()
-    assert lines[0].startswith("dose_mcg,absorbed_mcg_per_dose,fraction_absorbed,model,")
-    assert len(lines) == 2 and lines[1].startswith("1000,11.15,0.0112,saturated_plus_passive,")
+    assert lines[0].startswith("dose_mcg,absorbed_mcg_per_dose,absorbed_mcg_low,absorbed_mcg_high,fraction_absorbed,")
+    assert len(lines) == 2 and lines[1].startswith("1000,11.15,11.15,17.5,0.0112,saturated_plus_passive,")
+
+
+@pytest.mark.parametrize(("args", "model", "low", "high"), [
+    (["--dose", "0.5"], 0.25, 0.25, 0.28),  # below 1 mcg: IOM's 50% to ODS's 56%
+    (["--dose", "1"], 0.5, 0.5, 0.5),  # the measured points: no spread
+    (["--dose", "2.4"], 0.675, 0.675, 0.675),
+    (["--dose", "25"], 1.4, 1.4, 1.4),
+    (["--dose", "25.01"], 1.4, 1.4, 2.875),  # just past the last point the high end opens
+    (["--dose", "50"], 1.65, 1.65, 3.25),
+    (["--dose", "500"], 6.15, 6.15, 10.0),  # ODS: about 10 mcg of a 500 mcg supplement
+    (["--dose", "1000"], 11.15, 11.15, 17.5),
+    (["--dose", "10000"], 101.15, 101.15, 152.5),
+    (["--dose", "500", "--no-intrinsic-factor"], 5.0, 2.5, 5.0),  # IOM: 0.5% with food to 1% with water
+])
+def test_the_sources_spread_is_shown_beside_the_model(b12, args, model, low, high):
+    """F12: outside the measured 1-25 mcg the sources differ, so a low and a high are given, and why."""
+    document = b12("absorb", *args, "--format", "json").json()
+    (item,) = document["items"]
+    assert (item["absorbed_mcg_per_dose"], item["absorbed_mcg_low"], item["absorbed_mcg_high"]) == \
+        pytest.approx((model, low, high), abs=0.0005)
+    assert item["absorbed_mcg_per_day_low"] == item["absorbed_mcg_low"]
+    if low != high:
+        assert any("range" in n or "the sources disagree" in n or "to 56%" in n or "half a percent" in n
+                   for n in document["notes"])
+
+
+def test_the_spread_is_in_the_table_with_its_reason(b12):
+    text = " ".join(b12("absorb", "--dose", "500", env={"COLUMNS": "80"}).stdout.split())
+    assert "6.15 to 10 mcg per dose" in text
+    notes = " ".join(b12("absorb", "--dose", "500").stderr.split())
+    assert "ODS's figure of about 10 mcg absorbed from a 500 mcg tablet gives the high end" in notes
+
+
+@pytest.mark.parametrize(("percent", "text"), [(0.0, "0%"), (0.05, "under 0.1%"), (9.94, "9.9%"), (10.0, "10%"),
+                                               (416.7, "417%"), (999.4, "999%"), (999.6, "about 10 times"),
+                                               (2945.8, "about 29 times"), (9990.0, "about 100 times"),
+                                               (10000.0, "over 100 times"), (41666.7, "over 100 times")])
+def test_a_share_is_never_a_percentage_above_1000(percent, text):
+    """usability #20: not "41666.7% of the RDA"."""
+    from b12cli.domain.numbers import share_text
+
+    assert share_text(percent) == text
+
+
+def test_absorb_table_says_times_not_a_huge_percentage(b12):
+    text = " ".join(b12("absorb", "--dose", "10000", env={"COLUMNS": "80"}).stdout.split())
+    assert "this is about 84 times that" in text and "%" not in text.split("this is")[1]
 
 
 def test_help_shows_examples(b12):

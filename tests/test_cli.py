@@ -32,8 +32,9 @@ ENVELOPES = {
                                "urgency_text", "items", "factor_advice", "on_b12", "first_test", "if_indeterminate",
                                "medicines", "notes", "disclaimer"}),
     ("absorb", "--dose", "5"): ("b12.absorb/1", {"schema", "query", "items", "notes"}),
-    ("intake", "egg"): ("b12.intake/1", {"schema", "query", "items", "total_mcg", "target", "percent_of_target",
-                                         "absorbed", "crystalline", "notes"}),
+    ("intake", "egg"): ("b12.intake/1", {"schema", "query", "warning", "items", "total_mcg", "target",
+                                         "percent_of_target", "percent_of_target_text", "absorbed", "crystalline",
+                                         "notes"}),
 }
 
 

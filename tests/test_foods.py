@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 FOOD_KEYS = {"id", "name", "serving", "serving_g", "mcg_per_serving", "mcg_per_100g", "percent_dv", "category",
-             "vegan", "vegetarian", "fortified", "aliases", "notes", "sources"}
+             "vegan", "vegetarian", "fortified", "aliases", "notes", "sources", "percent_dv_text", "brand_dependent",
+             "caveats"}
 
 
 def items(b12, *args):
@@ -126,9 +129,10 @@ def test_csv_has_a_header_and_one_line_per_food(b12):
     result = b12("foods", "--vegan", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert len(rows) == len(items(b12, "--vegan")["items"])
-    assert set(rows[0]) == FOOD_KEYS and rows[0]["vegan"] == "true"
+    assert set(rows[0]) == FOOD_KEYS - {"percent_dv_text"} and rows[0]["vegan"] == "true"
     assert list(rows[0]) == ["id", "name", "serving", "serving_g", "mcg_per_serving", "mcg_per_100g", "percent_dv",
-                             "category", "vegan", "vegetarian", "fortified", "aliases", "notes", "sources"]
+                             "category", "vegan", "vegetarian", "fortified", "aliases", "notes", "sources",
+                             "brand_dependent", "caveats"]
     yeast = next(r for r in rows if r["name"].startswith("Nutritional yeast"))
     assert yeast["mcg_per_100g"] == ""  # null is an empty cell
     assert "; " in yeast["notes"] and yeast["sources"] == "ods-b12; doc-reverse; doc-recovery"  # lists joined
@@ -197,9 +201,40 @@ def test_corrected_records(kb):
 
 
 def test_brand_aliases_are_searched(b12):
-    (spread,) = items(b12, "--search", "marmite")["items"]
-    assert spread["id"] == "yeast-extract-spread" and "Marmite" in spread["aliases"]
+    found = {i["id"]: i for i in items(b12, "--search", "marmite", "--include-zero")["items"]}
+    assert set(found) == {"marmite-uk", "marmite-nz", "yeast-extract-spread"}  # the generic names both in a note
+    assert "Marmite" in found["marmite-uk"]["aliases"] and found["marmite-uk"]["fortified"]
     assert items(b12, "--search", "soya milk")["items"]
+
+
+def test_brand_and_country_variants_carry_their_caveat_in_every_format(b12):
+    """F16, usability #5: UK Marmite is fortified; the label caveat is in JSON, CSV and the table alike."""
+    uk = next(i for i in items(b12, "--search", "marmite")["items"] if i["id"] == "marmite-uk")
+    assert uk["mcg_per_serving"] == 0.6 and uk["brand_dependent"] and uk["caveats"]
+    assert all("label" in c.casefold() or "brand" in c.casefold() for c in uk["caveats"])
+    table = b12("foods", "--search", "marmite", env={"COLUMNS": "80"}).stdout
+    assert "Check the label" in table and "Marmite, UK recipe (B12 added): UK Marmite has B12 added" in \
+        " ".join(table.split())
+    vegemite = next(i for i in items(b12, "--search", "vegemite", "--include-zero")["items"] if i["id"] == "vegemite")
+    assert vegemite["mcg_per_serving"] == 0 and vegemite["caveats"]
+
+
+@pytest.mark.parametrize(("food", "mcg"), [("soya-drink-fortified-eu", 0.76), ("oat-drink-fortified-eu", 0.76),
+                                           ("almond-drink-fortified-eu", 0.76), ("oat-drink-unfortified", 0.0),
+                                           ("tofu-firm", 0.0)])
+def test_plant_drinks_and_tofu_as_people_log_them(b12, food, mcg):
+    (item,) = [i for i in items(b12, "--include-zero")["items"] if i["id"] == food]
+    assert item["mcg_per_serving"] == mcg and item["vegan"] and item["sources"]
+    if item["fortified"]:
+        assert item["mcg_per_100g"] == 0.38 and item["caveats"]
+
+
+def test_a_percentage_is_never_printed_above_1000(b12):
+    """usability #20: beef liver is about 29 times the Daily Value, not 2946%."""
+    liver = next(i for i in items(b12)["items"] if i["id"] == "beef-liver-pan-fried")
+    assert liver["percent_dv"] == pytest.approx(2945.8, abs=0.1) and liver["percent_dv_text"] == "about 29 times"
+    rows = b12("foods", "--all").stdout.split("\nSources:")[0]  # the table, not the notes quoted under it
+    assert "about 29 times" in rows and not re.search(r"\b\d{4,}%", rows.replace(",", ""))
 
 
 # ------------------------------------------------------------------ intake targets
@@ -209,7 +244,7 @@ def test_pregnant_and_breastfeeding_set_the_servings_target(b12):
     pregnant = items(b12, "--pregnant")
     assert pregnant["target"] == {"mcg_per_day": 2.6, "unit": "mcg", "stage_id": "pregnancy",
                                   "life_stage": pregnant["target"]["life_stage"], "age_years": None,
-                                  "condition": "pregnancy"}
+                                  "condition": "pregnancy", "guideline": "us"}
     first = pregnant["items"][0]
     assert first["servings_for_rda"] == pytest.approx(2.6 / first["mcg_per_serving"])
     feeding = items(b12, "--breastfeeding", "--age", "31")
@@ -252,7 +287,7 @@ def test_over_50_lists_added_b12_first_and_marks_it(b12):
 @pytest.mark.parametrize(("old", "new", "message"), [
     ("serving_g: 85\n", "serving_g: 0\n", "foods[0].serving_g: must be above 0"),
     ("serving_g: 85\n", "serving_g: lots\n", "foods[0].serving_g"),
-    ("aliases: [soymilk, soya milk, soya drink]", "aliases: [Marmite]", "alias 'Marmite' is also at"),
+    ("aliases: [soymilk, soya milk]", "aliases: [Marmite]", "alias 'Marmite' is also at"),
 ])
 def test_loader_checks_serving_grams_and_aliases(edit_kb, b12, old, new, message):
     edit_kb("foods.yaml", old, new)

@@ -135,7 +135,7 @@ def test_an_impossible_date_is_an_error_not_a_crash(b12, kb_copy):
     result = b12("rda")
     assert result.exit_code == 1
     assert result.stderr.startswith("b12: error: intakes.yaml: life_stages[0].mcg_per_day: unquoted '2001-02-30' "
-                                    "is a date to YAML 1.1 but text to YAML 1.2; quote it (line 14)")
+                                    "is a date to YAML 1.1 but text to YAML 1.2; quote it (line 17)")
 
 
 # Unquoted values that YAML 1.1 (PyYAML) and YAML 1.2 read differently: each one is refused naming

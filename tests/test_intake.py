@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -12,10 +13,10 @@ from b12cli.domain.numbers import parse_age
 from b12cli.errors import KnowledgeBaseError, UsageError
 
 GOLDEN = Path(__file__).parent / "golden"
-TOP_KEYS = {"schema", "query", "items", "total_mcg", "target", "percent_of_target", "absorbed", "crystalline",
-            "notes"}
-ITEM_KEYS = {"kind", "query", "id", "name", "servings", "serving", "mcg", "crystalline", "absorbed_mcg", "chosen",
-             "also_fits", "sources"}
+TOP_KEYS = {"schema", "query", "warning", "items", "total_mcg", "target", "percent_of_target",
+            "percent_of_target_text", "absorbed", "crystalline", "notes"}
+ITEM_KEYS = {"kind", "query", "id", "name", "servings", "serving", "mcg", "crystalline", "absorbed_mcg",
+             "absorbed_mcg_low", "absorbed_mcg_high", "chosen", "also_fits", "caveats", "sources"}
 
 
 def day(kb, *foods, **query):
@@ -116,8 +117,90 @@ def test_crystalline_starts_at_51(kb, age, shown):
 def test_without_intrinsic_factor_everything_is_passive(kb):
     result = day(kb, "salmon", supplements_mcg=(1000.0,), intrinsic_factor=False)
     assert [i.absorbed_mcg for i in result.items] == [0.026, 10.0]
-    assert result.crystalline_mcg == 1000.0
+    assert [(i.absorbed_mcg_low, i.absorbed_mcg_high) for i in result.items] == [(0.013, 0.026), (5.0, 10.0)]
+    assert result.crystalline_mcg is None  # crystalline B12 helps only where intrinsic factor is made (F2)
     assert any("0.5% or less" in n for n in result.notes)
+
+
+@pytest.mark.parametrize("age", [None, "30", "70"])
+def test_without_intrinsic_factor_medical_treatment_leads_and_nothing_is_to_count_on(b12, age):
+    """F2: without intrinsic factor food and ordinary supplements cannot be relied on; medical treatment."""
+    args = ["intake", "cornflakes", "--no-intrinsic-factor", *(["--age", age] if age else [])]
+    document = b12(*args, "--format", "json").json()
+    assert "medical treatment" in document["warning"] and "injections" in document["warning"]
+    assert "1 mg" in document["warning"] and document["crystalline"] is None
+    everything = json.dumps(document) + b12(*args).stdout + b12(*args).stderr
+    assert "count on" not in everything
+    table = b12(*args, env={"COLUMNS": "80"}).stdout
+    assert table.startswith("Warning: Without intrinsic factor") and "medical treatment" in " ".join(table.split())
+    csv = b12(*args, "--format", "csv")
+    assert csv.stderr.startswith("Warning: Without intrinsic factor") and "medical treatment" in csv.stderr
+    with_factor = b12("intake", "cornflakes", "--format", "json").json()
+    assert with_factor["warning"] is None and "medical treatment" not in json.dumps(with_factor)
+
+
+def test_every_unknown_food_is_named_at_once(b12):
+    """usability #15: all the names that cannot be used, each with its suggestion, in one line, exit 2."""
+    result = b12("intake", "salmn", "egg", "bluberry-muffin")
+    assert result.exit_code == 2 and result.stdout == "" and result.stderr.count("\n") == 1
+    assert result.stderr.startswith("b12: error: 2 foods could not be used: ")
+    assert "'salmn' is not known (did you mean: salmon" in result.stderr
+    assert "'bluberry-muffin' is not known" in result.stderr
+    tuna = b12("intake", "salmn", "tuna")
+    assert tuna.exit_code == 2 and "'tuna' fits" in tuna.stderr and "'salmn' is not known" in tuna.stderr
+
+
+@pytest.mark.parametrize(("name", "food", "mcg"), [("tofu", "tofu-firm", 0.0),
+                                                   ("oat milk", "oat-drink-unfortified", 0.0),
+                                                   ("oat-drink-fortified-eu", "oat-drink-fortified-eu", 0.76),
+                                                   ("soya drink", "soya-drink-fortified-eu", 0.76),
+                                                   ("almond milk", "almond-milk-unsweetened", 0.0),
+                                                   ("marmite", "marmite-uk", 0.6), ("nz marmite", "marmite-nz", 0.74),
+                                                   ("vegemite", "vegemite", 0.0), ("cornflakes",
+                                                   "breakfast-cereal-fortified-25-dv", 0.6)])
+def test_foods_as_people_log_them(b12, name, food, mcg):
+    (item,) = b12("intake", name, "--format", "json").json()["items"]
+    assert item["id"] == food and item["mcg"] == mcg
+
+
+def test_a_brand_dependent_food_shows_its_caveat_in_the_table(b12):
+    result = b12("intake", "marmite", "oat milk", env={"COLUMNS": "80"})
+    text = " ".join(result.stdout.split())
+    assert "(check the label)" in text and "Check the label:" in text
+    assert "Marmite, UK recipe (B12 added): UK Marmite has B12 added" in text
+    assert "if the label lists B12, log oat-drink-fortified-eu instead" in text
+
+
+@pytest.mark.parametrize(("food", "model", "low", "high"), [
+    ("beef-liver-pan-fried", 6.611, 2.757, 11.286),  # 70.7 mcg, scaled from the measured 38 mcg portion
+    ("salmon-atlantic-wild-cooked", 0.7, 0.7, 0.798),  # 2.6 mcg: the model and the food-study fit
+    ("clams-cooked", 1.24, 1.24, 3.382),  # 17 mcg: interpolated between 5 and 25 mcg; the fit is higher
+])
+def test_food_portions_use_measured_absorption_where_there_is_one(b12, food, model, low, high):
+    """F12: liver uses the measured uptake (4.1 mcg of 38 mcg, scaled); other foods are bounded by the model and the
+    fit to food studies."""
+    (item,) = b12("intake", food, "--format", "json").json()["items"]
+    assert (item["absorbed_mcg"], item["absorbed_mcg_low"], item["absorbed_mcg_high"]) == \
+        pytest.approx((model, low, high), abs=0.002)
+
+
+def test_the_liver_measurement_itself_is_reproduced(kb):
+    liver = next(f for f in kb.foods.foods if f.id == "beef-liver-pan-fried")
+    measured = liver.absorption
+    result = day(kb, "beef-liver-pan-fried:0.5375")  # 0.5375 x 70.7 = 38.0 mcg, the measured portion
+    (item,) = result.items
+    assert item.mcg == pytest.approx(measured.measured_dose_mcg, abs=0.01)
+    assert item.absorbed_mcg == pytest.approx(4.1, abs=0.01)
+    assert (item.absorbed_mcg_low, item.absorbed_mcg_high) == pytest.approx((1.71, 7.0), abs=0.01)
+
+
+@pytest.mark.parametrize(("guideline", "target", "percent_text"), [("us", 2.4, "150%"), ("uk", 1.5, "240%"),
+                                                                   ("efsa", 4.0, "90%")])
+def test_the_target_follows_the_guideline(b12, guideline, target, percent_text):
+    document = b12("intake", "salmon", "egg:2", "--age", "30", "--guideline", guideline, "--format", "json").json()
+    assert document["target"]["mcg_per_day"] == target and document["target"]["guideline"] == guideline
+    assert document["percent_of_target_text"] == percent_text
+    assert any("Bodies set different amounts" in n for n in document["notes"])
 
 
 def test_meals_split_the_food_evenly(kb):
@@ -177,14 +260,14 @@ def test_acceptance_json(b12):
     assert all(set(i) == ITEM_KEYS and i["sources"] for i in document["items"])
     assert document["total_mcg"] == 3.6 and document["percent_of_target"] == 150.0
     assert document["target"]["mcg_per_day"] == 2.4
-    assert set(document["absorbed"]) == {"mcg", "assumption"} and document["crystalline"] is None
+    assert set(document["absorbed"]) == {"mcg", "mcg_low", "mcg_high", "assumption"} and document["crystalline"] is None
     salmon = document["items"][0]
     assert "salmon-atlantic-wild-cooked" in salmon["chosen"] and "salmon-sockeye-cooked" in salmon["also_fits"]
 
 
 def test_acceptance_beef_liver_at_70(b12):
     document = b12("intake", "beef-liver", "--age", "70", "--format", "json").json()
-    assert document["crystalline"] == {"mcg": 0.0, "percent_of_target": 0.0}
+    assert document["crystalline"] == {"mcg": 0.0, "percent_of_target": 0.0, "percent_of_target_text": "0%"}
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -204,7 +287,8 @@ def test_bad_input_exits_2_with_one_line(b12, args, message):
 
 def test_csv_has_a_row_per_item(b12):
     lines = b12("intake", "salmon", "egg:2", "--supplement", "250", "--format", "csv").stdout.splitlines()
-    assert lines[0] == "kind,query,id,name,servings,serving,mcg,crystalline,absorbed_mcg,chosen,also_fits,sources"
+    assert lines[0] == ("kind,query,id,name,servings,serving,mcg,crystalline,absorbed_mcg,absorbed_mcg_low,"
+                        "absorbed_mcg_high,chosen,also_fits,caveats,sources")
     assert len(lines) == 4 and lines[3].startswith("supplement,--supplement 250,,")
 
 
@@ -242,10 +326,11 @@ def test_pregnancy_under_14_gets_the_tables_start_at_14_note(b12, fmt):
     assert "set from age 14" not in adult.stdout + adult.stderr
 
 
-@pytest.mark.parametrize(("name", "food"), [("marmite", "yeast-extract-spread"), ("Vegemite", "yeast-extract-spread"),
+@pytest.mark.parametrize(("name", "food"), [("marmite", "marmite-uk"), ("Vegemite", "vegemite"),
+                                            ("Promite", "yeast-extract-spread"),
                                             ("nooch", "nutritional-yeast-fortified"),
                                             ("soya milk", "soymilk-fortified-unsweetened"),
-                                            ("marmite:2", "yeast-extract-spread")])
+                                            ("marmite:2", "marmite-uk")])
 def test_names_resolve_through_food_aliases(b12, name, food):
     result = b12("intake", name, "--format", "json")
     assert result.exit_code == 0, result.stderr
@@ -255,4 +340,4 @@ def test_names_resolve_through_food_aliases(b12, name, food):
 
 def test_a_misspelt_alias_is_suggested(b12):
     result = b12("intake", "marmit")
-    assert result.exit_code == 2 and "did you mean: marmite?" in result.stderr
+    assert result.exit_code == 2 and "did you mean: marmite" in result.stderr

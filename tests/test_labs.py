@@ -394,3 +394,130 @@ def test_a_scheme_note_on_a_marker_is_dropped_when_the_lab_range_replaces_the_sc
 
     assert any("no active B12" in n for n in notes())
     assert not any("no active B12" in n for n in notes("--ref", "holotc=25-165"))
+
+
+# ------------------------------------------------------------ clinical audit wording (review 0.6, F14-F27)
+
+
+def texts(document: dict) -> list[str]:
+    """Every sentence a labs document says: reasons, what the results settle, next steps and notes."""
+    return ([r["text"] for r in document["reasons"]] + [s["text"] for s in document["settled"]]
+            + [s["text"] for s in document["next_steps"]] + document["notes"])
+
+
+def test_raised_b12_names_treatment_first_then_the_causes_to_explain(b12):
+    """F14: supplements or injections raise B12; without them liver, kidney, solid and blood cancers; no 'usual
+    reason'."""
+    document = run(b12, "--b12", "1200")
+    (reason,) = [r for r in document["reasons"] if "myeloproliferative" in r["text"]]
+    for words in ("supplements or injections raise", "liver disease", "kidney disease", "solid cancers",
+                  "blood cancers", "does not rule out a shortage"):
+        assert words in reason["text"]
+    assert reason["sources"][0] == "andres-2013"
+    assert not any("usual reason" in t for t in texts(document))
+    active = run(b12, "--holotc", "200", "--ref", "holotc=25-150")
+    (settled,) = [s for s in active["settled"] if s["text"].startswith("Active B12 is above")]
+    assert "supplements or injections raise it" in settled["text"] and "andres-2013" in settled["sources"]
+    assert not any("usual reason" in t for t in texts(active))
+
+
+def test_black_ethnicity_note_reports_what_the_summaries_say(b12):
+    """F17: NWL and NASGP say treatment may be needed at lower concentrations; the bands are not adjusted."""
+    (note,) = [n for n in run(b12, "--b12", "200", "--scheme", "nice")["notes"] if "Black ethnicity" in n]
+    assert "higher B12 reference ranges" in note and "lower concentrations than the cut-offs" in note
+    assert "symptoms, signs and risk factors" in note and "not adjusted" in note
+    assert "above these cut-offs" not in note
+
+
+def test_hcy_alone_names_sample_handling_nitrous_oxide_antifolates_and_mthfr(b12):
+    """F18: the raised-homocysteine reason and the sample step say what else raises it and how fast to separate."""
+    document = run(b12, "--hcy", "22")
+    (reason,) = [r for r in document["reasons"] if "(rule R15)" in r["text"]]
+    for words in ("nitrous oxide", "methotrexate", "MTHFR", "blood cells go on releasing homocysteine"):
+        assert words in reason["text"]
+    assert {"peacehealth-hcy", "mayo-hcy"} <= set(reason["sources"])
+    (step,) = [s for s in document["next_steps"] if "sample" in s["text"]]
+    assert "within about 1 hour" in step["text"] and "within 4 hours" in step["text"] and "on ice" in step["text"]
+    assert {"peacehealth-hcy", "mayo-hcy"} <= set(step["sources"])
+
+
+def test_mma_alone_names_recent_nitrous_oxide_use(b12):
+    """F18: a raised MMA alone can come from recent nitrous oxide use."""
+    (reason,) = [r for r in run(b12, "--mma", "0.6")["reasons"] if "(rule R14)" in r["text"]]
+    assert "Recent nitrous oxide use raises it too" in reason["text"] and "swart-2021" in reason["sources"]
+
+
+@pytest.mark.parametrize(("args", "shown"), [
+    (["--b12", "180"], True), (["--holotc", "40"], True), (["--b12", "180", "--ref", "b12=200-900"], True),
+    (["--b12", "300", "--mma", "0.2"], True), (["--mma", "0.5"], False), (["--hcy", "20", "--folate", "5"], False)])
+def test_biotin_note_whenever_total_or_active_b12_is_given(b12, args, shown):
+    """F19: high-dose biotin can distort B12 assays; one laboratory asks for 72 hours off it."""
+    biotin = [n for n in run(b12, *args)["notes"] if "biotin" in n]
+    assert len(biotin) == int(shown)
+    if shown:
+        assert "72 hours" in biotin[0] and "allina-b12" in biotin[0]
+
+
+def test_biotin_note_is_in_the_table_notes(b12):
+    result = b12("labs", "--b12", "180")
+    assert result.exit_code == 0
+    assert "High-dose biotin (vitamin B7) supplements can distort some B12 assays" in " ".join(result.stderr.split())
+
+
+def test_bsh_2014_is_cited_as_superseded_by_nice(b12):
+    """F20: a reason or step resting on BSH 2014 cites the BSH page that says NICE NG239 superseded it, and
+    a text naming BSH says so."""
+    items = []
+    for args in (["--b12", "180", "--scheme", "nice"], ["--b12", "400"], ["--folate", "2"],
+                 ["--b12", "250", "--mma", "0.3"]):
+        document = run(b12, *args)
+        items += document["reasons"] + document["settled"] + document["next_steps"]
+    cited = [i for i in items if "bsh-2014" in i["sources"]]
+    assert len(cited) >= 4 and all("bsh-2014-superseded" in i["sources"] for i in cited)
+    named = [i for i in items if "BSH" in i["text"] or "Haematology" in i["text"]]
+    assert named and all("superseded by NICE NG239 in 2024" in i["text"] for i in named)
+    for i in cited:
+        if "nice-ng239" in i["sources"]:
+            assert i["sources"].index("nice-ng239") < i["sources"].index("bsh-2014")
+
+
+@pytest.mark.parametrize(("args", "name"), [
+    (["--b12", "160"], "total B12"),
+    (["--mma", "0.38", "--ref", "mma=0-0.35"], "MMA"),
+    (["--mma", "0.35", "--ref", "mma=0-0.28"], "MMA"),
+    (["--hcy", "14", "--ref", "hcy=<12"], "homocysteine"),
+    (["--holotc", "75", "--ref", "holotc=80-150"], "active B12")])
+def test_the_disagreement_note_names_the_marker_read_differently(b12, args, name):
+    """F22: the note on differing readings names the marker whose cut-offs differ, not always total B12."""
+    (split,) = [r["text"] for r in run(b12, *args)["reasons"] if "The readings differ" in r["text"]]
+    assert f"Published cut-offs for {name} differ" in split and "{" not in split
+    if name != "total B12":
+        assert "total B12" not in split
+
+
+def test_a_result_above_every_edge_is_not_called_near_an_edge(b12):
+    """F24: >1500 is far above every edge: no near-the-edge note, but NICE's missing upper band and the
+    914 pg/mL limit the 'high' comes from; 160 (near 150) keeps the near-the-edge note, 250 is between edges."""
+    for args in (["--b12", ">1500"], ["--b12", ">1500", "--scheme", "nice"], ["--b12", "3000", "--b12-unit", "pmol/L"]):
+        document = run(b12, *args)
+        assert not any("near" in t and "edge" in t for t in texts(document))
+        (line,) = [r for r in document["reasons"] if "no upper band" in r["text"]]
+        assert "NICE NG239 (2024) gives no upper band for total B12" in line["text"]
+        assert "above 914 pg/mL" in line["text"] and {"nice-ng239", "nhs-ruh-b12"} <= set(line["sources"])
+    near = run(b12, "--b12", "160")
+    assert any("near a band edge" in r["text"] for r in near["reasons"])
+    assert not any("no upper band" in t for t in texts(near))
+    between = run(b12, "--b12", "250")
+    assert not any("near a band edge" in t for t in texts(between))
+    assert any("lies between edges that the schemes place differently" in r["text"] for r in between["reasons"])
+    spans = run(b12, "--b12", "<250")  # a limit that spans an edge could be near any of them
+    assert not any("no upper band" in t for t in texts(spans))
+
+
+def test_severe_homocysteine_names_inherited_disorders_and_very_severe_deficiency(b12):
+    """F27: above 100 umol/L the published table lists inherited disorders; very severe deficiency can reach it."""
+    document = run(b12, "--hcy", "150")
+    (step,) = [s for s in document["next_steps"] if s["urgent"] and "100 umol/L" in s["text"]]
+    assert "severe range of a published table" in step["text"] and "inherited disorders" in step["text"]
+    assert "very severe B12 deficiency can also reach it" in step["text"] and "usually from" not in step["text"]
+    assert document["urgent"] is True

@@ -111,6 +111,9 @@ def test_vegan_marker_is_a_column_not_a_repeated_word(b12):
     assert "(vegan)" not in only_vegan and only_vegan.startswith("Vegan foods")
 
 
+FOOD_ROW = re.compile(r"(%|times)\s+(yes\s+)?[\d,]+$")  # a food's row ends with its %DV, Vegan mark and sources
+
+
 def test_foods_on_a_terminal_shows_15_and_says_how_to_see_all(monkeypatch, capsys):
     from b12cli.app import build_app
 
@@ -118,7 +121,7 @@ def test_foods_on_a_terminal_shows_15_and_says_how_to_see_all(monkeypatch, capsy
     code = build_app("foods")(["foods"], standalone_mode=False)
     out, err = capsys.readouterr()
     assert code == 0
-    body = [line for line in out.splitlines() if re.search(r"\d+%", line)]
+    body = [line for line in out.splitlines() if FOOD_ROW.search(line)]
     assert "Showing 15 of" in err and "--all" in err
     assert len(body) >= 15
 
@@ -127,7 +130,7 @@ def test_foods_piped_shows_every_food(b12, kb):
     listed = [f for f in kb.foods.foods if f.mcg_per_serving > 0]
     result = b12("foods", env={"COLUMNS": "200"})
     assert "Showing" not in result.stderr
-    assert len([line for line in result.stdout.splitlines() if re.search(r"\d+%", line)]) == len(listed)
+    assert len([line for line in result.stdout.splitlines() if FOOD_ROW.search(line)]) == len(listed)
 
 
 # ------------------------------------------------------------------ layout

@@ -177,25 +177,42 @@ def run(thresholds: Thresholds, path: str, fmt: str, options: BatchOptions) -> i
         source = csv_rows.read_csv(csv_rows.text_of(binary), options.delimiter)
         where = f"--input {printable(path)!r}"
         header = csv_rows.header_of(source.records, where)
+        raw_width = len(header)
+        records, header, gathered = _long(registry, header, source.records, options)
         columns = map_columns(registry, header, options.columns, options.units, source.dialect.describe())
         for warning in columns.warnings:
             say(f"b12: warning: {warning}\n")
-        source.lines.width = len(columns.names)
-        source.lines.max_cells = max(csv_rows.MAX_CELLS, len(columns.names))
+        source.lines.width = raw_width
+        source.lines.max_cells = max(csv_rows.MAX_CELLS, raw_width)
         out = Output()
         interpreter = Interpreter(thresholds, columns, options, source.dialect, ascii_only=not out.unicode)
         formatter = _formatter(fmt, columns, interpreter, options)
         out.write(formatter.header())
-        tally = _stream(_chunks(source.records, source.lines), interpreter, formatter, out, options.check)
+        tally = _stream(_chunks(records, source.lines), interpreter, formatter, out, options.check)
         out.write(formatter.footer())
         out.flush()
     finally:
         if path != "-":
             binary.close()
-    _summary(thresholds, interpreter.judge, tally, options.context.pregnant)
+    _summary(thresholds, interpreter.judge, tally, options.context.pregnant, gathered)
     if tally.errors:
         return ExitCode.ROWS_INVALID
     return ExitCode.CHECK_FAILED if options.check and tally.abnormal else ExitCode.OK
+
+
+def _long(registry, header: list[str], records: Iterator[csv_rows.Record], options: BatchOptions):  # noqa: ANN001, ANN202
+    """A long-format file (one test per row) as wide panels, else the records as they are."""
+    from b12cli.inputs import long
+
+    asked = options.long or long.LongRequest()
+    layout = long.layout_of(registry, header, asked, options.loinc)
+    if layout is None:
+        if asked.codes:
+            raise UsageError("--code applies only to a long-format file (one test per row)")
+        return records, header, None
+    tally = long.Tally()
+    gathered = long.gather(registry, layout, records, tally)
+    return gathered.records, gathered.header, tally
 
 
 def _stream(chunks: Iterator[list[csv_rows.Record]], interpreter: Interpreter, formatter: JsonlFormat | CsvFormat,
@@ -222,7 +239,8 @@ def scheme_line(thresholds: Thresholds, judge) -> str:  # noqa: ANN001 - a labs.
     return f"verdict: the most cautious of the {schemes} schemes{lab}; markers shown by the {judge.scheme.id} scheme."
 
 
-def _summary(thresholds: Thresholds, judge, tally: Tally, pregnant: bool) -> None:  # noqa: ANN001 - a labs.Judge
+def _summary(thresholds: Thresholds, judge, tally: Tally, pregnant: bool,  # noqa: ANN001 - a labs.Judge
+             gathered=None) -> None:  # noqa: ANN001 - a long.Tally for a long-format file
     from b12cli.domain.history import plural
 
     counts = ", ".join(f"{tally.verdicts[v]:,} {v}" for v in reversed(VERDICTS))
@@ -232,6 +250,13 @@ def _summary(thresholds: Thresholds, judge, tally: Tally, pregnant: bool) -> Non
         ranked = sorted(tally.kinds.items(), key=lambda kc: (-kc[1], kc[0]))
         kinds = ", ".join(f"{count:,} {kind}" for kind, count in ranked)
         lines.insert(1, f"b12: errors by kind: {kinds} (each is an error record in the output).")
+    if gathered is not None:
+        lines.insert(1, "b12: read as long format (one test per row): each row of the output is one patient and "
+                        "time, its line the panel's first row.")
+        lines[2:2] = [f"b12: {note}" for note in gathered.notes()]
+        if not tally.rows:
+            lines.insert(2, "b12: no test in the file is a B12 marker by its name or LOINC code; give a local code "
+                            "with --code MARKER=CODE (e.g. --code b12=51010) or name the columns with --test-column.")
     if pregnant:
         note = next(n for n in thresholds.rules.notes if n.id == "note-pregnancy")
         lines.append(f"b12: {note.text} (sources: {', '.join(note.sources)})")

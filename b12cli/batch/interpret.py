@@ -53,6 +53,8 @@ class BatchOptions(NamedTuple):
     csv_safe: bool = False  # CSV output: a quote before input cells that start with = + - @ tab or CR
     columns: dict[str, str] = {}  # --column MARKER=HEADER choices (never mutated)
     delimiter: str | None = None  # --delimiter; found from the header when None
+    long: object = None  # a long.LongRequest: --long, --test-column, --code ... (None: none given)
+    loinc: dict[str, str] = {}  # code -> marker, from data/loinc.yaml
 
 
 class RowError(Exception):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from b12cli.commands.options import age_option, format_option, kb, read_age, tables
+from b12cli.commands.options import age_option, diet_tables, format_option, kb, read_age
 from b12cli.output.formats import Result, read_format
 
 
@@ -44,4 +44,4 @@ def absorb(
     result = core.estimate(base.absorption, query)
     document = lambda: documents.absorb_json(result)  # noqa: E731
     return Result(fmt, document, lambda: document()["items"], documents.CSV_HEADERS["absorb"],
-                  lambda: tables().absorb(result))
+                  lambda: diet_tables().absorb(result))

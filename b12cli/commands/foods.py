@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from b12cli.commands.options import format_option, kb, starting, tables
+from b12cli.commands.options import diet_tables, format_option, guideline_option, intakes_for, kb, starting
 from b12cli.domain.numbers import parse_age
 from b12cli.output.formats import Result, read_format
 
@@ -46,6 +46,7 @@ def foods(
     pregnant: bool = typer.Option(False, "--pregnant", help="Count servings against the pregnancy intake."),
     breastfeeding: bool = typer.Option(False, "--breastfeeding",
                                        help="Count servings against the breastfeeding intake."),
+    guideline: str = guideline_option(),
     fmt: str = format_option(),
 ) -> Result:
     """Foods that supply B12, per serving and per 100 g, with %DV (Daily Value 2.4 mcg).
@@ -53,8 +54,8 @@ def foods(
     \b
     Examples:
       b12 foods --vegan
-      b12 foods --search salmon --format json
       b12 foods --age 70 --sort per100g --limit 10
+      b12 foods --vegan --age 30 --guideline efsa   # servings for EFSA's 4 mcg
       b12 foods --all | less        # every food (a terminal shows the first 15)
     """
     from b12cli.domain import foods as core
@@ -69,19 +70,20 @@ def foods(
                          "--limit N for the first N (see 'b12 foods --help')")
     vegan, vegetarian = _diet(diet, vegan, vegetarian)
     base = kb()
-    target, older = _target(base, age, pregnant, breastfeeding)
+    target, older = _target(intakes_for(guideline), age, pregnant, breastfeeding)
     query = core.FoodQuery(
         vegan=vegan, vegetarian=vegetarian, fortified=fortified, search=search,
         min_mcg=parse_non_negative(min_mcg, "--min-mcg") if min_mcg is not None else None,
         sort=sort.strip().casefold(), limit=parse_positive_int(limit, "--limit") if limit is not None else None,
         include_zero=include_zero, rda_mcg=target.mcg_per_day if target else None, older_adult=older, target=target,
+        guideline=guideline.strip().casefold(),
     )
     result = core.select(base.foods, query)
     cap = None if show_all or limit is not None or not sys.stdout.isatty() else FOODS_ON_A_TERMINAL
     document = lambda: documents.foods_json(result)  # noqa: E731
     note = target.notes if target is not None and fmt == "csv" else ()  # CSV rows are foods: a target note to stderr
     return Result(fmt, document, lambda: document()["items"], documents.foods_csv_header(result),
-                  lambda: tables().foods(result, cap), lambda: [f"Note: {n}" for n in note])
+                  lambda: diet_tables().foods(result, cap), lambda: [f"Note: {n}" for n in note])
 
 
 def _diet(diet: str | None, vegan: bool, vegetarian: bool) -> tuple[bool, bool]:
@@ -97,17 +99,18 @@ def _diet(diet: str | None, vegan: bool, vegetarian: bool) -> tuple[bool, bool]:
     return vegan or key == "vegan", vegetarian or key == "vegetarian"
 
 
-def _target(base, age: str | None, pregnant: bool, breastfeeding: bool):  # noqa: ANN001, ANN202
+def _target(intakes, age: str | None, pregnant: bool, breastfeeding: bool):  # noqa: ANN001, ANN202
     """The intake that servings are counted against (or None), and whether the age is over 50."""
     from b12cli.domain import foods as core
-    from b12cli.domain.rda import OLDER_ADULT_MONTHS, recommend, tables_start_note
+    from b12cli.domain.rda import OLDER_ADULT_MONTHS, guideline_note, recommend, tables_start_note
 
     when = parse_age(age) if age is not None else None
     if when is None and not (pregnant or breastfeeding):
         return None, False
-    result = recommend(base.intakes, when, pregnant, breastfeeding)
+    result = recommend(intakes, when, pregnant, breastfeeding)
     (row,) = result.items
-    note = tables_start_note(base.intakes, when, result.condition)
+    note = tables_start_note(intakes, when, result.condition)
+    notes = (guideline_note(intakes), *((note,) if note else ()))
     target = core.Target(row.mcg_per_day, row.id, row.life_stage, when.years if when else None, result.condition,
-                         (note,) if note else ())
+                         notes, intakes.guideline, intakes.body.short)
     return target, bool(when and when.months >= OLDER_ADULT_MONTHS and result.condition == "none")

@@ -6,7 +6,17 @@ from typing import List
 
 import typer
 
-from b12cli.commands.options import age_option, format_option, kb, months_option, read_age, starting, tables
+from b12cli.commands.options import (
+    age_option,
+    diet_tables,
+    format_option,
+    guideline_option,
+    intakes_for,
+    kb,
+    months_option,
+    read_age,
+    starting,
+)
 from b12cli.output.formats import Result, read_format
 
 
@@ -34,6 +44,7 @@ def intake(
                                      help="Split the food B12 over N meals (1-6) for the absorbed estimate."),
     no_intrinsic_factor: bool = typer.Option(False, "--no-intrinsic-factor",
                                              help="Pernicious anaemia or stomach surgery: passive absorption only."),
+    guideline: str = guideline_option(),
     fmt: str = format_option(),
 ) -> Result:
     """The day's B12 from foods and supplements, against the target for your age.
@@ -42,7 +53,7 @@ def intake(
     Examples:
       b12 intake salmon egg:2 --age 30
       b12 intake beef-liver --age 70
-      b12 intake milk:2 breakfast-cereal-fortified-25-dv --supplement 250
+      b12 intake oat-milk:2 tofu marmite --guideline uk
       b12 intake nutritional-yeast-fortified --no-intrinsic-factor -f json
     """
     from b12cli.domain import intake as core
@@ -56,7 +67,8 @@ def intake(
         tuple(foods or ()), tuple(parse_number(s, "--supplement", "a dose in mcg above 0") for s in supplement or ()),
         when, pregnant, breastfeeding, parse_positive_int(meals, "--meals") if meals is not None else None,
         not no_intrinsic_factor)
-    result = core.day(base.foods, base.intake, base.intakes, base.absorption, query)
+    result = core.day(base.foods, base.intake, intakes_for(guideline), base.absorption, query)
     document = lambda: documents.intake_json(result)  # noqa: E731
+    warning = [f"Warning: {result.warning}"] if result.warning and fmt == "csv" else []  # CSV rows are items
     return Result(fmt, document, lambda: document()["items"], documents.CSV_HEADERS["intake"],
-                  lambda: tables().intake(result))
+                  lambda: diet_tables().intake(result), lambda: warning)

@@ -18,8 +18,10 @@ from b12cli.commands.options import (
     format_option,
     input_option,
     kb,
+    long_options,
     one_file,
     read_context,
+    read_long,
     scheme_option,
     starting,
     tables,
@@ -104,10 +106,12 @@ def labs(
     context = read_context(values.get("egfr"), bool(values.get("taking_b12")), bool(values.get("nitrous_oxide")),
                            pregnant)
     input_file = one_file(file, input_file)
+    asked = read_long(values)
     if input_file is not None:
         return _batch(base, input_file, raw, age, fmt, scheme, list(ref or []), units, context, check, csv_safe,
-                      list(column or []), delimiter)
-    for flag, given in (("--csv-safe", csv_safe), ("--column", column), ("--delimiter", delimiter)):
+                      list(column or []), delimiter, asked)
+    for flag, given in (("--csv-safe", csv_safe), ("--column", column), ("--delimiter", delimiter),
+                        ("--long, --test-column, --code and the like", asked)):
         if given:
             raise UsageError(f"{flag} applies only to --input")
     fmt = read_format(fmt, SINGLE_FORMATS)
@@ -170,7 +174,7 @@ class RawJson(str):
 
 def _batch(base, path: str, raw: dict, age: str | None, fmt: str | None, scheme: str | None,  # noqa: ANN001
            refs: list[str], units: dict, context, check: bool, csv_safe: bool, columns: list[str],  # noqa: ANN001
-           delimiter: str | None) -> Result:
+           delimiter: str | None, asked=None) -> Result:  # noqa: ANN001 - a long.LongRequest
     """`labs --input`: the options that apply to every row, then the run."""
     from b12cli import batch
     from b12cli.inputs.columns import read_overrides
@@ -185,8 +189,9 @@ def _batch(base, path: str, raw: dict, age: str | None, fmt: str | None, scheme:
     fmt = read_format(fmt, batch.FORMATS, default="jsonl")
     if csv_safe and fmt != "csv":
         raise UsageError("--csv-safe applies only to --format csv")
+    loinc = {code.casefold(): record.marker for code, record in base.loinc.codes.items()}
     options = batch.BatchOptions(scheme, refs, units, context, check, csv_safe, read_overrides(registry, columns),
-                                 parse_delimiter(delimiter))
+                                 parse_delimiter(delimiter), asked, loinc)
     thresholds = base.thresholds
     return Result(fmt, stream=lambda: batch.run(thresholds, path, fmt, options))
 
@@ -195,6 +200,6 @@ def build() -> Callable[..., Result]:
     """``labs`` with an option per marker of the registry (Typer reads its signature)."""
     from b12cli.typer_compat import with_parameters
 
-    command = with_parameters(labs, marker_parameters(kb().markers) + context_options())
+    command = with_parameters(labs, marker_parameters(kb().markers) + context_options() + long_options())
     command.__doc__ = HELP
     return command

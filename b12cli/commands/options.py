@@ -4,7 +4,7 @@ their values (which loads the knowledge base only while the shell asks)."""
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Iterable, List
 
 import typer
 
@@ -98,6 +98,54 @@ def read_context(egfr: str | None, taking_b12: bool, nitrous_oxide: bool, pregna
     return Context(value, taking_b12, nitrous_oxide, pregnant)
 
 
+GUIDELINES = ("us", "uk", "efsa")
+
+
+def complete_guideline(incomplete: str) -> list[str]:
+    return starting(GUIDELINES, incomplete)
+
+
+def guideline_option() -> typer.models.OptionInfo:
+    return typer.Option("us", "--guideline", "-g", metavar="BODY", autocompletion=complete_guideline,
+                        help="Whose daily targets: us (IOM: adults 2.4 mcg), uk (COMA: 1.5 mcg) or efsa "
+                        "(adequate intake: 4 mcg).")
+
+
+def intakes_for(guideline: str):  # noqa: ANN201 - a model.Intakes
+    """The intake tables with the chosen body's in use; an unknown body is refused with the accepted ones."""
+    key = guideline.strip().casefold()
+    if key not in GUIDELINES:
+        from b12cli.domain.text import show
+
+        raise UsageError(f"--guideline {show(guideline)} is not accepted; expected one of {', '.join(GUIDELINES)}")
+    return kb().intakes.chosen(key)
+
+
+def long_options() -> list[tuple[str, object, typer.models.OptionInfo]]:
+    """How to read a long-format export (one test per row), for labs --input and history."""
+    def column(flag: str, what: str) -> typer.models.OptionInfo:
+        return typer.Option(None, flag, metavar="HEADER", help=f"Long format: the column that holds {what}.")
+
+    return [("long", bool, typer.Option(False, "--long", help="Read the file as long format: one test per row "
+                                        "(found from the header when it has a test and a value column).")),
+            ("test_column", str | None, column("--test-column", "the test name or code")),
+            ("value_column", str | None, column("--value-column", "the result")),
+            ("unit_column", str | None, column("--unit-column", "the unit")),
+            ("range_column", str | None, column("--range-column", "the laboratory's range")),
+            ("flag_column", str | None, column("--flag-column", "the laboratory's flag (H, L)")),
+            ("code", List[str] | None, typer.Option(None, "--code", metavar="MARKER=CODE", help="Long format: a "
+                                                    "local test code for a marker, e.g. b12=51010 (repeatable)."))]
+
+
+def read_long(values: dict):  # noqa: ANN201 - a long.LongRequest, or None when nothing was given
+    from b12cli.inputs import long
+
+    asked = long.request(bool(values.get("long")), values.get("test_column"), values.get("value_column"),
+                         values.get("unit_column"), values.get("range_column"), values.get("flag_column"),
+                         values.get("code"))
+    return asked if asked != long.LongRequest() else None
+
+
 def diet_option(help_text: str = "vegan or vegetarian.") -> typer.models.OptionInfo:
     return typer.Option(None, "--diet", metavar="DIET", help=help_text, autocompletion=complete_diet)
 
@@ -127,6 +175,12 @@ def read_age(age: str | None, months: str | None = None) -> Age | None:
     if age is not None:
         return parse_age(age)
     return parse_months(months) if months is not None else None
+
+
+def diet_tables():  # noqa: ANN201 - the renderers of rda, foods, absorb and intake (Rich is slow to import)
+    from b12cli.output import diet_tables as renderers
+
+    return renderers
 
 
 def tables():  # noqa: ANN201 - the table renderers, imported only for table output (Rich is slow to import)

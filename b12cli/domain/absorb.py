@@ -10,6 +10,12 @@ The model (data/absorption.yaml) uses only published points:
   amount measured there, and each further mcg adds the passive 1% -- ``saturated_plus_passive``;
 * without intrinsic factor only the passive 1% of the whole dose counts -- ``passive_only``.
 
+Beside the model's figure every dose has a low and a high (``absorbed_mcg_low``/``_high``): the
+spread of the sources. Inside the measured points there is none; below them IOM's 50% and ODS's 56%
+of 1 mcg; above them the model is the low end and ODS's "about 10 mcg of 500 mcg" sets the high end
+(the fullest intrinsic-factor uptake plus 1.5% of the dose); without intrinsic factor 0.5% (IOM,
+with food) to 1% (IOM, with water).
+
 Doses above the file's ``max_dose_mcg`` are refused rather than extrapolated. Each of several
 doses a day (at least ``spacing.hours`` apart) is absorbed as the first; a weekly dose is
 averaged over 7 days.
@@ -28,11 +34,17 @@ MODEL_MESSAGE = {"below_published_points": "below-first-point", "interpolated": 
                  "saturated_plus_passive": "saturated-plus-passive", "passive_only": "passive-only"}
 
 
+RANGE_MESSAGE = {"below_published_points": "range-below-first", "interpolated": "range-measured",
+                 "saturated_plus_passive": None, "passive_only": "range-no-intrinsic-factor"}
+
+
 class DoseAbsorption(NamedTuple):
     dose_mcg: float
     absorbed_mcg: float
     fraction: float  # absorbed / dose
     model: str  # one of MODELS
+    low_mcg: float = 0.0  # where the sources spread: the low and high ends around absorbed_mcg
+    high_mcg: float = 0.0
 
 
 class AbsorbQuery(NamedTuple):
@@ -48,6 +60,8 @@ class AbsorbResult(NamedTuple):
     per_dose: DoseAbsorption
     doses_per_day: float  # 1/7 for a weekly dose
     absorbed_per_day_mcg: float
+    absorbed_per_day_low_mcg: float
+    absorbed_per_day_high_mcg: float
     rda_mcg: float
     target: str  # what rda_mcg is: "the adult RDA" or e.g. "the RDA for Adults 51+ years"
     rda_absorbed_mcg: float  # what the RDA delivers at the assumed fraction
@@ -87,7 +101,24 @@ def absorbed(model: Absorption, dose: float, intrinsic_factor: bool = True) -> D
         amount, how = _interpolate(model, dose)
     else:
         amount, how = model.passive_fraction * dose, "passive_only"
-    return DoseAbsorption(dose, _mcg(amount), round(round_sig(amount / dose), 4), how)
+    low, high = spread(model, dose, amount, how)
+    return DoseAbsorption(dose, _mcg(amount), round(round_sig(amount / dose), 4), how, _mcg(low), _mcg(high))
+
+
+def spread(model: Absorption, dose: float, amount: float, how: str) -> tuple[float, float]:
+    """The low and high ends the sources give around the model's ``amount`` for one dose."""
+    if how == "below_published_points":
+        return amount, max(amount, model.below_first_high_fraction * dose)
+    if how == "saturated_plus_passive":
+        return amount, max(amount, model.saturation_high_mcg + model.passive_fraction_high * dose)
+    if how == "passive_only":
+        return model.no_if_low_fraction * dose, amount
+    return amount, amount
+
+
+def spread_message(model: Absorption, how: str):  # noqa: ANN201 - a model.Message
+    key = RANGE_MESSAGE[how]
+    return model.spread if key is None else model.messages[key]
 
 
 def max_per_day(model: Absorption) -> int:
@@ -108,12 +139,14 @@ def estimate(model: Absorption, q: AbsorbQuery) -> AbsorbResult:
     rda = stage.mcg_per_day if stage else model.rda_mcg
     target = f"the {stage.kind} for {stage.life_stage}" if stage else "the adult RDA"
     rda_absorbed = rda * model.assumed_fraction
-    return AbsorbResult(q, dose, round_sig(per_day, 6), _mcg(daily), rda, target, _mcg(rda_absorbed),
+    return AbsorbResult(q, dose, round_sig(per_day, 6), _mcg(daily), _mcg(dose.low_mcg * per_day),
+                        _mcg(dose.high_mcg * per_day), rda, target, _mcg(rda_absorbed),
                         round(round_sig(daily / rda_absorbed * 100), 1), _sources(model, dose), _notes(model, q, dose))
 
 
 def _sources(model: Absorption, dose: DoseAbsorption) -> tuple[str, ...]:
-    cited = [*model.messages[MODEL_MESSAGE[dose.model]].sources, *model.reference.sources]
+    cited = [*model.messages[MODEL_MESSAGE[dose.model]].sources, *spread_message(model, dose.model).sources,
+             *model.reference.sources]
     return tuple(dict.fromkeys(cited))
 
 
@@ -127,6 +160,7 @@ def _stage_notes(stage: LifeStage | None) -> list[str]:
 def _notes(model: Absorption, q: AbsorbQuery, dose: DoseAbsorption) -> tuple[str, ...]:
     msg = model.messages
     notes = [msg[MODEL_MESSAGE[dose.model]].cited()]
+    notes.append(spread_message(model, dose.model).cited())
     if dose.model == "saturated_plus_passive":
         notes.append(model.saturation.cited())
     notes.append(model.reference.cited())

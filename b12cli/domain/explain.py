@@ -29,6 +29,7 @@ from b12cli.domain.units import MarkerValue, fmt
 from b12cli.domain.vocab import UNLIKELY, Cited
 
 FLAG_WORDS = {"low": "below", "within": "within", "high": "above"}
+NEAR = 0.10  # a result within 10% of a band edge is near it, where schemes can read it differently
 
 
 def _cite(message: Message, prefix: str = "") -> Cited:
@@ -124,10 +125,10 @@ def reasons(t: Thresholds, core: Core, results: tuple[MarkerResult, ...], query:
         lead = "".join(f"If {registry.get(r.marker).label} {shown_value(r)} is {d.headline.states[r.marker]}: "
                        for r in maybe)  # a limit that spans bands: the note holds only if it is in that one
         out.append(Cited(lead + note.text, note.sources))
-    split = _split(t, core)
+    split = _split(t, core, results, query)
     if split is not None:
         out.append(split)
-    out += [_disagreement(t, r, o) for r in results for o in r.other_schemes]
+    out += [_disagreement(t, r, o, query) for r in results for o in r.other_schemes]
     if core.cb12:
         out.append(_cb12_reason(t, core))
     return out
@@ -137,20 +138,73 @@ def _reading_name(scheme: str) -> str:
     return "reading with your laboratory's ranges" if scheme == LAB else f"{scheme} scheme"
 
 
-def _split(t: Thresholds, core: Core) -> Cited | None:
-    """When the readings disagree: each one's verdict and row, and which decides."""
+def _split(t: Thresholds, core: Core, results: tuple[MarkerResult, ...], query: LabQuery) -> Cited | None:
+    """When the readings disagree: each one's verdict and row, and which decides; then why, for the results
+    the schemes read differently: near a band edge (other-scheme) or between edges placed differently
+    (other-scheme-between). A result above every edge is explained on its own line (``_disagreement``)."""
     readings = core.decision.readings
     if len({r.verdict for r in readings}) < 2:
         return None
     each = "; ".join(f"{_reading_name(r.scheme)}: {r.verdict} (rule {r.rule.id})" for r in readings)
-    note = t.messages["other-scheme"]
-    return Cited(f"The readings differ ({each}); {core.decision.verdict} is reported. {note.text}", note.sources)
+    text = f"The readings differ ({each}); {core.decision.verdict} is reported."
+    differing = [r for r in results if r.other_schemes] or list(results)
+    where = {r.marker: _position(t, r, query) for r in differing}
+    for kind, message in (("near", "other-scheme"), ("between", "other-scheme-between")):
+        chosen = [t.registry.get(r.marker).name for r in differing if where[r.marker] == kind]
+        if chosen:
+            note = t.messages[message]
+            return Cited(f"{text} {note.text.replace('{marker}', ' and '.join(chosen))}", note.sources)
+    return Cited(text, tuple(dict.fromkeys(s for r in readings for s in r.rule.sources)))
 
 
-def _disagreement(t: Thresholds, r: MarkerResult, other: OtherScheme) -> Cited:
+def _edges(t: Thresholds, marker: str, query: LabQuery) -> list[float]:
+    """Every band edge of every scheme for a marker, and the ends of the person's own range (canonical)."""
+    found = {e for s in t.schemes.values() for b in s.markers[marker].bands
+             for e in (b.interval.lower, b.interval.upper) if math.isfinite(e) and e > 0}
+    ref = query.refs.get(marker)
+    if ref is not None:
+        found |= {e for e in ref.ends() if math.isfinite(e) and e > 0}
+    return sorted(found)
+
+
+def _position(t: Thresholds, r: MarkerResult, query: LabQuery) -> str:
+    """Where a result lies against every scheme's edges: "near" one (within 10%, or a limit such as <250
+    that spans one), "above" every edge, or "between" edges."""
+    found, x = _edges(t, r.marker, query), r.canonical_value
+    if any(abs(x - e) <= NEAR * e for e in found):
+        return "near"
+    if r.censored is not None and any(e < x if r.censored.startswith("<") else e > x for e in found):
+        return "near"
+    return "above" if all(x > e for e in found) else "between"
+
+
+def _disagreement(t: Thresholds, r: MarkerResult, other: OtherScheme, query: LabQuery) -> Cited:
+    """Another scheme's band for a result; for a result above every edge that one scheme calls high and
+    another normal, why: the other scheme has no upper band (note-no-upper-band)."""
     label = t.registry.get(r.marker).label
     text = f"The {other.scheme} scheme reads {label} {shown_value(r)} differently: {other.reference}."
-    return Cited(text, other.sources)
+    sources = other.sources
+    if {r.status, other.status} == {"high", "normal"} and r.marker not in query.refs \
+            and _position(t, r, query) == "above":
+        upper = _no_upper_band(t, r.marker)
+        if upper is not None:
+            text, sources = f"{text} {upper.text}", tuple(dict.fromkeys(sources + upper.sources))
+    return Cited(text, sources)
+
+
+def _no_upper_band(t: Thresholds, marker_id: str) -> Cited | None:
+    """Which schemes give no upper band for a marker that another scheme's "high" band flags, and that band's
+    edge, from the data (None when every scheme, or none, has a "high" band)."""
+    marker = t.registry.get(marker_id)
+    bands = {s.title: s.markers[marker_id].bands for s in t.schemes.values()}
+    highs = [b.interval.lower for each in bands.values() for b in each
+             if b.status == "high" and math.isfinite(b.interval.lower)]
+    lacking = [title for title, each in bands.items() if all(b.status != "high" for b in each)]
+    if not highs or not lacking:
+        return None
+    note = t.messages["note-no-upper-band"]
+    text = note.text.replace("{scheme}", " and ".join(lacking)).replace("{marker}", marker.name)
+    return Cited(text.replace("{limit}", f"{fmt(min(highs))} {marker.canonical_unit}"), note.sources)
 
 
 def _cb12_reason(t: Thresholds, core: Core) -> Cited:
@@ -235,6 +289,8 @@ def notes(t: Thresholds, scheme: Scheme, query: LabQuery, core: Core) -> list[st
                    f"{core.status[marker]} is reported. {msg['note-censored-worst'].cited()}")
     out += _cb12_notes(t, query, core)
     out += [unit_note(registry.get(m), query.markers[m]) for m in query.assumed_units if m in query.markers]
+    if any(registry.get(m).role == "direct" for m in query.markers):  # total or active B12 was given
+        out.append(msg["note-biotin"].cited())
     return [n for n in out if n]
 
 

@@ -33,6 +33,8 @@ class Target(NamedTuple):
     age_years: float | None
     condition: str  # none | pregnancy | breastfeeding
     notes: tuple[str, ...] = ()  # cited notes on the target (e.g. the tables start at 14); go to the result's notes
+    guideline: str = "us"
+    body: str = "US (IOM)"
 
 
 class FoodQuery(NamedTuple):
@@ -47,6 +49,7 @@ class FoodQuery(NamedTuple):
     rda_mcg: float | None = None  # the life stage's intake when --age (or --pregnant/--breastfeeding) was given
     older_adult: bool = False
     target: Target | None = None  # where rda_mcg came from
+    guideline: str = "us"  # --guideline: whose target servings are counted against
 
 
 class FoodsResult(NamedTuple):
@@ -149,6 +152,9 @@ def _notes(foods: Foods, q: FoodQuery) -> tuple[str, ...]:
         notes.append(msg["check-labels"].cited())
     if q.target is not None:
         notes += q.target.notes
+    elif q.guideline != "us":
+        notes.append(f"--guideline {q.guideline} changes only the servings counted with --age, --pregnant or "
+                     "--breastfeeding; %DV is always against the US Daily Value.")
     if q.older_adult:
         notes.append(msg["older-adults"].cited())
         notes.append(msg["crystalline-b12"].cited())

@@ -4,10 +4,17 @@ Food names are resolved in order: a food id, a food's full name, a word with a d
 data/intake.yaml (salmon, egg, milk, ...), then the words of the food names and ids. When the
 words fit several foods and none is the default for them, the name is refused with the fits.
 
+Every name is resolved before anything is added up, and all the names that cannot be used are
+refused together (one error naming each, with its suggestion).
+
 The absorbed estimate applies the `absorb` model: each food (all its servings) is one meal and
 each supplement one dose, each absorbed as the first; with ``--meals N`` the food B12 is split
-evenly over N meals instead. Over 50, or without intrinsic factor, the crystalline part (fortified
-foods and supplements) is reported, since that is the part such people absorb well.
+evenly over N meals instead. Beside it, a low and a high: for a supplement the spread of the
+sources (see absorb); for a food with a measured uptake (liver) that measurement scaled to the
+portion; for other foods the model and a fit to food studies. Over 50 (with intrinsic factor) the
+crystalline part (fortified foods and supplements) is reported, since that is the part such people
+absorb well. Without intrinsic factor the result leads with a warning: food and ordinary
+supplements cannot be relied on, medical treatment is needed.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from b12cli.domain import absorb
 from b12cli.domain.model import Absorption, Food, Foods, Intake, Intakes, LifeStage
 from b12cli.domain.names import close
 from b12cli.domain.numbers import Age, parse_number, round_sig
-from b12cli.domain.rda import OLDER_ADULT_MONTHS, recommend, stage_for, tables_start_note
+from b12cli.domain.rda import OLDER_ADULT_MONTHS, guideline_note, recommend, stage_for, tables_start_note
 from b12cli.domain.text import show
 from b12cli.errors import KnowledgeBaseError, UsageError
 
@@ -49,6 +56,9 @@ class IntakeItem(NamedTuple):
     chosen: str | None  # which food a word meant, and why
     also_fits: tuple[str, ...]
     sources: tuple[str, ...]
+    absorbed_mcg_low: float | None = None
+    absorbed_mcg_high: float | None = None
+    caveats: tuple[str, ...] = ()  # a brand- or country-dependent food: how brands differ (check the label)
 
 
 class IntakeQuery(NamedTuple):
@@ -70,9 +80,13 @@ class IntakeResult(NamedTuple):
     percent_of_target: float
     absorbed_mcg: float
     absorbed_assumption: str
-    crystalline_mcg: float | None  # only over 50 or without intrinsic factor
+    crystalline_mcg: float | None  # only over 50, with intrinsic factor
     crystalline_percent_of_target: float | None
     notes: tuple[str, ...]
+    absorbed_mcg_low: float = 0.0
+    absorbed_mcg_high: float = 0.0
+    warning: str | None = None  # without intrinsic factor: medical treatment is needed
+    guideline: str = "us"
 
 
 # ----------------------------------------------------------------- names
@@ -172,11 +186,23 @@ def _mcg(value: float) -> float:
     return round(round_sig(value), 3)
 
 
-def _absorbed(model: Absorption, amount: float, intrinsic_factor: bool, label: str) -> float:
+def _absorbed(model: Absorption, amount: float, intrinsic_factor: bool, label: str,
+              food: Food | None = None, is_food: bool = False) -> tuple[float, float, float]:
+    """(model, low, high) mcg absorbed from one meal or dose. A food with a measured uptake is scaled from its
+    measured portion along the food-study curve; other food is bounded by the model and that curve."""
     if amount <= 0:
-        return 0.0
+        return 0.0, 0.0, 0.0
     absorb.check_dose(model, amount, label)
-    return absorb.absorbed(model, amount, intrinsic_factor).absorbed_mcg
+    dose = absorb.absorbed(model, amount, intrinsic_factor)
+    if not (is_food and intrinsic_factor):
+        return dose.absorbed_mcg, dose.low_mcg, dose.high_mcg
+    measured = food.absorption if food is not None else None
+    if measured is not None:
+        scale = (amount / measured.measured_dose_mcg) ** model.food_exponent
+        return (_mcg(measured.absorbed_mcg * scale), _mcg(measured.absorbed_mcg_low * scale),
+                _mcg(measured.absorbed_mcg_high * scale))
+    fitted = model.food_coefficient * amount ** model.food_exponent
+    return dose.absorbed_mcg, _mcg(min(dose.absorbed_mcg, fitted)), _mcg(max(dose.absorbed_mcg, fitted))
 
 
 def _food_item(foods: Foods, intake: Intake, text: str) -> IntakeItem:
@@ -189,7 +215,27 @@ def _food_item(foods: Foods, intake: Intake, text: str) -> IntakeItem:
         chosen = f"{name.strip()!r} taken as {f.id} ({pick.reason.rstrip('.')}){others}"
     sources = tuple(dict.fromkeys((*f.sources, *pick.sources)))
     return IntakeItem("food", text, f.id, f.name, servings, f.serving, _mcg(f.mcg_per_serving * servings),
-                      f.fortified, None, chosen, pick.also_fits, sources)
+                      f.fortified, None, chosen, pick.also_fits, sources,
+                      caveats=f.caveats)
+
+
+def _foods(foods: Foods, intake: Intake, texts: tuple[str, ...]) -> list[IntakeItem]:
+    """Every food resolved; the names that cannot be used are refused together, each with its suggestion."""
+    items, problems = [], []
+    for text in texts:
+        try:
+            items.append(_food_item(foods, intake, text))
+        except UsageError as exc:
+            problems.append(str(exc))
+    if len(problems) == 1:
+        raise UsageError(problems[0])
+    if problems:
+        parts = []
+        for problem in problems:  # "food 'x' is not known; did you mean: ..." -> "'x' is not known (did you mean: ...)"
+            head, _, hint = problem.removeprefix("food ").partition("; ")
+            parts.append(f"{head} ({hint})" if hint else head)
+        raise UsageError(f"{len(problems)} foods could not be used: " + "; ".join(parts))
+    return items
 
 
 def _target(intakes: Intakes, q: IntakeQuery) -> tuple[LifeStage, str, bool]:
@@ -199,20 +245,25 @@ def _target(intakes: Intakes, q: IntakeQuery) -> tuple[LifeStage, str, bool]:
     return result.items[0], result.condition, False
 
 
-def _with_absorption(model: Absorption, q: IntakeQuery, items: list[IntakeItem]) -> tuple[list[IntakeItem], float]:
-    out, total = [], 0.0
+def _with_absorption(model: Absorption, foods: Foods, q: IntakeQuery,
+                     items: list[IntakeItem]) -> tuple[list[IntakeItem], tuple[float, float, float]]:
+    by_id = {f.id: f for f in foods.foods}
+    out, total = [], [0.0, 0.0, 0.0]
     for item in items:
         if item.kind == "food" and q.meals is not None:
             out.append(item)
             continue
         label = "--supplement" if item.kind == "supplement" else f"food {item.query!r}"
-        amount = _absorbed(model, item.mcg, q.intrinsic_factor, label)
-        out.append(item._replace(absorbed_mcg=amount))
-        total += amount
+        amount, low, high = _absorbed(model, item.mcg, q.intrinsic_factor, label, by_id.get(item.id or ""),
+                                      item.kind == "food")
+        out.append(item._replace(absorbed_mcg=amount, absorbed_mcg_low=low, absorbed_mcg_high=high))
+        total = [total[0] + amount, total[1] + low, total[2] + high]
     if q.meals is not None:
         food = sum(i.mcg for i in items if i.kind == "food")
-        total += q.meals * _absorbed(model, food / q.meals, q.intrinsic_factor, "food per meal") if food else 0.0
-    return out, total
+        if food:
+            per_meal = _absorbed(model, food / q.meals, q.intrinsic_factor, "food per meal", None, True)
+            total = [t + q.meals * m for t, m in zip(total, per_meal)]
+    return out, (total[0], total[1], total[2])
 
 
 def day(foods: Foods, intake: Intake, intakes: Intakes, model: Absorption, q: IntakeQuery) -> IntakeResult:
@@ -224,27 +275,29 @@ def day(foods: Foods, intake: Intake, intakes: Intakes, model: Absorption, q: In
         raise UsageError("no food or supplement given; expected FOOD[:SERVINGS] ... or --supplement MCG")
     for dose in q.supplements_mcg:
         absorb.check_dose(model, dose, "--supplement")
+    items = _foods(foods, intake, q.foods)
     target, condition, defaulted = _target(intakes, q)
-    items = [_food_item(foods, intake, text) for text in q.foods]
     items += [IntakeItem("supplement", f"--supplement {s:g}", None, "Supplement", None, None,
                          _mcg(s), True, None, None, (), model.passive.sources) for s in q.supplements_mcg]
-    items, absorbed = _with_absorption(model, q, items)
+    items, (absorbed, absorbed_low, absorbed_high) = _with_absorption(model, foods, q, items)
     total = _mcg(float(sum(i.mcg for i in items)))
-    show_crystalline = not q.intrinsic_factor or (q.age is not None and q.age.months >= OLDER_ADULT_MONTHS)
+    show_crystalline = q.intrinsic_factor and q.age is not None and q.age.months >= OLDER_ADULT_MONTHS
     crystalline = _mcg(float(sum(i.mcg for i in items if i.crystalline))) if show_crystalline else None
     percent = round(round_sig(total / target.mcg_per_day * 100), 1)
     crystalline_percent = (round(round_sig(crystalline / target.mcg_per_day * 100), 1)
                            if crystalline is not None else None)
     assumption = (f"food split evenly over {q.meals} meals; each supplement its own dose" if q.meals
                   else "each food one meal; each supplement its own dose")
+    warning = None if q.intrinsic_factor else intake.messages["no-intrinsic-factor"].cited()
     return IntakeResult(q, condition, tuple(items), total, target, percent, _mcg(absorbed), assumption, crystalline,
-                        crystalline_percent, _notes(intake, intakes, model, q, defaulted, show_crystalline))
+                        crystalline_percent, _notes(intake, intakes, model, q, defaulted, show_crystalline, items),
+                        _mcg(absorbed_low), _mcg(absorbed_high), warning, intakes.guideline)
 
 
 def _notes(intake: Intake, intakes: Intakes, model: Absorption, q: IntakeQuery, defaulted: bool,
-           show_crystalline: bool) -> tuple[str, ...]:
+           show_crystalline: bool, items: list[IntakeItem]) -> tuple[str, ...]:
     m = intake.messages
-    notes = []
+    notes = [guideline_note(intakes)]  # without intrinsic factor the warning leads the result itself
     if defaulted:
         notes.append(m["no-age"].cited())
     young = tables_start_note(intakes, q.age, "pregnancy" if q.pregnant else "breastfeeding" if q.breastfeeding
@@ -256,6 +309,8 @@ def _notes(intake: Intake, intakes: Intakes, model: Absorption, q: IntakeQuery, 
         notes.append(m["crystalline"].cited())
     if not q.intrinsic_factor:
         notes += [model.messages["passive-only"].cited(), model.messages["passive-food"].cited()]
+    elif any(i.kind == "food" for i in items):
+        notes.append(model.messages["range-food"].cited())
     notes += [model.messages["measured-alone"].cited(), model.reference.cited(),
               intakes.messages["no-upper-limit"].cited()]
     return tuple(notes)

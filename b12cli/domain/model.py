@@ -39,8 +39,8 @@ class LifeStage(NamedTuple):
     condition: str
     min_months: int
     max_months: int | None
-    mcg_per_day: float
-    kind: str
+    mcg_per_day: float | None  # None: a figure this reference does not hold (only in a --guideline table)
+    kind: str  # RDA | AI | RNI
     notes: tuple[str, ...]
     sources: tuple[str, ...]
 
@@ -48,10 +48,41 @@ class LifeStage(NamedTuple):
         return months >= self.min_months and (self.max_months is None or months < self.max_months)
 
 
+class Guideline(NamedTuple):
+    """A body's table of daily intakes (--guideline)."""
+
+    id: str  # us | uk | efsa
+    name: str
+    short: str
+    sources: tuple[str, ...]
+    life_stages: tuple[LifeStage, ...]
+
+
 class Intakes(NamedTuple):
     unit: str
-    life_stages: tuple[LifeStage, ...]
+    life_stages: tuple[LifeStage, ...]  # the chosen guideline's table (the US one unless chosen())
     messages: dict[str, Message]
+    guidelines: dict[str, Guideline] = {}
+    guideline: str = "us"
+
+    def chosen(self, guideline: str) -> Intakes:
+        """The same intakes with another body's table in use."""
+        return self._replace(life_stages=self.guidelines[guideline].life_stages, guideline=guideline)
+
+    @property
+    def body(self) -> Guideline:
+        return self.guidelines[self.guideline]
+
+
+class FoodAbsorption(NamedTuple):
+    """A measured uptake from one food: at measured_dose_mcg, absorbed_mcg on average (low to high)."""
+
+    measured_dose_mcg: float
+    absorbed_mcg: float
+    absorbed_mcg_low: float
+    absorbed_mcg_high: float
+    text: str
+    sources: tuple[str, ...]
 
 
 class Food(NamedTuple):
@@ -68,6 +99,19 @@ class Food(NamedTuple):
     sources: tuple[str, ...]
     serving_g: float | None = None  # grams in one serving, where known
     aliases: tuple[str, ...] = ()  # other names and brand names it is searched by
+    brand_dependent: bool = False  # brands or countries differ (check the label): the notes say how
+    absorption: FoodAbsorption | None = None  # a measured uptake, where the sources give one
+
+    @property
+    def caveats(self) -> tuple[str, ...]:
+        """For a brand- or country-dependent food, the notes that say how brands differ (each mentions the label
+        or a brand; the loader checks there is at least one)."""
+        return tuple(n for n in self.notes if is_caveat(n)) if self.brand_dependent else ()
+
+
+def is_caveat(note: str) -> bool:
+    text = note.casefold()
+    return "label" in text or "brand" in text
 
 
 class Foods(NamedTuple):
@@ -257,6 +301,14 @@ class Absorption(NamedTuple):
     assumed_fraction: float
     reference: Message
     messages: dict[str, Message]
+    below_first_high_fraction: float = 0.56  # the range's high end below the first point
+    passive_fraction_high: float = 0.015  # above the last point: the high end's passive share
+    no_if_low_fraction: float = 0.005  # without intrinsic factor: the low end's share
+    spread: Message | None = None  # why the sources spread
+    food_coefficient: float = 0.3824  # food: absorbed = coefficient x dose^exponent (mcg)
+    food_exponent: float = 0.7694
+    food_max_measured_mcg: float = 38.0
+    food_fit: Message | None = None
 
 
 class IntakeDefault(NamedTuple):

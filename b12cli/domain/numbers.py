@@ -74,6 +74,32 @@ class Age(NamedTuple):
     months: int  # completed months: floor(years x 12)
 
 
+def share_text(percent: float) -> str:
+    """A share of a target as people read it: never a percentage above 1,000%.
+
+    Under 0.1%: "under 0.1%"; under 10%: one decimal; up to 999%: a whole percent; from 10 times the
+    target: "about N times" (two significant figures); from 100 times: "over 100 times".
+    """
+    ratio = percent / 100
+    if ratio <= 0:
+        return "0%"
+    if ratio < 0.001:
+        return "under 0.1%"
+    if ratio < 0.1:
+        return f"{percent:.1f}%"
+    if ratio < 10 and round(percent) < 1000:
+        return f"{percent:.0f}%"
+    if ratio < 100:
+        return f"about {plain_sig(ratio)} times"
+    return "over 100 times"
+
+
+def share_of(percent: float, what: str) -> str:
+    """"25% of the target", "about 29 times the target": a share in a sentence."""
+    text = share_text(percent)
+    return f"{text} {what}" if text.endswith("times") else f"{text} of {what}"
+
+
 def parse_years(text: str, label: str = "--age") -> float:
     accepted = f"an age in years from 0 to {MAX_AGE_YEARS} (decimals allowed, e.g. 0.5)"
     value = parse_number(text, label, accepted)

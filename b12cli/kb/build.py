@@ -13,7 +13,9 @@ from b12cli.domain.model import (
     Band,
     Combination,
     Food,
+    FoodAbsorption,
     Foods,
+    Guideline,
     Intake,
     IntakeDefault,
     Intakes,
@@ -75,12 +77,25 @@ def _tuples(record: dict, *keys: str) -> dict:
 
 
 def build_intakes(data: dict) -> Intakes:
-    rows = tuple(LifeStage(**_tuples(r, "notes", "sources")) for r in data["life_stages"])
-    return Intakes(data["unit"], rows, _messages(data["messages"]))
+    def table(rows: list[dict]) -> tuple[LifeStage, ...]:
+        return tuple(LifeStage(**_tuples(r, "notes", "sources")) for r in rows)
+
+    us = table(data["life_stages"])
+    guidelines = {g["id"]: Guideline(g["id"], g["name"], g["short"], tuple(g["sources"]),
+                                     us if g["id"] == "us" else table(g["life_stages"]))
+                  for g in data["guidelines"]}
+    return Intakes(data["unit"], us, _messages(data["messages"]), guidelines, "us")
 
 
 def build_foods(data: dict) -> Foods:
-    foods = tuple(Food(**_tuples(f, "notes", "sources", "aliases")) for f in data["foods"])
+    def food(record: dict) -> Food:
+        fields = _tuples(record, "notes", "sources", "aliases")
+        measured = fields.get("absorption")
+        if measured is not None:
+            fields["absorption"] = FoodAbsorption(**_tuples(measured, "sources"))
+        return Food(**fields)
+
+    foods = tuple(food(f) for f in data["foods"])
     dv = data["daily_value"]
     return Foods(dv["mcg"], tuple(dv["sources"]), foods, _messages(data["messages"]))
 
@@ -149,9 +164,13 @@ def build_absorption(data: dict) -> Absorption:
     def cited(key: str, part: dict) -> Message:
         return Message(key, part["text"], tuple(part["sources"]))
 
+    spread, food = data["range"], data["food_fit"]
     return Absorption(points, sat["low_mcg"], sat["high_mcg"], cited("saturation", sat), passive["fraction"],
                       cited("passive", passive), spacing["hours"], cited("spacing", spacing), data["max_dose_mcg"],
-                      ref["rda_mcg"], ref["assumed_fraction"], cited("reference", ref), _messages(data["messages"]))
+                      ref["rda_mcg"], ref["assumed_fraction"], cited("reference", ref), _messages(data["messages"]),
+                      spread["below_first_high_fraction"], spread["passive_fraction_high"],
+                      spread["no_if_low_fraction"], cited("range", spread), food["coefficient"], food["exponent"],
+                      food["max_measured_dose_mcg"], cited("food_fit", food))
 
 
 def build_intake(data: dict) -> Intake:

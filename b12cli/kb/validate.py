@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 from b12cli.domain.bands import IntervalError, check_cover, parse_interval
 from b12cli.domain.markers import CB12_SIDES, ROLES, unit_key
+from b12cli.domain.model import is_caveat
 from b12cli.domain.vocab import CB12_CATEGORIES, DOCUMENT_IDS, MARKER_STATUSES, SOURCE_KINDS
 from b12cli.kb import schema as S
 from b12cli.kb.validate_rules import RULES_SHAPE, check_rules
@@ -20,16 +21,29 @@ SCHEMA_VERSION = 1
 _SOURCE = S.fields(id=S.ident, title=S.text, author=S.nullable(S.text), publisher=S.nullable(S.text),
                    year=S.nullable(S.integer), url=S.nullable(S.text), kind=S.one_of(*SOURCE_KINDS),
                    notes=S.optional(S.NOTES, []))
-_LIFE_STAGE = S.fields(id=S.ident, life_stage=S.text, ages=S.text,
-                       condition=S.one_of("none", "pregnancy", "breastfeeding"),
-                       min_months=S.integer, max_months=S.nullable(S.integer), mcg_per_day=S.non_negative,
-                       kind=S.one_of("AI", "RDA"), notes=S.NOTES, sources=S.SOURCES)
+GUIDELINES = ("us", "uk", "efsa")
+
+
+def _life_stage(figure: S.Spec) -> S.Spec:
+    return S.fields(id=S.ident, life_stage=S.text, ages=S.text,
+                    condition=S.one_of("none", "pregnancy", "breastfeeding"), min_months=S.integer,
+                    max_months=S.nullable(S.integer), mcg_per_day=figure,
+                    kind=S.one_of("AI", "RDA", "RNI"), notes=S.NOTES, sources=S.SOURCES)
+
+
+_LIFE_STAGE = _life_stage(S.non_negative)  # the US table: every figure held
+_GUIDELINE = S.fields(id=S.one_of(*GUIDELINES), name=S.text, short=S.text, sources=S.SOURCES,
+                      life_stages=S.optional(S.list_of(_life_stage(S.nullable(S.non_negative)), 1), None))
 _FOOD = S.fields(id=S.ident, name=S.text, serving=S.text, mcg_per_serving=S.non_negative,
                  mcg_per_100g=S.nullable(S.non_negative),
                  category=S.one_of("organ-meat", "meat", "poultry", "fish", "shellfish", "dairy", "eggs",
                                    "fortified", "plant"),
                  vegan=S.boolean, vegetarian=S.boolean, fortified=S.boolean, notes=S.NOTES, sources=S.SOURCES,
-                 serving_g=S.nullable(S.non_negative), aliases=S.list_of(S.text))
+                 serving_g=S.nullable(S.non_negative), aliases=S.list_of(S.text),
+                 brand_dependent=S.optional(S.boolean, False),
+                 absorption=S.optional(S.nullable(S.fields(measured_dose_mcg=S.positive, absorbed_mcg=S.positive,
+                                                           absorbed_mcg_low=S.positive, absorbed_mcg_high=S.positive,
+                                                           text=S.text, sources=S.SOURCES)), None))
 _NAME_NOTE = S.fields(names=S.list_of(S.text, 1), text=S.text, sources=S.SOURCES)
 _MED_CLASS = S.fields(id=S.ident, name=S.text, generic_names=S.list_of(S.text, 1), brand_names=S.list_of(S.text),
                       effect=S.text, advice=S.text, notes=S.NOTES, sources=S.SOURCES,
@@ -62,7 +76,7 @@ SHAPES: dict[str, S.Spec] = {
     "markers": S.fields(schema_version=S.integer, markers=S.list_of(_REGISTRY_MARKER, 1)),
     "sources": S.fields(schema_version=S.integer, sources=S.list_of(_SOURCE, 1)),
     "intakes": S.fields(schema_version=S.integer, unit=S.text, life_stages=S.list_of(_LIFE_STAGE, 1),
-                        messages=S.MESSAGES),
+                        guidelines=S.list_of(_GUIDELINE, 1), messages=S.MESSAGES),
     "foods": S.fields(schema_version=S.integer,
                       daily_value=S.fields(mcg=S.non_negative, sources=S.SOURCES),
                       messages=S.MESSAGES, foods=S.list_of(_FOOD, 1)),
@@ -76,11 +90,11 @@ SHAPES: dict[str, S.Spec] = {
 
 # Message ids the code relies on, per file.
 REQUIRED_MESSAGES: dict[str, tuple[str, ...]] = {
-    "intakes": ("tables-start-at-14", "no-upper-limit"),
+    "intakes": ("tables-start-at-14", "no-upper-limit", "guidelines-differ"),
     "foods": ("vegan-supplement", "check-labels", "older-adults", "crystalline-b12"),
     "medications": ("not-listed", "do-not-stop"),
-    "thresholds": ("note-under-18", "note-own-range", "other-scheme", "urgent-pregnancy", "note-censored-worst",
-                   "note-censored-no-cb12"),
+    "thresholds": ("note-under-18", "note-own-range", "other-scheme", "other-scheme-between", "note-no-upper-band",
+                   "note-biotin", "urgent-pregnancy", "note-censored-worst", "note-censored-no-cb12"),
 }
 
 
@@ -96,12 +110,32 @@ def _check_sources(data: dict) -> None:
 
 
 def _check_intakes(data: dict) -> None:
-    rows = data["life_stages"]
-    S.unique(rows, "id", "life_stages")
+    _check_table(data["life_stages"], "life_stages")
+    S.unique(data["guidelines"], "id", "guidelines")
+    given = [g["id"] for g in data["guidelines"]]
+    if sorted(given) != sorted(GUIDELINES):
+        raise S.ShapeError("guidelines",
+                           f"expected one record each for {', '.join(GUIDELINES)}, got {', '.join(given)}")
+    for i, g in enumerate(data["guidelines"]):
+        path = f"guidelines[{i}].life_stages"
+        if g["id"] == "us":
+            if g["life_stages"] is not None:
+                raise S.ShapeError(path, "the us table is the top-level life_stages; give none here")
+            continue
+        if g["life_stages"] is None:
+            raise S.ShapeError(path, f"the {g['id']} guideline needs its table")
+        _check_table(g["life_stages"], path)
+        for j, row in enumerate(g["life_stages"]):
+            if row["mcg_per_day"] is None and not row["notes"]:
+                raise S.ShapeError(f"{path}[{j}].notes", "a row with no figure must say why in a note")
+
+
+def _check_table(rows: list[dict], where: str) -> None:
+    S.unique(rows, "id", where)
     general = [(i, r) for i, r in enumerate(rows) if r["condition"] == "none"]
     expected = 0
     for i, row in general:
-        path = f"life_stages[{i}]"
+        path = f"{where}[{i}]"
         if row["min_months"] != expected:
             raise S.ShapeError(f"{path}.min_months",
                                f"expected {expected} so that the ages join up, got {row['min_months']}")
@@ -112,10 +146,10 @@ def _check_intakes(data: dict) -> None:
             raise S.ShapeError(f"{path}.max_months", "must be above min_months, and only the last row may be open")
         expected = row["max_months"]
     if expected is not None:
-        raise S.ShapeError("life_stages", "the last general row must have max_months null (no upper age)")
+        raise S.ShapeError(where, "the last general row must have max_months null (no upper age)")
     for condition in ("pregnancy", "breastfeeding"):
         if sum(r["condition"] == condition for r in rows) != 1:
-            raise S.ShapeError("life_stages", f"expected exactly one {condition} row")
+            raise S.ShapeError(where, f"expected exactly one {condition} row")
 
 
 def _check_foods(data: dict) -> None:
@@ -128,6 +162,13 @@ def _check_foods(data: dict) -> None:
             raise S.ShapeError(f"foods[{i}].vegetarian", "a vegan food is also vegetarian")
         if food["serving_g"] is not None and food["serving_g"] <= 0:
             raise S.ShapeError(f"foods[{i}].serving_g", "must be above 0 (or null when unknown)")
+        measured = food["absorption"]
+        if measured is not None and not (measured["absorbed_mcg_low"] <= measured["absorbed_mcg"]
+                                         <= measured["absorbed_mcg_high"] <= measured["measured_dose_mcg"]):
+            raise S.ShapeError(f"foods[{i}].absorption", "expected low <= absorbed <= high <= the measured dose")
+        if food["brand_dependent"] and not any(is_caveat(n) for n in food["notes"]):
+            raise S.ShapeError(f"foods[{i}].notes", "a brand-dependent food needs a note on how brands differ "
+                               "(one that mentions the label or a brand)")
     _check_food_aliases(data["foods"])
 
 
@@ -355,6 +396,10 @@ SHAPES.update({
                            passive=S.fields(fraction=S.non_negative, **_CITED),
                            spacing=S.fields(hours=S.integer, **_CITED), max_dose_mcg=S.non_negative,
                            reference=S.fields(rda_mcg=S.non_negative, assumed_fraction=S.non_negative, **_CITED),
+                           range=S.fields(below_first_high_fraction=S.positive, passive_fraction_high=S.positive,
+                                          no_if_low_fraction=S.positive, **_CITED),
+                           food_fit=S.fields(coefficient=S.positive, exponent=S.positive,
+                                             max_measured_dose_mcg=S.positive, **_CITED),
                            messages=S.MESSAGES),
     "intake": S.fields(schema_version=S.integer, defaults=S.list_of(_INTAKE_DEFAULT, 1), messages=S.MESSAGES),
 })
@@ -367,8 +412,9 @@ REQUIRED_MESSAGES.update({
              "urgency-is-our-reading", "under-16", "over-50-absorption", "medicine-not-listed",
              "medicine-not-a-factor"),
     "absorption": ("below-first-point", "interpolated", "saturated-plus-passive", "passive-only", "passive-food",
-                   "measured-alone", "weekly", "high-dose-works", "estimate-only"),
-    "intake": ("meals", "meals-split", "crystalline", "no-age"),
+                   "measured-alone", "weekly", "high-dose-works", "estimate-only", "range-below-first",
+                   "range-measured", "range-no-intrinsic-factor", "range-food"),
+    "intake": ("meals", "meals-split", "crystalline", "no-age", "no-intrinsic-factor"),
 })
 
 
@@ -433,6 +479,20 @@ def _check_absorption(data: dict) -> None:
         raise S.ShapeError("spacing.hours", "expected a whole number of hours from 1 to 24")
     if data["max_dose_mcg"] <= points[-1]["dose_mcg"]:
         raise S.ShapeError("max_dose_mcg", "must be above the largest published dose")
+    _check_spread(data)
+
+
+def _check_spread(data: dict) -> None:
+    """The range around the model: its ends bracket the model's own fractions."""
+    points = data["points"]
+    spread, passive = data["range"], data["passive"]["fraction"]
+    first = points[0]["absorbed_mcg"] / points[0]["dose_mcg"]
+    if not first <= spread["below_first_high_fraction"] <= 1:
+        raise S.ShapeError("range.below_first_high_fraction", "must lie between the first point's fraction and 1")
+    if not passive <= spread["passive_fraction_high"] <= 1 or not spread["no_if_low_fraction"] <= passive:
+        raise S.ShapeError("range", "expected no_if_low_fraction <= passive.fraction <= passive_fraction_high <= 1")
+    if not data["food_fit"]["exponent"] <= 1:
+        raise S.ShapeError("food_fit.exponent", "must be at most 1 (absorption does not rise faster than the dose)")
 
 
 def _check_intake(data: dict) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
+from b12cli.domain.numbers import share_text
+
 if TYPE_CHECKING:  # result types only; importing them here would slow every command's start-up
     from b12cli.domain.about import AboutResult
     from b12cli.domain.foods import FoodsResult
@@ -41,7 +43,7 @@ def stage_json(stage: LifeStage, unit: str) -> dict:
 
 def rda_json(r: RdaResult) -> dict:
     query = {"age_years": r.age.years if r.age else None, "completed_months": r.age.months if r.age else None,
-             "condition": r.condition}
+             "condition": r.condition, "guideline": r.guideline}
     return envelope("rda", query=query, items=[stage_json(s, r.unit) for s in r.items], notes=list(r.notes))
 
 
@@ -52,6 +54,8 @@ def food_json(item, with_servings: bool, marks_crystalline: bool = False) -> dic
     f = item.food
     out = {"id": f.id, "name": f.name, "serving": f.serving, "serving_g": f.serving_g,
            "mcg_per_serving": f.mcg_per_serving, "mcg_per_100g": f.mcg_per_100g, "percent_dv": item.percent_dv,
+           "percent_dv_text": share_text(item.percent_dv), "brand_dependent": f.brand_dependent,
+           "caveats": list(f.caveats),
            "category": f.category, "vegan": f.vegan, "vegetarian": f.vegetarian, "fortified": f.fortified,
            "aliases": list(f.aliases), "notes": list(f.notes), "sources": list(f.sources)}
     if with_servings:
@@ -66,7 +70,7 @@ def foods_json(r: FoodsResult) -> dict:
     if r.target is not None:
         t = r.target
         target = {"mcg_per_day": t.mcg_per_day, "unit": "mcg", "stage_id": t.stage_id, "life_stage": t.life_stage,
-                  "age_years": t.age_years, "condition": t.condition}
+                  "age_years": t.age_years, "condition": t.condition, "guideline": t.guideline}
     return envelope("foods", daily_value_mcg=r.daily_value_mcg, target=target,
                     items=[food_json(i, r.with_servings, r.marks_crystalline) for i in r.items], notes=list(r.notes))
 
@@ -330,10 +334,14 @@ def absorb_json(r) -> dict:  # noqa: ANN001 - an absorb.AbsorbResult
     q, d = r.query, r.per_dose
     query = {"dose_mcg": q.dose_mcg, "per_day": q.per_day, "weekly": q.weekly, "intrinsic_factor": q.intrinsic_factor,
              "life_stage": q.stage.id if q.stage else None}
-    item = {"dose_mcg": d.dose_mcg, "absorbed_mcg_per_dose": d.absorbed_mcg, "fraction_absorbed": d.fraction,
+    item = {"dose_mcg": d.dose_mcg, "absorbed_mcg_per_dose": d.absorbed_mcg, "absorbed_mcg_low": d.low_mcg,
+            "absorbed_mcg_high": d.high_mcg, "fraction_absorbed": d.fraction,
             "model": d.model, "doses_per_day": r.doses_per_day, "absorbed_mcg_per_day": r.absorbed_per_day_mcg,
+            "absorbed_mcg_per_day_low": r.absorbed_per_day_low_mcg,
+            "absorbed_mcg_per_day_high": r.absorbed_per_day_high_mcg,
             "rda_mcg": r.rda_mcg, "rda_absorbed_mcg_per_day": r.rda_absorbed_mcg,
-            "percent_of_rda_absorbed": r.percent_of_rda_absorbed, "sources": list(r.sources)}
+            "percent_of_rda_absorbed": r.percent_of_rda_absorbed,
+            "percent_of_rda_absorbed_text": share_text(r.percent_of_rda_absorbed), "sources": list(r.sources)}
     return envelope("absorb", query=query, items=[item], notes=list(r.notes))
 
 
@@ -344,15 +352,19 @@ def intake_json(r) -> dict:  # noqa: ANN001 - an intake.IntakeResult
              "condition": r.condition, "meals": q.meals, "intrinsic_factor": q.intrinsic_factor}
     items = [{"kind": i.kind, "query": i.query, "id": i.id, "name": i.name, "servings": i.servings,
               "serving": i.serving, "mcg": i.mcg, "crystalline": i.crystalline, "absorbed_mcg": i.absorbed_mcg,
-              "chosen": i.chosen, "also_fits": list(i.also_fits), "sources": list(i.sources)} for i in r.items]
+              "absorbed_mcg_low": i.absorbed_mcg_low, "absorbed_mcg_high": i.absorbed_mcg_high,
+              "chosen": i.chosen, "also_fits": list(i.also_fits), "caveats": list(i.caveats),
+              "sources": list(i.sources)} for i in r.items]
     t = r.target
     target = {"id": t.id, "life_stage": t.life_stage, "mcg_per_day": t.mcg_per_day, "kind": t.kind,
-              "notes": list(t.notes), "sources": list(t.sources)}
+              "guideline": r.guideline, "notes": list(t.notes), "sources": list(t.sources)}
     crystalline = None if r.crystalline_mcg is None else {
-        "mcg": r.crystalline_mcg, "percent_of_target": r.crystalline_percent_of_target}
-    return envelope("intake", query=query, items=items, total_mcg=r.total_mcg, target=target,
-                    percent_of_target=r.percent_of_target,
-                    absorbed={"mcg": r.absorbed_mcg, "assumption": r.absorbed_assumption},
+        "mcg": r.crystalline_mcg, "percent_of_target": r.crystalline_percent_of_target,
+        "percent_of_target_text": share_text(r.crystalline_percent_of_target)}
+    return envelope("intake", query=query, warning=r.warning, items=items, total_mcg=r.total_mcg, target=target,
+                    percent_of_target=r.percent_of_target, percent_of_target_text=share_text(r.percent_of_target),
+                    absorbed={"mcg": r.absorbed_mcg, "mcg_low": r.absorbed_mcg_low, "mcg_high": r.absorbed_mcg_high,
+                              "assumption": r.absorbed_assumption},
                     crystalline=crystalline, notes=list(r.notes))
 
 
@@ -371,7 +383,7 @@ def _flatten(row: dict) -> dict:
 CSV_HEADERS: dict[str, tuple[str, ...]] = {
     "rda": ("id", "life_stage", "ages", "mcg_per_day", "unit", "kind", "notes", "sources"),
     "foods": ("id", "name", "serving", "serving_g", "mcg_per_serving", "mcg_per_100g", "percent_dv", "category",
-              "vegan", "vegetarian", "fortified", "aliases", "notes", "sources"),
+              "vegan", "vegetarian", "fortified", "aliases", "notes", "sources", "brand_dependent", "caveats"),
     "meds-list": ("id", "name", "generic_names", "brand_names", "effect", "advice", "notes", "sources"),
     "meds-lookup": ("query", "argument", "match_name", "generic", "matched_as", "class_id", "class_name", "effect",
                     "advice", "also", "ingredients", "suggestions", "note", "match_sources"),
@@ -383,10 +395,12 @@ CSV_HEADERS: dict[str, tuple[str, ...]] = {
                   "text", "sources"),
     "risk": ("advice", "testing", "urgency_overall", "kind", "id", "name", "given_as", "urgency", "escalates",
              "counts_for_testing", "listed_by", "text", "sources"),
-    "absorb": ("dose_mcg", "absorbed_mcg_per_dose", "fraction_absorbed", "model", "doses_per_day",
-               "absorbed_mcg_per_day", "rda_mcg", "rda_absorbed_mcg_per_day", "percent_of_rda_absorbed", "sources"),
-    "intake": ("kind", "query", "id", "name", "servings", "serving", "mcg", "crystalline", "absorbed_mcg", "chosen",
-               "also_fits", "sources"),
+    "absorb": ("dose_mcg", "absorbed_mcg_per_dose", "absorbed_mcg_low", "absorbed_mcg_high", "fraction_absorbed",
+               "model", "doses_per_day", "absorbed_mcg_per_day", "absorbed_mcg_per_day_low",
+               "absorbed_mcg_per_day_high", "rda_mcg", "rda_absorbed_mcg_per_day", "percent_of_rda_absorbed",
+               "sources"),
+    "intake": ("kind", "query", "id", "name", "servings", "serving", "mcg", "crystalline", "absorbed_mcg",
+               "absorbed_mcg_low", "absorbed_mcg_high", "chosen", "also_fits", "caveats", "sources"),
     "rules": ("id", "name", "when", "verdict", "overrides", "reason", "steps", "sources"),
 }
 

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Sequence
 from rich.console import Console
 from rich.text import Text
 
-from b12cli.domain.numbers import plain_sig
 from b12cli.domain.text import printable
 from b12cli.domain.units import fmt
 from b12cli.domain.vocab import VERDICT_WORDS
@@ -31,14 +30,12 @@ from b12cli.output.streams import say
 
 if TYPE_CHECKING:  # result types only: importing them would slow start-up
     from b12cli.domain.about import AboutResult
-    from b12cli.domain.foods import FoodsResult
     from b12cli.domain.history import History
     from b12cli.domain.labs import LabAssessment, MarkerResult
     from b12cli.domain.markers import Marker, Registry
     from b12cli.domain.meds import MedsResult
     from b12cli.domain.model import Scheme, Source
     from b12cli.domain.ranges import RefRange
-    from b12cli.domain.rda import RdaResult
     from b12cli.domain.search import SearchResult
 
 STATUS_STYLE = {"deficient": "bold red", "low": "yellow", "indeterminate": "yellow", "normal": "green",
@@ -171,64 +168,6 @@ def prose(text: str) -> str:
 
 def _status(status: str) -> tuple[str, str]:
     return words(status), STATUS_STYLE.get(status, "")
-
-
-# ----------------------------------------------------------------- rda
-
-
-def rda(r: RdaResult) -> None:
-    page = Page()
-    rows = [[s.life_stage, s.ages, f"{s.mcg_per_day:g} {r.unit}", s.kind, page.cite(s.sources)] for s in r.items]
-    page.table([Column("Life stage", 2), Column("Ages"), Column(f"Amount ({r.unit})", nowrap=True), Column("Kind"),
-                Column("Sources")], rows)
-    page.footnotes()
-    page.bullets("Notes on these rows", [(f"{s.life_stage}: {n}", ()) for s in r.items for n in s.notes])
-    page.notes(r.notes)
-
-
-# ----------------------------------------------------------------- foods
-
-
-def foods(r: FoodsResult, cap: int | None = None) -> None:
-    """The foods; on a terminal at most ``cap`` rows (the CLI passes None when piped or with --all).
-    Over 50, a column says which foods carry added (crystalline) B12, the form that counts then."""
-    page = Page()
-    items = r.items if cap is None else r.items[:cap]
-    mark_vegan = not r.query.vegan and any(i.food.vegan for i in items)
-    columns = [Column("Food and serving", 3), Column("Per serving", align="right", nowrap=True),
-               Column("Per 100 g", align="right", nowrap=True), Column("%DV", align="right", nowrap=True)]
-    columns += [Column("B12 form", nowrap=True)] if r.marks_crystalline else []
-    columns += [Column("Servings for RDA", align="right", nowrap=True)] if r.with_servings else []
-    columns += [Column("Vegan")] if mark_vegan else []
-    rows = [_food_row(page, r, item, mark_vegan) for item in items]
-    title = "Vegan foods" if r.query.vegan and items else None
-    if r.marks_crystalline and items:
-        order = "come first" if r.crystalline_first else "are marked"
-        title = (f"Over 50: foods with added (crystalline) B12 {order}; B12 bound in food is absorbed less well "
-                 "(see the notes, and --fortified)")
-    page.table(columns + [Column("Sources")], rows, title=title)
-    page.footnotes()
-    if not r.items:
-        page.tell("No food matches these filters.")
-    elif len(items) < len(r.items):
-        page.tell(f"Showing {len(items)} of {layout.plural(len(r.items), 'food')}; add --all (or --limit N) "
-                  "to see more.")
-    if r.target:
-        t = r.target
-        who = f"age {t.age_years:g}" if t.age_years is not None else "no age given"
-        page.tell(f"Servings are counted against {t.mcg_per_day:g} mcg/day ({t.life_stage}; {who}).")
-    page.notes(r.notes)
-
-
-def _food_row(page: Page, r: FoodsResult, item, mark_vegan: bool) -> list[layout.Cell]:  # noqa: ANN001
-    f = item.food
-    cells = [f"{f.name}: {f.serving}", f"{f.mcg_per_serving:g} mcg",
-             "unknown" if f.mcg_per_100g is None else f"{f.mcg_per_100g:g} mcg", f"{item.percent_dv:.0f}%"]
-    cells += ["added" if item.crystalline else "in food"] if r.marks_crystalline else []
-    if r.with_servings:
-        cells.append("none (no B12)" if item.servings_for_rda is None else plain_sig(item.servings_for_rda))
-    cells += ["yes" if f.vegan else ""] if mark_vegan else []
-    return cells + [page.cite(f.sources)]
 
 
 # ----------------------------------------------------------------- meds
@@ -438,7 +377,7 @@ def search(r: SearchResult) -> None:
     page.notes(r.notes)
 
 
-# ----------------------------------------------------------------- decision commands: risk, absorb, intake
+# ----------------------------------------------------------------- decision commands: risk
 
 ADVICE_STYLE = {"urgent": "bold red", "prompt": "bold red", "test": "bold yellow", "consider": "yellow",
                 "not_indicated": "bold green"}
@@ -495,47 +434,6 @@ def _medicine_line(m) -> str:  # noqa: ANN001 - a risk.MedicineCheck
     if m.factor_id is None:
         return f"{m.query}: listed as {m.listed_as}, adds no risk factor. {m.note}"
     return f"{m.query}: listed as {m.listed_as}, adds the factor {m.factor_id}"
-
-
-def absorb(r) -> None:  # noqa: ANN001 - an absorb.AbsorbResult
-    page = Page()
-    d, q = r.per_dose, r.query
-    doses = "1 a week (averaged over 7 days)" if q.weekly else f"{q.per_day}"
-    route = "with intrinsic factor" if q.intrinsic_factor else "without intrinsic factor (passive only)"
-    rows = [["Dose", f"{d.dose_mcg:g} mcg, {route}"],
-            ["Absorbed per dose", f"{d.absorbed_mcg:g} mcg ({d.fraction * 100:.3g}% of the dose)"],
-            ["Model", d.model.replace("_", " ")], ["Doses a day", doses],
-            ["Absorbed per day", f"{r.absorbed_per_day_mcg:g} mcg"],
-            ["Compared with", f"{r.target[0].upper()}{r.target[1:]} ({r.rda_mcg:g} mcg/day) delivers about "
-             f"{r.rda_absorbed_mcg:g} mcg absorbed; this is {r.percent_of_rda_absorbed:g}% of that"],
-            ["Sources", page.cite(r.sources)]]
-    page.table([Column("Estimate", nowrap=True), Column("Value", 4)], rows)
-    page.footnotes()
-    page.notes(r.notes)
-
-
-def intake(r) -> None:  # noqa: ANN001 - an intake.IntakeResult
-    page = Page()
-    rows = []
-    for i in r.items:
-        name = i.name if i.kind == "supplement" else f"{i.name}: {i.serving}"
-        rows.append([f"{name}{' (crystalline)' if i.crystalline else ''}",
-                     "-" if i.servings is None else f"{i.servings:g}", f"{i.mcg:g} mcg",
-                     "with meals" if i.absorbed_mcg is None else f"{i.absorbed_mcg:g} mcg", page.cite(i.sources)])
-    page.table([Column("Item", 3), Column("Servings", align="right", nowrap=True),
-                Column("B12", align="right", nowrap=True), Column("Absorbed", align="right", nowrap=True),
-                Column("Sources")], rows)
-    page.footnotes()
-    t = r.target
-    lines = [(f"Total {r.total_mcg:g} mcg: {r.percent_of_target:g}% of the {t.mcg_per_day:g} mcg/day {t.kind} "
-              f"({t.life_stage})", t.sources),
-             (f"Absorbed, estimated: {r.absorbed_mcg:g} mcg ({r.absorbed_assumption})", ())]
-    if r.crystalline_mcg is not None:
-        lines.append((f"Crystalline (fortified foods and supplements): {r.crystalline_mcg:g} mcg, "
-                      f"{r.crystalline_percent_of_target:g}% of the target", ()))
-    page.bullets("The day", lines)
-    page.bullets("Which food a word meant", [(i.chosen, ()) for i in r.items if i.chosen])
-    page.notes(r.notes)
 
 
 # ----------------------------------------------------------------- history
