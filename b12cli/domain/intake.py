@@ -32,6 +32,8 @@ from b12cli.domain.text import show
 from b12cli.errors import KnowledgeBaseError, UsageError
 
 MAX_SERVINGS = 100
+LISTS_THEM = "('b12 foods' lists them)"
+SEE_LIST = "see 'b12 foods' for the list"
 DEFAULT_ADULT_MONTHS = 19 * 12  # no age given: the adult row
 
 
@@ -159,7 +161,7 @@ def _hint(foods: Foods, intake: Intake, words: tuple[str, ...]) -> str:
     for word in words:
         near += close(word, sorted(vocabulary), n=3, cutoff=0.7)
     near = list(dict.fromkeys(near))[:5]
-    return f"did you mean: {', '.join(near)}? ('b12 foods' lists them)" if near else "see 'b12 foods' for the list"
+    return f"did you mean: {', '.join(near)}? {LISTS_THEM}" if near else SEE_LIST
 
 
 def parse_food(text: str) -> tuple[str, float]:
@@ -231,10 +233,11 @@ def _foods(foods: Foods, intake: Intake, texts: tuple[str, ...]) -> list[IntakeI
         raise UsageError(problems[0])
     if problems:
         parts = []
-        for problem in problems:  # "food 'x' is not known; did you mean: ..." -> "'x' is not known (did you mean: ...)"
+        for problem in problems:  # "food X is not known; did you mean: Y? (...)" -> "X is not known (did you mean: Y?)"
             head, _, hint = problem.removeprefix("food ").partition("; ")
+            hint = hint.replace(f" {LISTS_THEM}", "").replace(SEE_LIST, "")
             parts.append(f"{head} ({hint})" if hint else head)
-        raise UsageError(f"{len(problems)} foods could not be used: " + "; ".join(parts))
+        raise UsageError(f"{len(problems)} foods could not be used: " + "; ".join(parts) + f" {LISTS_THEM}")
     return items
 
 
