@@ -9,7 +9,7 @@ import pytest
 LAB_KEYS = {"schema", "scheme", "scheme_decides", "age", "context", "markers", "verdict", "verdict_by_scheme",
             "rule_by_scheme", "decided_by", "urgent", "reasons", "settled", "next_steps", "cb12", "notes", "disclaimer"}
 MARKER_KEYS = {"marker", "value", "unit", "canonical_value", "canonical_unit", "status", "lab_flag", "far_above",
-               "could_be", "reference", "sources", "censored", "other_schemes"}
+               "could_be", "reference", "sources", "censored", "printed_flag", "other_schemes"}
 STEP_KEYS = {"text", "sources", "urgent"}
 
 

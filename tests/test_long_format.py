@@ -138,16 +138,24 @@ def test_an_unknown_unit_is_that_panels_error(b12, long_file):
     assert result.exit_code == 4 and "not a known unit of B12" in records(result)[0]["error"]
 
 
-@pytest.mark.parametrize(("name", "marker"), [("Vitamin B12 Assay, S", "b12"), ("Homocystéine", "hcy"),
-                                              ("Folate, Serum", "folate"), ("Folate, RBC", None),
-                                              ("Red cell folate", None), ("Vitamin B12 Binding Capacity", None),
-                                              ("Methylmalonic Acid, Urine", None)])
+@pytest.mark.parametrize(("name", "marker"), [("Vitamin B12 Assay, S", "b12"), ("VITAMIN B12 ASSAY, SERUM", "b12"),
+                                              ("Vit B12 SerPl-mCnc", "b12"), ("Cobalamina", "b12"),
+                                              ("Methylmalonic Acid, QN, P", "mma"), ("Methylmalonsäure", "mma"),
+                                              ("Homocyst(e)ine", "hcy"), ("Homocystéine", "hcy"),
+                                              ("Folate, Serum", "folate"), ("Folate, S", "folate"),
+                                              ("Active B12 (Holotranscobalamin)", "holotc"),
+                                              ("Folate, RBC", None), ("Red cell folate", None), ("Folati GR", None),
+                                              ("Vitamin B12 Binding Capacity", None),
+                                              ("Methylmalonic Acid, Urine", None), ("Homocystine", None)])
 def test_test_names_as_labs_print_them(b12, long_file, name, marker):
-    value = "6" if marker in ("hcy", "folate") else "300"
-    text = f"patient,time,test,value\np,2024-01-01,\"{name}\",{value}\np,2024-01-01,Vitamin B12,301\n"
-    (row,) = records(b12("labs", "--input", long_file(text)))
-    found = {m["marker"] for m in row["markers"]}
-    assert (marker in found) if marker else found == {"b12"}
+    value = {"hcy": "11", "folate": "6", "mma": "0.3", "holotc": "60"}.get(marker, "300")
+    text = f"patient,time,test,value\np,2024-01-01,\"{name}\",{value}\np,2024-01-01,Creatinine,80\n"
+    result = b12("labs", "--input", long_file(text))
+    if marker is None:
+        assert result.stdout == "" and "counted and not read" in result.stderr
+    else:
+        (row,) = records(result)
+        assert [m["marker"] for m in row["markers"]] == [marker]
 
 
 def test_long_format_options(b12, long_file):

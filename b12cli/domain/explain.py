@@ -102,7 +102,7 @@ def marker_result(t: Thresholds, judge: Judge, mv: MarkerValue, found: Findings)
     return MarkerResult(mv.marker, mv.value, mv.unit, mv.canonical, marker.canonical_unit, shown.status,
                         reference_text(judge.shown, mv, shown), _marker_sources(t, judge.shown, mv, shown.band),
                         mv.censored, _others(t, judge, mv, found), shown.possible, shown.lab_flag,
-                        set(shown.states) == {"very_high"})
+                        set(shown.states) == {"very_high"}, mv.flag)
 
 
 def shown_value(r: MarkerResult) -> str:

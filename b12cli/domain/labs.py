@@ -362,6 +362,7 @@ class MarkerResult(NamedTuple):
     could_be: tuple[str, ...] = ()  # for a limit that spans bands: every status it could have
     lab_flag: str | None = None  # low, within or high against the person's own range
     far_above: bool = False  # raised far above its edge (the verdict table's very_high)
+    printed_flag: str | None = None  # the flag the laboratory printed after the number ("415 H"), as printed
 
 
 class Step(NamedTuple):

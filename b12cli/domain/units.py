@@ -7,6 +7,7 @@ canonical units.
 
 from __future__ import annotations
 
+import re
 from typing import Callable, NamedTuple
 
 from b12cli.domain.limits import split_limit
@@ -24,13 +25,59 @@ def fmt(value: float) -> str:
 
 class MarkerValue(NamedTuple):
     """One result as given: the number, its unit, the canonical value, and whether the laboratory
-    reported only a limit (``censored``: "<", "<=", ">" or ">=", e.g. "<150"; None for a plain value)."""
+    reported only a limit (``censored``: "<", "<=", ">" or ">=", e.g. "<150"; None for a plain value).
+    ``flag`` is a flag the laboratory printed after the number ("415 H"), as printed."""
 
     marker: str
     value: float
     unit: str
     canonical: float
     censored: str | None = None
+    flag: str | None = None
+
+
+# Flags laboratories print after a result (HL7 v2 table 0078 and the marks portals use), upper-cased.
+FLAGS = ("H", "HH", "HU", "L", "LL", "LU", "A", "AA", "N", "*", "!", "HIGH", "LOW", "ABNORMAL", "NORMAL")
+_PRINTED = re.compile(r"(?P<number>[0-9][0-9.,]*(?:[eE][-+]?[0-9]+)?)[ \t]*(?P<rest>.*)", re.DOTALL)
+_THOUSANDS = re.compile(r"[1-9][0-9]{0,2}(?:,[0-9]{3})+(?:\.[0-9]+)?")
+
+
+def split_printed(marker: Marker, text: str) -> tuple[str, str | None, str | None]:
+    """(number, unit or None, flag or None) from a result as a report prints it: "702 pg/mL", "415 H",
+    "0.55 nmol/mL H", "1,524" (a thousands separator, where no other reading is possible). Text that is not of
+    this form comes back whole, for the number parser to refuse with its own message."""
+    match = _PRINTED.fullmatch(text.strip())
+    if match is None:
+        return text, None, None
+    number, rest = match.group("number"), match.group("rest").split()
+    unit = flag = None
+    if rest and rest[-1].upper() in FLAGS:
+        flag = rest.pop().upper()
+    if len(rest) == 1:
+        unit = marker.find_unit(rest[0])
+        if unit is None and "/" in rest[0]:
+            raise UsageError(f"{show(rest[0])} in {show(text)} is not a known unit of {marker.label}; expected one "
+                             f"of {', '.join(marker.unit_names)}")
+        if unit is None:
+            return text, None, None
+    elif rest:
+        return text, None, None
+    return number, unit, flag
+
+
+def thousands(marker: Marker, number: str, unit: str | None) -> str:
+    """"1,524" as 1524 where the comma can only separate thousands: the same digits read with a decimal comma
+    (1.524) would not be a plausible result. Where both readings are plausible it is refused, never guessed."""
+    if "," not in number or not _THOUSANDS.fullmatch(number):
+        return number
+    whole, decimal = number.replace(",", ""), number.replace(",", ".", 1)
+    if "." in number:  # "1,524.5": the point is the decimal, so the comma separates thousands
+        return whole
+    low, high = marker.plausible
+    if "," not in decimal and low <= marker.to_canonical(float(decimal), unit or marker.canonical_unit) <= high:
+        raise UsageError(f"{show(number)} could be {whole} or {decimal}; write it without the comma (or with a "
+                         "decimal point)")
+    return whole
 
 
 def check_plausible(marker: Marker, value: float, unit: str | None, what: str, unit_hint: str) -> float:
@@ -74,13 +121,26 @@ def marker_reader(marker: Marker, unit: str | None, label: str | None = None,
     how = hint or unit_hint(marker, label)
 
     def read(text: str) -> MarkerValue:
-        censored, number = split_limit(text)
-        value = parse_number(number.strip() if censored else number, label if censored is None
+        censored, rest = split_limit(text)
+        number, printed_unit, flag = split_printed(marker, rest) if not _plain(rest) else (rest, None, None)
+        here = unit
+        if printed_unit is not None:
+            if unit is not None and not marker.same_scale(unit, printed_unit):
+                raise UsageError(f"{label} {show(text)} gives the unit {printed_unit} but the unit is {unit}; "
+                                 "give the unit in one place")
+            here = unit or printed_unit
+        number = thousands(marker, number.strip(), here)
+        value = parse_number(number, label if censored is None
                              else f"{label} {show(text)}:", accepted)
-        canonical = check_plausible(marker, value, unit, f"{label} {show(text)}", how)
-        return MarkerValue(marker.id, value, given_unit, canonical, censored)
+        canonical = check_plausible(marker, value, here, f"{label} {show(text)}", how)
+        return MarkerValue(marker.id, value, here or given_unit, canonical, censored, flag)
 
     return read
+
+
+def _plain(text: str) -> bool:
+    """A bare number, the common case (decided without a regular expression)."""
+    return text.replace(".", "", 1).isdigit()
 
 
 def read_marker(marker: Marker, text: str, unit: str | None, label: str | None = None) -> MarkerValue:

@@ -11,6 +11,7 @@ unit column or option is an error. Header cells longer than ``MAX_HEADER_CHARS``
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import NamedTuple
 
 from b12cli.domain.markers import Registry
@@ -29,8 +30,12 @@ _TRAILING_UNIT = re.compile(r"[,\s]([pnuµμm]?(?:mol|g)[ \t]?/[ \t]?(?:ml|dl|l)
 
 
 def header_key(text: str) -> str:
-    """A header as it is compared: case, spaces and punctuation left out ("Patient ID" -> "patientid")."""
-    return re.sub(r"[^0-9a-z]+", "", text[:MAX_HEADER_CHARS].casefold())
+    """A header as it is compared: accents, case, spaces and punctuation left out ("Patient ID" -> "patientid",
+    "Homocystéine" -> "homocysteine", never "homocystine")."""
+    cut = text[:MAX_HEADER_CHARS]
+    if not cut.isascii():
+        cut = "".join(c for c in unicodedata.normalize("NFKD", cut) if not unicodedata.combining(c))
+    return re.sub(r"[^0-9a-z]+", "", cut.casefold())
 
 
 def unit_column(marker_id: str) -> str:

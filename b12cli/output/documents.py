@@ -137,7 +137,7 @@ def marker_json(m: MarkerResult) -> dict:
     return {"marker": m.marker, "value": m.value, "unit": m.unit, "canonical_value": m.canonical_value,
             "canonical_unit": m.canonical_unit, "status": m.status, "lab_flag": m.lab_flag, "far_above": m.far_above,
             "could_be": list(m.could_be), "reference": m.reference, "sources": list(m.sources),
-            "censored": m.censored, "other_schemes": others}
+            "censored": m.censored, "printed_flag": m.printed_flag, "other_schemes": others}
 
 
 def verdicts_json(by_scheme: Iterable) -> dict[str, str]:  # noqa: ANN001 - labs.SchemeVerdict items

@@ -1,0 +1,66 @@
+"""[16] Values, units, ranges and flags as laboratories print them, on the command line and in files."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+
+def marker(b12, *args) -> dict:
+    result = b12("labs", *args, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    return result.json()["markers"][0]
+
+
+@pytest.mark.parametrize(("args", "value", "unit", "status", "censored", "flag"), [
+    (["--b12", "GREATER THAN 2000"], 2000, "pg/mL", "high", ">", None),
+    (["--b12", "Less than 150"], 150, "pg/mL", "deficient", "<", None),
+    (["--b12", "< or =150 pg/mL L"], 150, "pg/mL", "deficient", "<=", "L"),
+    (["--b12", "702 pg/mL"], 702, "pg/mL", "normal", None, None),
+    (["--b12", "702pg/mL"], 702, "pg/mL", "normal", None, None),
+    (["--b12", "250 pmol/L"], 250, "pmol/L", "normal", None, None),
+    (["--b12", "415 H"], 415, "pg/mL", "normal", None, "H"),
+    (["--b12", "95 LL"], 95, "pg/mL", "deficient", None, "LL"),
+    (["--b12", "1,524"], 1524, "pg/mL", "high", None, None),
+    (["--b12", "1,524.5"], 1524.5, "pg/mL", "high", None, None),
+    (["--mma", "0.55", "--mma-unit", "nmol/mL"], 0.55, "umol/L", "high", None, None),
+    (["--mma", "0.55 nmol/mL H"], 0.55, "umol/L", "high", None, "H"),
+    (["--mma", "≤0.40 nmol/mL"], 0.40, "umol/L", "normal", "<=", None),
+    (["--hcy", "12 mcmol/L"], 12, "umol/L", "normal", None, None),
+    (["--hcy", "Less than 11 µmol/L"], 11, "umol/L", "normal", "<", None),
+])
+def test_a_value_as_a_report_prints_it(b12, args, value, unit, status, censored, flag):
+    m = marker(b12, *args)
+    assert (m["value"], m["unit"], m["status"], m["censored"], m["printed_flag"]) == \
+        (pytest.approx(value), unit, status, censored, flag)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--b12", "702 mg/dL"], "'mg/dL' in '702 mg/dL' is not a known unit of B12"),
+    (["--b12", "702 pmol/L", "--b12-unit", "pg/mL"], "gives the unit pmol/L but the unit is pg/mL"),
+    (["--holotc", "1,200"], "'1,200' could be 1200 or 1.200"),  # both readings plausible: refused, not guessed
+    (["--b12", "702 pg/mL extra"], "is not a number"),
+    (["--b12", "415 Q"], "is not a number"),
+])
+def test_a_printed_value_that_cannot_be_read_is_refused_in_one_line(b12, args, message):
+    result = b12("labs", *args)
+    assert result.exit_code == 2 and result.stdout == "" and result.stderr.count("\n") == 1
+    assert message in result.stderr
+
+
+@pytest.mark.parametrize("ref", ["hcy=0.0\u221215.0 \u03bcmol/L", "hcy=5 - 15 mcmol/L", "hcy=5\u201315 umol/L",
+                                 "hcy=<15.0 umol/L", "hcy=5-15uM"])
+def test_ranges_as_printed(b12, ref):
+    assert marker(b12, "--hcy", "12", "--ref", ref)["lab_flag"] == "within"
+
+
+def test_a_printed_value_in_a_file_cell(b12, tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text("id,b12,mma\n1,415 H,0.55 nmol/mL\n2,\"1,524\",0.2\n", encoding="utf-8")
+    result = b12("labs", "--input", str(path))
+    assert result.exit_code == 0, result.stderr
+    first, second = (json.loads(line) for line in result.stdout.splitlines())
+    b12_first, mma_first = first["markers"]
+    assert b12_first["printed_flag"] == "H" and mma_first["unit"] == "umol/L" and mma_first["status"] == "high"
+    assert second["markers"][0]["value"] == 1524
