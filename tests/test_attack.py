@@ -62,7 +62,7 @@ def test_every_csv_attack_file_gives_an_answer_or_a_one_line_error(b12, path):
             assert result.stdout == "" and result.stderr.count("\n") == 1
         else:
             document = result.json()
-            errors = document.get("errors", [r for r in document.get("rows", []) if "error" in r])
+            errors = document.get("errors", [r for r in document.get("rows", []) if "error" in r or "errors" in r])
             assert (result.exit_code == 4) == bool(errors)
 
 

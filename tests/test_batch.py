@@ -46,14 +46,26 @@ def test_mixed_file_gives_one_record_per_row_in_order(b12, mixed):
     assert p1["verdict"] == "deficiency_likely" and p1["input"]["note"] == "Smith, Jane"
     assert [m["status"] for m in p1["markers"]] == ["low", "high"]
     assert set(p1) == {"schema", "line", "input", "markers", "verdict", "verdict_by_scheme", "cb12", "urgent"}
-    assert p1["schema"] == p4["schema"] == "b12.labs.row/1" and p2["schema"] == p3["schema"] == "b12.labs.error/1"
+    assert p1["schema"] == p2["schema"] == p4["schema"] == "b12.labs.row/1" and p3["schema"] == "b12.labs.error/1"
     assert set(p1["markers"][0]) == MARKER_KEYS  # the one marker shape of single queries and history
-    assert set(p2) == {"schema", "line", "input", "error"} and "'abc'" in p2["error"]
+    # [16]: a bad B12 cell costs only the B12: the row keeps its MMA and lists the error (exit 4)
+    assert [m["marker"] for m in p2["markers"]] == ["mma"] and p2["verdict"] == "deficiency_unlikely"
+    assert set(p2) == {"schema", "line", "input", "markers", "verdict", "verdict_by_scheme", "cb12", "urgent",
+                       "errors"}
+    (b12_error,) = p2["errors"]
+    assert b12_error["marker"] == "b12" and "'abc'" in b12_error["error"]
     assert "no marker" in p3["error"] and "no marker" in blank["error"]
     assert p4["verdict"] == "deficiency_unlikely" and p4["input"]["note"] == 'said "fine"'
     assert p5["markers"][0]["status"] == "high" and p5["verdict"] == "deficiency_unlikely"
     assert p7["verdict"] == "deficiency_likely"
-    assert "7 rows" in result.stderr and "3 errors" in result.stderr and "not a diagnosis" in result.stderr
+    assert "7 rows" in result.stderr and "2 errors" in result.stderr and "not a diagnosis" in result.stderr
+    assert "1 row with a marker cell that could not be read" in " ".join(result.stderr.split())
+
+
+def test_strict_keeps_the_whole_row_error(b12, mixed):
+    result, lines = records(b12, "--input", str(mixed), "--strict")
+    assert result.exit_code == 4 and lines[1]["schema"] == "b12.labs.error/1" and "'abc'" in lines[1]["error"]
+    assert "3 errors" in result.stderr
 
 
 def test_stdin_and_file_give_the_same_output(b12, mixed):
@@ -70,7 +82,7 @@ def test_csv_output_has_a_header_and_one_line_per_row(b12, mixed):
                                    "verdict", "verdict_documents", "verdict_nice", "verdict_lab", "cb12",
                                    "cb12_category", "urgent", "error"]
     assert rows[0]["ID"] == "p1" and rows[0]["note"] == "Smith, Jane" and rows[0]["b12_status"] == "low"
-    assert rows[1]["error"] and not rows[1]["verdict"]
+    assert rows[1]["error"].startswith("b12: b12 'abc' is not a number") and rows[1]["mma_status"] == "normal"
     assert result.stdout.count("\n") == 8
 
 
@@ -249,7 +261,7 @@ def test_the_summary_counts_errors_by_kind_in_short_lines(b12):
 def test_input_echo_is_json_dumps_of_the_row(registry, cells, ascii_only):
     from b12cli.inputs.columns import map_columns
 
-    header = ["id %s", 'b12 "x"', "mma"]  # a % and a quote in the names too
+    header = ["id %s", 'b12 "x" note', "mma"]  # a % and a quote in the names too (a note: not a result)
     columns = map_columns(registry, header, {}, {"b12": None, "mma": None})
     encode = json.JSONEncoder(ensure_ascii=ascii_only, separators=(",", ":")).encode
     fmt = batch.JsonlFormat(columns, encode, ascii_only=ascii_only)

@@ -319,12 +319,21 @@ def test_header_aliases_and_units(registry, header, marker_id, unit):
     assert mapped.units.get(marker_id) == unit
 
 
-def test_a_marker_like_header_that_cannot_be_mapped_is_warned_about(b12, tmp_path):
+def test_a_marker_like_header_beside_a_mapped_one_stops_the_run(b12, tmp_path):
+    """[16] item 5: a result that could change the verdict is never dropped with a warning."""
     path = tmp_path / "f.csv"
     path.write_text("id,B12 result,Homocysteine\n1,180,12\n", encoding="utf-8")
     result = b12("labs", "--input", str(path))
-    assert result.exit_code == 0
-    assert "b12: warning: column 'B12 result' looks like a marker but is not read" in result.stderr
+    assert result.exit_code == 2 and result.stdout == "" and result.stderr.count("\n") == 1
+    assert "column 'B12 result' looks like a marker result but is not read, beside the hcy column" in result.stderr
+    assert "--column MARKER='B12 result'" in result.stderr
+    history = tmp_path / "h.csv"
+    history.write_text("date,B12 result,Homocysteine\n2024-01-01,180,12\n", encoding="utf-8")
+    assert b12("history", str(history)).exit_code == 2
+    noted = tmp_path / "n.csv"
+    noted.write_text("id,B12 comment,Homocysteine\n1,haemolysed,12\n", encoding="utf-8")
+    kept = b12("labs", "--input", str(noted))  # a comment is not a result: a warning, and the run goes on
+    assert kept.exit_code == 0 and "column 'B12 comment' looks like a marker but is not read" in kept.stderr
     chosen = b12("labs", "--input", str(path), "--column", "b12=B12 result")
     record = json.loads(chosen.stdout)
     assert [m["marker"] for m in record["markers"]] == ["b12", "hcy"] and "warning" not in chosen.stderr

@@ -52,7 +52,7 @@ class Tally:
     """Counts for the summary and the exit code. Abnormal rows are counted only when --check asked."""
 
     def __init__(self, check: bool = False) -> None:
-        self.rows = self.errors = self.abnormal = self.urgent = 0
+        self.rows = self.errors = self.abnormal = self.urgent = self.partial = 0
         self.verdicts = dict.fromkeys(VERDICTS, 0)
         self.kinds: Counter[str] = Counter()  # errors by kind, for the summary
         self.check = check
@@ -64,6 +64,7 @@ class Tally:
         for verdict, count in counts.items():
             self.verdicts[verdict] += count
         self.urgent += sum(chunk.urgent)
+        self.partial += len(chunk.marker_errors) - chunk.marker_errors.count(None)
         if self.check:
             self.abnormal += sum(is_abnormal(verdict, [c.status for c in cells])
                                  for verdict, cells in zip(chunk.verdicts, chunk.cells) if verdict is not None)
@@ -195,7 +196,7 @@ def run(thresholds: Thresholds, path: str, fmt: str, options: BatchOptions) -> i
         if path != "-":
             binary.close()
     _summary(thresholds, interpreter.judge, tally, options.context.pregnant, gathered)
-    if tally.errors:
+    if tally.errors or tally.partial:
         return ExitCode.ROWS_INVALID
     return ExitCode.CHECK_FAILED if options.check and tally.abnormal else ExitCode.OK
 
@@ -246,6 +247,10 @@ def _summary(thresholds: Thresholds, judge, tally: Tally, pregnant: bool,  # noq
     counts = ", ".join(f"{tally.verdicts[v]:,} {v}" for v in reversed(VERDICTS))
     lines = [f"b12: {plural(tally.rows, 'row')}: {counts}; {plural(tally.urgent, 'urgent row')}; "
              f"{plural(tally.errors, 'error')}.", f"b12: {scheme_line(thresholds, judge)}"]
+    if tally.partial:
+        lines.insert(1, f"b12: {plural(tally.partial, 'row')} with a marker cell that could not be read: the "
+                        "row's other markers were read and its record lists the errors (--strict makes such a row "
+                        "an error).")
     if tally.kinds:
         ranked = sorted(tally.kinds.items(), key=lambda kc: (-kc[1], kc[0]))
         kinds = ", ".join(f"{count:,} {kind}" for kind, count in ranked)

@@ -53,6 +53,7 @@ class BatchOptions(NamedTuple):
     csv_safe: bool = False  # CSV output: a quote before input cells that start with = + - @ tab or CR
     columns: dict[str, str] = {}  # --column MARKER=HEADER choices (never mutated)
     delimiter: str | None = None  # --delimiter; found from the header when None
+    strict: bool = False  # --strict: a bad marker cell makes the whole row an error (as before 0.7)
     long: object = None  # a long.LongRequest: --long, --test-column, --code ... (None: none given)
     loinc: dict[str, str] = {}  # code -> marker, from data/loinc.yaml
 
@@ -115,6 +116,7 @@ class Row(NamedTuple):
     cb12_value: float | None
     cb12_category: str | None
     urgent: bool
+    errors: tuple[tuple[str, str], ...] = ()  # (marker, error) for a marker cell that could not be read
 
 
 class Chunk(NamedTuple):
@@ -131,17 +133,19 @@ class Chunk(NamedTuple):
     urgent: list[bool]
     errors: list[str | None]
     combinations: list[Combination | None]
+    marker_errors: list[tuple[tuple[str, str], ...] | None]  # a row read without a bad marker cell: (marker, error)
 
     @classmethod
     def empty(cls, records: list[csv_rows.Record]) -> Chunk:
         n = len(records)
         return cls(records, list(map("".join, [cells for _, cells, _ in records])), [None] * n, [None] * n,
-                   [None] * n, [None] * n, [None] * n, [False] * n, [None] * n, [None] * n)
+                   [None] * n, [None] * n, [None] * n, [False] * n, [None] * n, [None] * n, [None] * n)
 
     def put(self, k: int, row: Row) -> None:
         self.cells[k], self.verdicts[k], self.cb12[k] = row.cells, row.verdict, row.cb12
         self.cb12_values[k], self.cb12_categories[k], self.urgent[k] = row.cb12_value, row.cb12_category, row.urgent
         self.combinations[k] = row.combination
+        self.marker_errors[k] = row.errors or None
 
 
 KIND, TERM = attrgetter("kind"), attrgetter("term")
@@ -173,6 +177,7 @@ class Interpreter:
         self.judges: dict[tuple, Judge] = {(): self.judge}
         self.scheme = self.judge.scheme
         self.context = options.context
+        self.strict = options.strict
         self.pregnant = options.context.pregnant
         self.width = len(columns.names)
         self.markers = columns.markers(registry)
@@ -282,11 +287,7 @@ class Interpreter:
                 if i < n and cells[i].strip():
                     units[marker] = self.registry.get(marker).normalize_unit(cells[i], f"{marker}_unit")
             plan = self._plan(units, ranges)
-        row_cells = []
-        for i, memo in plan:
-            text = cells[i] if i < n else ""
-            cell = memo.found.get(text, MISSING)
-            row_cells.append(remember(memo, text) if cell is MISSING else cell)
+        row_cells, bad = self._cells(plan, cells)
         at = self.age_at
         age = None
         if at is not None and at < n:
@@ -298,7 +299,29 @@ class Interpreter:
             context = self.egfrs.found.get(cells[self.egfr_at], MISSING)
             if context is MISSING:
                 context = remember(self.egfrs, cells[self.egfr_at])
-        return self.conclude(row_cells, age, context, ranges)
+        row = self.conclude(row_cells, age, context, ranges)
+        return row._replace(errors=tuple(bad)) if bad else row
+
+    def _cells(self, plan: list[tuple[int, Memo]], cells: list[str]) -> tuple[list[Cell | None], list]:
+        """The row's marker cells (None where blank or unreadable) and (marker, error) for each unreadable one:
+        a bad cell costs only its marker, unless --strict (or no marker is left)."""
+        n = len(cells)
+        row_cells, bad = [], []
+        for (marker, _), (i, memo) in zip(self.markers, plan):
+            text = cells[i] if i < n else ""
+            cell = memo.found.get(text, MISSING)
+            if cell is MISSING:
+                try:
+                    cell = remember(memo, text)
+                except UsageError as exc:
+                    if self.strict:
+                        raise
+                    bad.append((marker, str(exc)))
+                    cell = None
+            row_cells.append(cell)
+        if bad and all(c is None for c in row_cells):
+            raise UsageError("; ".join(error for _, error in bad))
+        return row_cells, bad
 
     def conclude(self, row_cells: list[Cell | None] | tuple[Cell | None, ...], age: Age | None,
                  context: Context, ranges: tuple = ()) -> Row:

@@ -50,6 +50,10 @@ class JsonlFormat:
         for k, error in enumerate(chunk.errors):
             if error is not None:
                 out[k] = documents.ERROR_RECORD % (lines[k], echoes[k], self.encode(error))
+            elif chunk.marker_errors[k] is not None:  # a row read without a bad marker cell: which, and why
+                errors = [{"marker": marker, "error": text} for marker, text in chunk.marker_errors[k]]
+                out[k] = f'{out[k][:-1]},"errors":{self.encode(errors)}}}'
+
         if not self.document:
             return "\n".join(out) + "\n" if out else ""
         text = ",\n".join(out)
@@ -133,7 +137,8 @@ class CsvFormat:
             cb12 = "" if value is None else repr(value)
             self.writer.writerow(cells + [status.get(m, "") for m in self.ids]
                                  + [chunk.verdicts[k], *chunk.combinations[k].readings, cb12,
-                                    chunk.cb12_categories[k] or "", "true" if chunk.urgent[k] else "false", ""])
+                                    chunk.cb12_categories[k] or "", "true" if chunk.urgent[k] else "false",
+                                    "; ".join(f"{m}: {e}" for m, e in chunk.marker_errors[k] or ())])
 
 
 # ----------------------------------------------------------------- the run

@@ -94,6 +94,8 @@ def labs(
                                          "not given)."),
     csv_safe: bool = typer.Option(False, "--csv-safe", help="With --input and --format csv: put a ' before "
                                   "input cells that start with = + - @ tab or CR, so spreadsheets show them as text."),
+    strict: bool = typer.Option(False, "--strict", help="With --input: a marker cell that cannot be read makes "
+                                "its whole row an error (by default the row keeps its other markers)."),
     **values: str | None,
 ) -> Result:
     base = kb()
@@ -109,8 +111,9 @@ def labs(
     asked = read_long(values)
     if input_file is not None:
         return _batch(base, input_file, raw, age, fmt, scheme, list(ref or []), units, context, check, csv_safe,
-                      list(column or []), delimiter, asked)
+                      list(column or []), delimiter, asked, strict)
     for flag, given in (("--csv-safe", csv_safe), ("--column", column), ("--delimiter", delimiter),
+                        ("--strict", strict),
                         ("--long, --test-column, --code and the like", asked)):
         if given:
             raise UsageError(f"{flag} applies only to --input")
@@ -174,7 +177,7 @@ class RawJson(str):
 
 def _batch(base, path: str, raw: dict, age: str | None, fmt: str | None, scheme: str | None,  # noqa: ANN001
            refs: list[str], units: dict, context, check: bool, csv_safe: bool, columns: list[str],  # noqa: ANN001
-           delimiter: str | None, asked=None) -> Result:  # noqa: ANN001 - a long.LongRequest
+           delimiter: str | None, asked=None, strict: bool = False) -> Result:  # noqa: ANN001 - a long.LongRequest
     """`labs --input`: the options that apply to every row, then the run."""
     from b12cli import batch
     from b12cli.inputs.columns import read_overrides
@@ -191,7 +194,7 @@ def _batch(base, path: str, raw: dict, age: str | None, fmt: str | None, scheme:
         raise UsageError("--csv-safe applies only to --format csv")
     loinc = {code.casefold(): record.marker for code, record in base.loinc.codes.items()}
     options = batch.BatchOptions(scheme, refs, units, context, check, csv_safe, read_overrides(registry, columns),
-                                 parse_delimiter(delimiter), asked, loinc)
+                                 parse_delimiter(delimiter), strict, asked, loinc)
     thresholds = base.thresholds
     return Result(fmt, stream=lambda: batch.run(thresholds, path, fmt, options))
 

@@ -46,6 +46,9 @@ def ref_column(marker_id: str) -> str:
     return f"{marker_id}_ref"
 
 
+# Words that make a marker-like header something other than a result ("B12 comment", "MMA method", "Folate date").
+NOT_A_RESULT = ("comment", "note", "flag", "status", "date", "time", "method", "unit", "range", "ref", "lab",
+                "code", "interpret", "text", "source", "request", "order", "specimen", "site", "input")
 RANGE_WORDS = ("ref", "range", "ref range", "reference range", "reference interval", "normal range",
                "reference")
 
@@ -181,13 +184,16 @@ def map_columns(registry: Registry, header: list[str], overrides: dict[str, str]
     units: dict[str, str] = {}
     warnings: list[str] = []
     generic_units: list[int] = []
+    unread: list[str] = []  # marker-like headers that may hold a result
+    notes: list[str] = []  # marker-like headers that name something else ("B12 comment")
     for i, raw in enumerate(header):
         name, unit_text = split_header(raw)
         chosen = wanted.get(raw.strip().casefold())
         column = chosen or identify(vocab, name)
         if column is None:
             generic_units += [i] if header_key(raw) in GENERIC_UNIT_HEADERS else []
-            _warn_if_marker_like(vocab, raw, warnings)
+            if _marker_like(vocab, raw):
+                (unread if not any(w in header_key(raw) for w in NOT_A_RESULT) else notes).append(raw)
             continue
         if chosen is None and column in overrides:
             warnings.append(f"column {show(raw)} is not read: --column {column} chose {show(overrides[column])}")
@@ -202,7 +208,14 @@ def map_columns(registry: Registry, header: list[str], overrides: dict[str, str]
                 units[column] = unit
     _generic_unit_column(registry, vocab, header, generic_units, positions, warnings)
     _check_units(registry, units, positions, unit_options)
-    if not any(m in positions for m in registry.ids):
+    found = [m for m in registry.ids if m in positions]
+    if unread and found:  # a result that could change the verdict is never left out with a warning
+        raise UsageError(f"column {show(unread[0])} looks like a marker result but is not read, beside the "
+                         f"{', '.join(found)} column(s); name it with --column MARKER={show(unread[0])} (one of "
+                         f"{', '.join(registry.ids)}), or rename it")
+    warnings += [f"column {show(raw)} looks like a marker but is not read; name it with --column "
+                 f"MARKER={show(raw)}" for raw in unread + notes]
+    if not found:
         how = f" ({read_as})" if read_as else ""
         raise UsageError(f"the header has no marker column{how}; expected at least one of {', '.join(registry.ids)} "
                          "(or names such as 'Vitamin B12', 'Active B12', 'Methylmalonic acid', 'Homocysteine'; "
@@ -210,11 +223,9 @@ def map_columns(registry: Registry, header: list[str], overrides: dict[str, str]
     return Columns(unique_names(header), positions, units, tuple(warnings), vocab.unit_columns)
 
 
-def _warn_if_marker_like(vocab: Vocabulary, raw: str, warnings: list[str]) -> None:
+def _marker_like(vocab: Vocabulary, raw: str) -> bool:
     key = header_key(raw)
-    if any(stem in key for stem in vocab.stems) and key not in vocab.output_columns:
-        warnings.append(f"column {show(raw)} looks like a marker but is not read; "
-                        f"name it with --column MARKER={show(raw)}")
+    return any(stem in key for stem in vocab.stems) and key not in vocab.output_columns
 
 
 def _generic_unit_column(registry: Registry, vocab: Vocabulary, header: list[str], found: list[int],
