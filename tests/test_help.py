@@ -42,7 +42,7 @@ def test_examples_are_kept_on_their_own_lines_at_80_columns(b12):
 def test_an_option_of_another_command_is_named_as_such(b12):
     result = b12("foods", "--mma-unit", "nmol/L")
     assert result.exit_code == 2
-    assert result.stderr == ("b12: error: --mma-unit is not an option of foods; it is an option of labs "
+    assert result.stderr == ("b12: error: --mma-unit is not an option of foods; it is an option of labs, history "
                              "(see 'b12 foods --help')\n")
 
 

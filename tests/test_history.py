@@ -363,7 +363,7 @@ def test_csv_bad_rows_are_errors_with_their_line(b12, tmp_path):
     path = write(tmp_path, "r.csv", "id,date,b12\np,2024-01-01,180\np,yesterday,200\np,2024-02-01,abc\np,2024-03-01,\n")
     doc = b12("history", path, "--format", "json").json()
     assert [(e["line"], e["reason"].split(";")[0][:30]) for e in doc["errors"]] == [
-        (3, 'date "yesterday" is not a FHIR'), (4, "b12 'abc' is not a number"),
+        (3, "date 'yesterday' is not a date"), (4, "b12 'abc' is not a number"),
         (5, "no marker value in this row")]
 
 

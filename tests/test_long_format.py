@@ -59,7 +59,7 @@ def test_one_panel_per_patient_and_time_with_the_other_tests_counted(b12, long_f
     assert first["b12"]["lab_flag"] == "low" and rows[0]["verdict"] == "deficiency_likely"
     assert rows[2]["markers"][0]["unit"] == "ng/L"
     summary = " ".join(result.stderr.split())
-    assert "3 rows:" in summary and "read as long format" in summary
+    assert "3 rows:" in summary and "Read as long format" in summary
     assert "60 rows of 20 tests" in summary and "Sodium 3" in summary
 
 

@@ -256,9 +256,7 @@ def _summary(thresholds: Thresholds, judge, tally: Tally, pregnant: bool,  # noq
         kinds = ", ".join(f"{count:,} {kind}" for kind, count in ranked)
         lines.insert(1, f"b12: errors by kind: {kinds} (each is an error record in the output).")
     if gathered is not None:
-        lines.insert(1, "b12: read as long format (one test per row): each row of the output is one patient and "
-                        "time, its line the panel's first row.")
-        lines[2:2] = [f"b12: {note}" for note in gathered.notes()]
+        lines[1:1] = [f"b12: {note}" for note in gathered.notes()]
         if not tally.rows:
             lines.insert(2, "b12: no test in the file is a B12 marker by its name or LOINC code; give a local code "
                             "with --code MARKER=CODE (e.g. --code b12=51010) or name the columns with --test-column.")

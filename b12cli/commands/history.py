@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import typer
 
+from b12cli.commands.labs import marker_parameters, param_name
 from b12cli.commands.options import (
     egfr_option,
     file_argument,
     format_option,
     input_option,
     kb,
+    long_options,
     nitrous_oxide_option,
     one_file,
     read_context,
+    read_long,
     scheme_option,
     tables,
     taking_b12_option,
@@ -34,13 +39,20 @@ def history(
     nitrous_oxide: bool = nitrous_oxide_option(),
     no_lab_ranges: bool = typer.Option(False, "--no-lab-ranges",
                                        help="Ignore each result's own laboratory range (FHIR referenceRange)."),
-    date_column: str = typer.Option("date", "--date", help="CSV: the date column.", metavar="COLUMN"),
+    date_column: str = typer.Option("date", "--date", help="CSV: the date column (found by its usual names, "
+                                    "Collected, CHARTTIME, ..., when there is no 'date').", metavar="COLUMN"),
+    date_format: str | None = typer.Option(None, "--date-format", metavar="ORDER",
+                                           help="CSV: DMY (13/03/2024), MDY (03/13/2024) or YMD, for dates such as "
+                                           "03/04/2024 that the file does not settle."),
     id_column: str = typer.Option("id", "--id", help="CSV: the person column (one person when absent).",
                                   metavar="COLUMN"),
     delimiter: str | None = typer.Option(None, "--delimiter", metavar="CHAR",
                                          help="CSV: comma, semicolon or tab (found from the header when not given)."),
     check: bool = typer.Option(False, "--check", help="Exit 3 if any person's latest panel is abnormal."),
+    strict: bool = typer.Option(False, "--strict", help="CSV: a marker cell that cannot be read makes its whole "
+                                "row an error (by default the row keeps its other markers)."),
     fmt: str = format_option(),
+    **values: Any,
 ) -> Result:
     """Results over time: one panel per person and date, and a trend per marker.
 
@@ -49,9 +61,11 @@ def history(
       b12 history export.json                  # a FHIR R4 Bundle
       b12 history portal-download/             # a folder of .json files
       b12 history results.csv --date drawn --id patient
+      b12 history labevents.csv --code b12=51010 --date-format MDY
     """
     from b12cli.domain import history as core
-    from b12cli.domain.labs import read_scheme
+    from b12cli.domain.dates import parse_date_format
+    from b12cli.domain.labs import read_scheme, read_units
     from b12cli.domain.text import printable
     from b12cli.inputs import results
     from b12cli.inputs.csv_rows import parse_delimiter
@@ -66,7 +80,10 @@ def history(
     base = kb()
     thresholds = base.thresholds
     read_scheme(thresholds, scheme)  # a bad --scheme fails before any reading
-    source = results.SourceOptions(date_column, id_column, not no_lab_ranges, parse_delimiter(delimiter))
+    units = read_units(base.markers, {m.id: values.get(param_name(m.id, unit=True))
+                                      for m in base.markers.markers if m.unit_option})
+    source = results.SourceOptions(date_column, id_column, not no_lab_ranges, parse_delimiter(delimiter), units,
+                                   parse_date_format(date_format), strict, read_long(values))
     collected, day_note = results.collect(path, base.markers, base.loinc, source, SpooledProblems())
     context = read_context(egfr, taking_b12, nitrous_oxide, pregnant)
     found = core.build(thresholds, collected, core.HistoryOptions(scheme, pregnant, not no_lab_ranges, context),
@@ -102,3 +119,14 @@ def history(
         return ExitCode.CHECK_FAILED if check and found.latest_abnormal else ExitCode.OK
 
     return Result(fmt, stream=stream)
+
+
+def build() -> Callable[..., Result]:
+    """``history`` with a unit option per marker of the registry that has several units, and the long-format
+    options (Typer reads its signature)."""
+    from b12cli.typer_compat import with_parameters
+
+    units = [p for p in marker_parameters(kb().markers) if p[0].endswith("_unit")]
+    command = with_parameters(history, units + long_options())
+    command.__doc__ = history.__doc__
+    return command

@@ -104,7 +104,8 @@ def unit_hint(marker: Marker, label: str) -> str:
     guess = marker.unit_guess.unit if marker.unit_guess else marker.canonical_unit
     if label.startswith("--"):
         return f"{marker.unit_option} {guess}" if marker.unit_option else "the unit"
-    return f"a {marker.id}_unit column or '{label} ({guess})'"
+    option = f", or {marker.unit_option} {guess}" if marker.unit_option else ""
+    return f"a {marker.id}_unit column or '{label} ({guess})'{option}"
 
 
 def marker_reader(marker: Marker, unit: str | None, label: str | None = None,

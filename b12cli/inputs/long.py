@@ -58,7 +58,8 @@ VALUE_PREFERENCE = ("value", "result", "resultvalue", "yourvalue", "testresult",
 # A test name holding one of these is not a serum or plasma marker (red cell folate, urine MMA, ...).
 OTHER_SPECIMEN = re.compile(r"\b(rbc|red cell|red blood|erythro\w*|eritro\w*|whole blood|urine|urin|binding "
                             r"capacity|creatinine|/creat|homocystine|gr)\b")
-OPTIONS = ("--test-column", "--value-column", "--unit-column", "--range-column", "--flag-column")
+OPTION_OF = {"name": "--test-column", "value": "--value-column", "unit": "--unit-column", "range": "--range-column",
+             "flag": "--flag-column", "time": "--date", "patient": "--id"}
 MAX_PANEL_ROWS = 10_000  # rows of one patient and time; more is that panel's error
 
 
@@ -80,7 +81,7 @@ def request(forced: bool, test: str | None, value: str | None, unit: str | None,
 def layout_of(registry: Registry, header: list[str], asked: LongRequest, loinc_codes: dict[str, str]) -> Layout | None:
     """The long layout of a header (None: a wide file), with the codes that name markers."""
     codes = read_codes(registry, list(asked.codes), loinc_codes)
-    return detect(registry, header, codes, asked.chosen, asked.forced)
+    return detect(registry, header, codes, asked.chosen, asked.forced or bool(asked.chosen))
 
 
 class Layout(NamedTuple):
@@ -123,13 +124,13 @@ def _role(key: str, wanted: dict[str, str]) -> str | None:
 def detect(registry: Registry, header: list[str], codes: dict[str, str], chosen: dict[str, str],
            forced: bool = False) -> Layout | None:
     """The long layout of a header, or None for a wide one. ``chosen`` maps a role to a header name given
-    with --test-column and the like (any given, or ``forced`` by --long, makes the file long)."""
+    with --test-column and the like, or --date and --id; ``forced`` (--long, or a --*-column given) makes the
+    file long."""
     vocab = vocabulary(registry)
     keys = [header_key(h) for h in header]
     for role, name in chosen.items():
-        if header_key(name) not in keys:
-            raise UsageError(f"--{role if role != 'name' else 'test'}-column {show(name)}: the header has no such "
-                             "column")
+        if forced and header_key(name) not in keys:
+            raise UsageError(f"{OPTION_OF[role]} {show(name)}: the header has no such column")
     roles: dict[str, int] = {}
     values: list[int] = []
     for i, key in enumerate(keys):
@@ -144,7 +145,7 @@ def detect(registry: Registry, header: list[str], codes: dict[str, str], chosen:
     has_test = "name" in roles or "code" in roles
     role_names = {name for names in ROLES.values() for name in names}
     marker_named = any(identify(vocab, h) in registry.ids for h in header if header_key(h) not in role_names)
-    if not (forced or chosen) and (not has_test or "value" not in roles or marker_named):
+    if not forced and (not has_test or "value" not in roles or marker_named):
         return None
     if not has_test or "value" not in roles:
         missing = "a test name or code column" if not has_test else "a value column"
@@ -189,7 +190,8 @@ class Tally:
         self.panels = 0
 
     def notes(self) -> list[str]:
-        notes = []
+        notes = ["Read as long format (one test per row): rows are gathered into panels, one per patient and "
+                 "time; each panel is one record, its line the panel's first row."]
         if self.others:
             top = ", ".join(f"{printable(name, 40)} {count:,}" for name, count in self.others.most_common(8))
             more = len(self.others) - 8

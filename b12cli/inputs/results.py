@@ -12,6 +12,7 @@ from collections import Counter
 from itertools import chain
 from typing import BinaryIO, Iterator, NamedTuple
 
+from b12cli.domain import dates
 from b12cli.domain.history import Collected, Observed, Problem, Problems, Store, Where
 from b12cli.domain.markers import Marker, Registry
 from b12cli.domain.model import Loinc
@@ -27,7 +28,7 @@ from b12cli.inputs.files import walk
 MAX_INPUT_BYTES = 64 << 20  # one FHIR JSON file (or stdin); a larger one is refused, never read whole
 FHIR_SUFFIXES = (".json", ".ndjson")
 PERSON_HEADERS = ("id", "patient", "patientid", "patientnumber", "mrn", "person", "personid", "subject",
-                  "subjectid", "participant", "participantid", "nhsnumber")
+                  "subjectid", "participant", "participantid", "nhsnumber", "pid", "patid", "hadmid")
 DEFAULT_ID_COLUMN = "id"
 DAY_NOTE_FHIR = ("Each panel holds one person's results on one date, the date part as written in the record "
                  "(effectiveDateTime, else effectivePeriod.start, else issued); times and time zones are not "
@@ -42,6 +43,17 @@ class SourceOptions(NamedTuple):
     lab_ranges: bool = True
     delimiter: str | None = None
     units: dict[str, str | None] = {}  # unit options (--b12-unit, ...) for columns that name none
+    date_format: str | None = None  # --date-format DMY | MDY | YMD: the order of a numeric date
+    strict: bool = False  # --strict: a bad marker cell makes the whole row an error
+    long: object = None  # a long.LongRequest (--long, --test-column, --code ...), None when none was given
+
+
+# Date and person columns as exports name them (compared after header_key), looked for when --date or --id
+# was not given and the file has no 'date' or 'id' column.
+DATE_HEADERS = ("collected", "collectiondate", "datecollected", "collectiondatetime", "collectiontime",
+                "datetime", "charttime", "specimendate", "specimencollected", "sampledate", "sampletime", "drawn",
+                "drawdate", "resultdate", "observationdate", "effectivedatetime", "measurementdate",
+                "measurementdatetime", "collecteddate", "dateofcollection", "datumabnahme", "time")
 
 
 # ----------------------------------------------------------------- checking one result
@@ -234,12 +246,9 @@ def csv_columns(registry: Registry, header: list[str], options: SourceOptions, r
     """Markers, age and units as ``labs --input`` maps them (the same names and header units), plus the
     date and person columns named by --date and --id."""
     keys = [header_key(h) for h in header]
-    date_key = header_key(options.date_column)
-    if date_key not in keys:
-        raise UsageError(f"the header has no date column {show(options.date_column)}; name it with --date COLUMN "
-                         f"({read_as})")
-    date_at = keys.index(date_key)
+    date_at, said_date = _date_column(header, keys, options.date_column, read_as)
     person, said = _person_column(header, options.id_column)
+    said = (*said_date, *said)
     if person == date_at:
         raise UsageError(f"--date and --id name the same column {show(header[date_at])}; a date is not a person")
     rest = [h if i not in (date_at, person) else "" for i, h in enumerate(header)]
@@ -249,6 +258,17 @@ def csv_columns(registry: Registry, header: list[str], options: SourceOptions, r
     refs = {m: where[f"{m}_ref"] for m in registry.ids if f"{m}_ref" in where}
     return CsvColumns(date_at, person, mapped.markers(registry), units, mapped.units, where.get("age"), len(header),
                       (*said, *mapped.warnings), refs)
+
+
+def _date_column(header: list[str], keys: list[str], asked: str, read_as: str) -> tuple[int, tuple[str, ...]]:
+    """The date column: the one --date names, else `date` or a usual name for it (Collected, CHARTTIME, ...)."""
+    if header_key(asked) in keys:
+        return keys.index(header_key(asked)), ()
+    found = next((i for i, k in enumerate(keys) if k in DATE_HEADERS), None) \
+        if asked.strip().casefold() == "date" else None
+    if found is None:
+        raise UsageError(f"the header has no date column {show(asked)}; name it with --date COLUMN ({read_as})")
+    return found, (f"The column {printable(header[found])!r} is read as the date (there is no 'date' column).",)
 
 
 def _cell(cells: list[str], at: int | None) -> str | None:
@@ -274,63 +294,166 @@ class _Readers:
         return reader(text)  # type: ignore[operator]
 
 
+class AmbiguousDate(Exception):
+    """A row whose date reads as two days (03/04/2024): decided at the end of the file, or refused."""
+
+    def __init__(self, found: dates.Ambiguous) -> None:
+        super().__init__(found.text)
+        self.found = found
+
+
 def csv_observed(registry: Registry, readers: _Readers, cells: list[str], columns: CsvColumns, where: Where,
-                 dialect: csv_rows.Dialect, unit_options: dict[str, str | None],
-                 lab_ranges: bool = True) -> list[Observed]:
+                 dialect: csv_rows.Dialect, options: SourceOptions,
+                 date_format: str | None = None) -> tuple[list[Observed], list[Problem]]:
+    """A row's results, and a problem for each marker cell that cannot be read (the row keeps the others;
+    with --strict the first such cell makes the whole row an error). Raises ``AmbiguousDate``."""
     if len(cells) > columns.width:
         raise UsageError(f"row has {len(cells)} fields but the header has {columns.width}")
     if csv_rows.not_utf8("".join(cells)):
         raise UsageError("row is not valid UTF-8 text")
-    day_text = _cell(cells, columns.date)
-    if day_text is None:
-        raise UsageError("no date in this row")
-    try:
-        day, time = fhir.moment_of(day_text, "date")
-    except fhir.Invalid as exc:
-        raise UsageError(str(exc)) from None
+    moment = _moment(cells, columns, date_format or options.date_format)
     person = _cell(cells, columns.person)
     if columns.person is not None and person is None:
         raise UsageError("no person id in this row (the person column is empty); results of different people "
                          "are never pooled")
     age_text = _cell(cells, columns.age)
     age = parse_age(dialect.number(age_text), "age") if age_text is not None else None
-    out = []
+    out, bad = [], []
     for marker_id, at in columns.markers:
         text = _cell(cells, at)
         if text is None:
             continue
-        unit_text = _cell(cells, columns.units.get(marker_id))
-        marker = registry.get(marker_id)
-        unit = marker.normalize_unit(unit_text, f"{marker_id}_unit") if unit_text else \
-            columns.header_units.get(marker_id) or unit_options.get(marker_id)
-        ref_text = _cell(cells, columns.refs.get(marker_id))
-        ref = None if ref_text is None or not lab_ranges else \
-            read_ref(registry, f"{marker_id}={ref_text}", {marker_id: unit}, label=f"{marker_id} range")
-        out.append(Observed(person, day, time, readers.read(marker_id, unit, dialect.number(text)), ref, age, where))
+        try:
+            out.append(_one(registry, readers, cells, columns, marker_id, text, dialect, options, moment, person,
+                            age, where))
+        except UsageError as exc:
+            if options.strict:
+                raise
+            bad.append((marker_id, str(exc)))
     if not out:
-        raise UsageError("no marker value in this row")
-    return out
+        raise UsageError("; ".join(error for _, error in bad) or "no marker value in this row")
+    return out, [Problem(f"{marker}: {error} (the row's other markers were read)", where) for marker, error in bad]
 
 
-def _csv(path: str, binary, out: Collected, registry: Registry, options: SourceOptions) -> None:  # noqa: ANN001
+def _moment(cells: list[str], columns: CsvColumns, date_format: str | None) -> dates.Moment:
+    day_text = _cell(cells, columns.date)
+    if day_text is None:
+        raise UsageError("no date in this row")
+    moment = dates.read_day(day_text, date_format)
+    if isinstance(moment, dates.Ambiguous):
+        raise AmbiguousDate(moment)
+    return moment
+
+
+def _one(registry: Registry, readers: _Readers, cells: list[str], columns: CsvColumns, marker_id: str, text: str,
+         dialect: csv_rows.Dialect, options: SourceOptions, moment: dates.Moment, person: str | None,
+         age, where: Where) -> Observed:  # noqa: ANN001 - an Age or None
+    unit_text = _cell(cells, columns.units.get(marker_id))
+    marker = registry.get(marker_id)
+    unit = marker.normalize_unit(unit_text, f"{marker_id}_unit") if unit_text else \
+        columns.header_units.get(marker_id) or options.units.get(marker_id)
+    ref_text = _cell(cells, columns.refs.get(marker_id))
+    ref = None if ref_text is None or not options.lab_ranges else \
+        read_ref(registry, f"{marker_id}={ref_text}", {marker_id: unit}, label=f"{marker_id} range")
+    return Observed(person, moment.day, moment.time, readers.read(marker_id, unit, dialect.number(text)), ref, age,
+                    where)
+
+
+def _csv(path: str, binary, out: Collected, registry: Registry, loinc: Loinc,  # noqa: ANN001
+         options: SourceOptions) -> None:
     source = csv_rows.read_csv(csv_rows.text_of(binary), options.delimiter)
     header = csv_rows.header_of(source.records, f"PATH {printable(path)!r}")
-    columns = csv_columns(registry, header, options, source.dialect.describe())
     source.lines.width = len(header)
     source.lines.max_cells = max(csv_rows.MAX_CELLS, len(header))
+    records, header, gathered = _long(registry, loinc, header, source.records, options)
+    columns = csv_columns(registry, header, options, source.dialect.describe())
     out.notes.extend(columns.notes)
     readers = _Readers(registry, header, columns)
-    for line, cells, error in source.records:
+    pending: list[tuple[int, list[str], dates.Ambiguous]] = []
+    orders: set[str] = set()
+    local = False
+    for line, cells, error in records:
         where = Where(path, line, None)
         if error is None:
+            shown = dates.order_shown(_cell(cells, columns.date) or "")
+            orders.update([shown] if shown else [])
             try:
-                for observed in csv_observed(registry, readers, cells, columns, where, source.dialect, options.units,
-                                             options.lab_ranges):
-                    out.store.add(observed)
+                local = _take_row(out, registry, readers, cells, columns, where, source.dialect, options) or local
+            except AmbiguousDate as exc:
+                pending.append((line, cells, exc.found))
             except UsageError as exc:
                 error = str(exc)
         if error is not None:
             out.errors.add(Problem(error, where))
+    local = _settle(out, registry, readers, columns, path, source.dialect, options, pending, orders) or local
+    if local:
+        out.notes.append("Times without a time zone are read as written (the laboratory's local time).")
+    if gathered is not None:
+        out.notes.extend(gathered.notes())
+
+
+def _take_row(out: Collected, registry: Registry, readers: _Readers, cells: list[str], columns: CsvColumns,
+              where: Where, dialect: csv_rows.Dialect, options: SourceOptions, date_format: str | None = None) -> bool:
+    """One row into ``out``; True when its time has no zone."""
+    observed, problems = csv_observed(registry, readers, cells, columns, where, dialect, options, date_format)
+    for o in observed:
+        out.store.add(o)
+    for problem in problems:
+        out.errors.add(problem)
+    return any(o.time is not None for o in observed) and not _zoned(_cell(cells, columns.date) or "")
+
+
+def _zoned(text: str) -> bool:
+    moment = dates.read_day(text, "DMY")  # only the zone is asked; any order will do
+    return moment.zoned
+
+
+def _settle(out: Collected, registry: Registry, readers: _Readers, columns: CsvColumns, path: str,
+            dialect: csv_rows.Dialect, options: SourceOptions, pending: list, orders: set[str]) -> bool:
+    """Rows whose day-month order was open: read in the order the file's other dates showed, or refused."""
+    if not pending:
+        return False
+    local = False
+    if len(orders) == 1:
+        (order,) = orders
+        out.notes.append(f"Dates such as {pending[0][2].text!r} are read {'day' if order == 'DMY' else 'month'} "
+                         f"first, as other dates in the file show ({order}); give --date-format to say otherwise.")
+        for line, cells, _ in pending:
+            where = Where(path, line, None)
+            try:
+                local = _take_row(out, registry, readers, cells, columns, where, dialect, options, order) or local
+            except UsageError as exc:
+                out.errors.add(Problem(str(exc), where))
+        return local
+    why = "the file's dates disagree (some are day first, some month first)" if orders else \
+        "no date in the file shows the order"
+    for line, _, found in pending:
+        d, m = found.dmy.day, found.mdy.day
+        out.errors.add(Problem(f"date {found.text!r} could be {d} (day first) or {m} (month first) and {why}; give "
+                               "--date-format DMY or MDY", Where(path, line, None)))
+    return local
+
+
+def _long(registry: Registry, loinc: Loinc, header: list[str], records, options: SourceOptions):  # noqa: ANN001, ANN202
+    """A long-format file (one test per row) as wide panels named by --id and --date, else as it is."""
+    from b12cli.inputs import long
+
+    asked = options.long or long.LongRequest()
+    chosen = dict(asked.chosen)
+    if options.date_column.strip().casefold() != "date":
+        chosen.setdefault("time", options.date_column)
+    if options.id_column.strip().casefold() != DEFAULT_ID_COLUMN:
+        chosen.setdefault("patient", options.id_column)
+    codes = {code.casefold(): record.marker for code, record in loinc.codes.items()}
+    layout = long.detect(registry, header, long.read_codes(registry, list(asked.codes), codes), chosen,
+                         asked.forced or bool(asked.chosen))
+    if layout is None:
+        if asked.codes:
+            raise UsageError("--code applies only to a long-format file (one test per row)")
+        return records, header, None
+    tally = long.Tally()
+    gathered = long.gather(registry, layout, records, tally, options.id_column, options.date_column)
+    return gathered.records, gathered.header, tally
 
 
 # ----------------------------------------------------------------- any input
@@ -384,7 +507,7 @@ def collect(path: str, registry: Registry, loinc: Loinc, options: SourceOptions,
             _fhir_stream(buffered, path, out, registry, loinc, options)
             return out, DAY_NOTE_FHIR
         out = out._replace(noun="rows")
-        _csv(path, buffered, out, registry, options)
+        _csv(path, buffered, out, registry, loinc, options)
         return out, DAY_NOTE_CSV
     finally:
         if path != "-":
