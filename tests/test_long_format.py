@@ -171,3 +171,33 @@ def test_long_format_options(b12, long_file):
     assert bad.exit_code == 2 and "'nope'" in bad.stderr
     wrong_code = b12("labs", "--input", long_file(long_csv()), "--code", "vitb12=1")
     assert wrong_code.exit_code == 2 and "expected MARKER=CODE" in wrong_code.stderr
+
+
+def test_loinc_codes_for_other_specimens_are_counted_with_the_reason(b12, long_file):
+    text = ("DATE,PATIENT,CODE,DESCRIPTION,VALUE,UNITS\n"
+            "2023-05-01,ab12,2283-0,Folate RBC,420,ng/mL\n"
+            "2023-05-01,ab12,32287-5,Methylmalonate Ur,2.1,umol/L\n"
+            "2023-05-01,ab12,2132-9,Cobalamin,240,pg/mL\n")
+    result = b12("labs", "--input", long_file(text))
+    (row,) = records(result)
+    assert [m["marker"] for m in row["markers"]] == ["b12"]
+    summary = " ".join(result.stderr.split())
+    assert "Folate RBC (red cell folate, not serum folate) 1" in summary
+    assert "Methylmalonate Ur (MMA in urine, not serum MMA) 1" in summary
+
+
+def test_every_loinc_code_names_its_specimen_and_property(kb):
+    for code in kb.loinc.codes.values():
+        assert code.specimen in ("Ser/Plas", "Ser") and code.property in ("MCnc", "SCnc") and code.sources
+    assert {"2283-0", "2282-2", "32287-5", "20646-6"} <= set(kb.loinc.not_markers)
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ('  - {code: "2282-2",', '  - {code: "2282-3",', "fails the LOINC check digit"),
+    ('  - {code: "2282-2",', '  - {code: "2132-9",', "is also a marker's code"),
+    ("    specimen: Ser/Plas\n", "    specimen: Bld\n", "codes[0].specimen"),
+])
+def test_the_loader_checks_the_codes(edit_kb, b12, old, new, message):
+    edit_kb("loinc.yaml", old, new)
+    result = b12("history", "-", input=b"id,date,b12\n1,2024-01-01,300\n")
+    assert result.exit_code == 1 and message in result.stderr

@@ -206,7 +206,7 @@ def _long(registry, header: list[str], records: Iterator[csv_rows.Record], optio
     from b12cli.inputs import long
 
     asked = options.long or long.LongRequest()
-    layout = long.layout_of(registry, header, asked, options.loinc)
+    layout = long.layout_of(registry, header, asked, options.loinc, options.not_markers)
     if layout is None:
         if asked.codes:
             raise UsageError("--code applies only to a long-format file (one test per row)")

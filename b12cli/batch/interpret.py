@@ -56,6 +56,7 @@ class BatchOptions(NamedTuple):
     strict: bool = False  # --strict: a bad marker cell makes the whole row an error (as before 0.7)
     long: object = None  # a long.LongRequest: --long, --test-column, --code ... (None: none given)
     loinc: dict[str, str] = {}  # code -> marker, from data/loinc.yaml
+    not_markers: dict[str, str] = {}  # code -> why it is not a marker, from data/loinc.yaml
 
 
 class RowError(Exception):

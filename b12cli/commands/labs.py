@@ -194,7 +194,7 @@ def _batch(base, path: str, raw: dict, age: str | None, fmt: str | None, scheme:
         raise UsageError("--csv-safe applies only to --format csv")
     loinc = {code.casefold(): record.marker for code, record in base.loinc.codes.items()}
     options = batch.BatchOptions(scheme, refs, units, context, check, csv_safe, read_overrides(registry, columns),
-                                 parse_delimiter(delimiter), strict, asked, loinc)
+                                 parse_delimiter(delimiter), strict, asked, loinc, base.loinc.not_markers)
     thresholds = base.thresholds
     return Result(fmt, stream=lambda: batch.run(thresholds, path, fmt, options))
 

@@ -239,12 +239,16 @@ class LoincCode(NamedTuple):
     marker: str
     name: str
     sources: tuple[str, ...]
+    property: str = "SCnc"  # LOINC's property axis: MCnc (mass) or SCnc (moles) per volume
+    specimen: str = "Ser/Plas"  # LOINC's system axis
+    shortname: str | None = None
 
 
 class Loinc(NamedTuple):
     system: str
     codes: dict[str, LoincCode]  # code -> record
     notes: tuple[str, ...]
+    not_markers: dict[str, str] = {}  # code -> why it is not a marker (red cell folate, urine MMA, ...)
 
 
 class RiskSymptom(NamedTuple):

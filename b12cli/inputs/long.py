@@ -78,10 +78,13 @@ def request(forced: bool, test: str | None, value: str | None, unit: str | None,
     return LongRequest(forced, chosen, tuple(codes or ()))
 
 
-def layout_of(registry: Registry, header: list[str], asked: LongRequest, loinc_codes: dict[str, str]) -> Layout | None:
-    """The long layout of a header (None: a wide file), with the codes that name markers."""
+def layout_of(registry: Registry, header: list[str], asked: LongRequest, loinc_codes: dict[str, str],
+              skipped: dict[str, str] | None = None) -> Layout | None:
+    """The long layout of a header (None: a wide file), with the codes that name markers (and those that look
+    close to one but are not: ``skipped``, code -> why)."""
     codes = read_codes(registry, list(asked.codes), loinc_codes)
-    return detect(registry, header, codes, asked.chosen, asked.forced or bool(asked.chosen))
+    layout = detect(registry, header, codes, asked.chosen, asked.forced or bool(asked.chosen))
+    return layout._replace(skipped={c.casefold(): why for c, why in (skipped or {}).items()}) if layout else None
 
 
 class Layout(NamedTuple):
@@ -90,6 +93,7 @@ class Layout(NamedTuple):
     header: list[str]
     roles: dict[str, int]
     codes: dict[str, str]  # code (as written) -> marker
+    skipped: dict[str, str] = {}  # code -> why it is not a marker (LOINC's red cell folate, urine MMA, ...)
 
     def at(self, role: str) -> int | None:
         return self.roles.get(role)
@@ -162,6 +166,8 @@ def marker_of(registry: Registry, layout: Layout, cells: list[str]) -> tuple[str
     shown = name or code or "(no test name)"
     if code and code.casefold() in layout.codes:
         return layout.codes[code.casefold()], shown
+    if code and code.casefold() in layout.skipped:
+        return None, f"{shown} ({layout.skipped[code.casefold()]})"
     if name and not OTHER_SPECIMEN.search(_fold(name)):
         found = identify(vocab, _fold(name)) or identify(vocab, _fold(name).split(",")[0])
         if found in registry.ids:
@@ -193,11 +199,12 @@ class Tally:
         notes = ["Read as long format (one test per row): rows are gathered into panels, one per patient and "
                  "time; each panel is one record, its line the panel's first row."]
         if self.others:
-            top = ", ".join(f"{printable(name, 40)} {count:,}" for name, count in self.others.most_common(8))
+            top = ", ".join(f"{printable(name, 80)} {count:,}" for name, count in self.others.most_common(8))
             more = len(self.others) - 8
+            rows, tests = sum(self.others.values()), len(self.others)
             notes.append(f"Other tests in the file, not B12 markers, were counted and not read: "
-                         f"{sum(self.others.values()):,} rows of {len(self.others):,} tests ({top}"
-                         f"{f', and {more:,} more' if more > 0 else ''}).")
+                         f"{rows:,} row{'s' if rows != 1 else ''} of {tests:,} test{'s' if tests != 1 else ''} "
+                         f"({top}{f', and {more:,} more' if more > 0 else ''}).")
         if self.split:
             notes.append(f"{sum(self.split.values()):,} panels (a patient and a time) appear again later in the "
                          "file, after other panels; each later group is read as a panel of its own.")

@@ -146,8 +146,9 @@ def build_loinc(data: dict, registry: Registry) -> Loinc:
         if c["marker"] not in registry:
             raise KnowledgeBaseError(f"loinc.yaml: codes[{i}].marker: {c['marker']!r} is not a marker of markers.yaml "
                                      f"(expected one of {', '.join(registry.ids)})")
-    codes = {c["code"]: LoincCode(c["code"], c["marker"], c["name"], tuple(c["sources"])) for c in data["codes"]}
-    return Loinc(data["system"], codes, tuple(data["notes"]))
+    codes = {c["code"]: LoincCode(c["code"], c["marker"], c["name"], tuple(c["sources"]), c["property"],
+                                  c["specimen"], c["shortname"]) for c in data["codes"]}
+    return Loinc(data["system"], codes, tuple(data["notes"]), {c["code"]: c["why"] for c in data["not_markers"]})
 
 
 def build_risk(data: dict) -> Risk:

@@ -331,7 +331,10 @@ LOINC_SYSTEM = "http://loinc.org"
 _LOINC_CODE = re.compile(r"^([0-9]{1,7})-([0-9])$")
 SHAPES["loinc"] = S.fields(schema_version=S.integer, system=S.text, notes=S.NOTES,
                            codes=S.list_of(S.fields(code=S.text, marker=S.ident, name=S.text,
-                                                    sources=S.SOURCES), 1))
+                                                    property=S.one_of("MCnc", "SCnc"),
+                                                    specimen=S.one_of("Ser/Plas", "Ser", "Plas"),
+                                                    shortname=S.nullable(S.text), sources=S.SOURCES), 1),
+                           not_markers=S.list_of(S.fields(code=S.text, why=S.text, sources=S.SOURCES)))
 
 
 def loinc_check_digit(digits: str) -> int:
@@ -347,12 +350,17 @@ def _check_loinc(data: dict) -> None:
     if data["system"] != LOINC_SYSTEM:
         raise S.ShapeError("system", f"expected {LOINC_SYSTEM!r}, got {data['system']!r}")
     S.unique(data["codes"], "code", "codes")
-    for i, record in enumerate(data["codes"]):
-        match = _LOINC_CODE.match(record["code"])
-        if not match:
-            raise S.ShapeError(f"codes[{i}].code", f"expected a LOINC code such as 2132-9, got {record['code']!r}")
-        if loinc_check_digit(match.group(1)) != int(match.group(2)):
-            raise S.ShapeError(f"codes[{i}].code", f"{record['code']!r} fails the LOINC check digit")
+    S.unique(data["not_markers"], "code", "not_markers")
+    for part in ("codes", "not_markers"):
+        for i, record in enumerate(data[part]):
+            match = _LOINC_CODE.match(record["code"])
+            if not match:
+                raise S.ShapeError(f"{part}[{i}].code", f"expected a LOINC code such as 2132-9, got {record['code']!r}")
+            if loinc_check_digit(match.group(1)) != int(match.group(2)):
+                raise S.ShapeError(f"{part}[{i}].code", f"{record['code']!r} fails the LOINC check digit")
+    both = {r["code"] for r in data["codes"]} & {r["code"] for r in data["not_markers"]}
+    if both:
+        raise S.ShapeError("not_markers", f"{sorted(both)[0]!r} is also a marker's code")
 
 
 MEANING["loinc"] = _check_loinc
