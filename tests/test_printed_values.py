@@ -64,3 +64,19 @@ def test_a_printed_value_in_a_file_cell(b12, tmp_path):
     b12_first, mma_first = first["markers"]
     assert b12_first["printed_flag"] == "H" and mma_first["unit"] == "umol/L" and mma_first["status"] == "high"
     assert second["markers"][0]["value"] == 1524
+
+
+def test_a_0_0_range_is_no_range_with_a_note_never_an_error(b12, tmp_path):
+    single = b12("labs", "--b12", "300", "--ref", "b12=0-0", "--format", "json")
+    assert single.exit_code == 0 and single.json()["markers"][0]["lab_flag"] is None
+    assert "is 0 to 0" in single.stderr
+    batch_file = tmp_path / "z.csv"
+    batch_file.write_text("id,b12,b12 range\n1,300,0-0\n2,300,200-900\n", encoding="utf-8")
+    batch = b12("labs", "--input", str(batch_file))
+    first, second = (json.loads(line) for line in batch.stdout.splitlines())
+    assert batch.exit_code == 0 and first["markers"][0]["lab_flag"] is None
+    assert second["markers"][0]["lab_flag"] == "within" and "1 range cell printed 0-0" in batch.stderr
+    history_file = tmp_path / "h.csv"
+    history_file.write_text("id,date,b12,b12 range\n1,2024-01-01,300,0.0-0.0\n", encoding="utf-8")
+    history = b12("history", str(history_file), "--format", "json")
+    assert history.exit_code == 0 and any("printed 0-0" in n for n in history.json()["notes"])

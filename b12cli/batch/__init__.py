@@ -195,7 +195,7 @@ def run(thresholds: Thresholds, path: str, fmt: str, options: BatchOptions) -> i
     finally:
         if path != "-":
             binary.close()
-    _summary(thresholds, interpreter.judge, tally, options.context.pregnant, gathered)
+    _summary(thresholds, interpreter.judge, tally, options.context.pregnant, gathered, interpreter.zero_ranges)
     if tally.errors or tally.partial:
         return ExitCode.ROWS_INVALID
     return ExitCode.CHECK_FAILED if options.check and tally.abnormal else ExitCode.OK
@@ -241,12 +241,15 @@ def scheme_line(thresholds: Thresholds, judge) -> str:  # noqa: ANN001 - a labs.
 
 
 def _summary(thresholds: Thresholds, judge, tally: Tally, pregnant: bool,  # noqa: ANN001 - a labs.Judge
-             gathered=None) -> None:  # noqa: ANN001 - a long.Tally for a long-format file
+             gathered=None, zero_ranges: int = 0) -> None:  # noqa: ANN001 - a long.Tally for a long-format file
     from b12cli.domain.history import plural
 
     counts = ", ".join(f"{tally.verdicts[v]:,} {v}" for v in reversed(VERDICTS))
     lines = [f"b12: {plural(tally.rows, 'row')}: {counts}; {plural(tally.urgent, 'urgent row')}; "
              f"{plural(tally.errors, 'error')}.", f"b12: {scheme_line(thresholds, judge)}"]
+    if zero_ranges:
+        lines.insert(1, f"b12: {plural(zero_ranges, 'range cell')} printed 0-0, which some exports write for no "
+                        "range, read as no range.")
     if tally.partial:
         lines.insert(1, f"b12: {plural(tally.partial, 'row')} with a marker cell that could not be read: the "
                         "row's other markers were read and its record lists the errors (--strict makes such a row "

@@ -25,7 +25,7 @@ from b12cli.domain.labs import (
 )
 from b12cli.domain.model import Thresholds
 from b12cli.domain.numbers import Age, parse_age, parse_number
-from b12cli.domain.ranges import read_ref, read_refs
+from b12cli.domain.ranges import no_range, read_ref, read_refs
 from b12cli.domain.units import marker_reader
 from b12cli.domain.vocab import UNLIKELY
 from b12cli.errors import UsageError
@@ -179,6 +179,7 @@ class Interpreter:
         self.scheme = self.judge.scheme
         self.context = options.context
         self.strict = options.strict
+        self.zero_ranges = 0  # range cells printed 0-0 (no range), for the summary
         self.pregnant = options.context.pregnant
         self.width = len(columns.names)
         self.markers = columns.markers(registry)
@@ -280,7 +281,10 @@ class Interpreter:
         if n > self.width:
             raise RowError(f"row has {n} fields but the header has {self.width}", "wrong number of fields")
         plan = self.plan
-        ranges = tuple((m, cells[i].strip()) for m, i in self.ref_at.items() if i < n and cells[i].strip()) \
+        if self.ref_at:
+            self.zero_ranges += sum(1 for i in self.ref_at.values() if i < n and no_range(cells[i]))
+        ranges = tuple((m, cells[i].strip()) for m, i in self.ref_at.items()
+                       if i < n and cells[i].strip() and not no_range(cells[i])) \
             if self.ref_at else ()
         if (self.unit_columns and any(i < n and cells[i].strip() for i, _ in self.unit_columns)) or ranges:
             units = dict(self.units)

@@ -125,7 +125,7 @@ def single(base, raw: dict[str, str | None], units: dict[str, str | None], age: 
            scheme: str | None, refs: list[str], context, check: bool, fmt: str) -> Result:  # noqa: ANN001
     from b12cli.domain import labs as core
     from b12cli.domain.numbers import parse_age
-    from b12cli.domain.ranges import read_refs
+    from b12cli.domain.ranges import no_range, read_refs
     from b12cli.output import documents
 
     registry = base.markers
@@ -133,8 +133,9 @@ def single(base, raw: dict[str, str | None], units: dict[str, str | None], age: 
     if not markers:
         options = ", ".join(m.option for m in registry.markers)
         raise UsageError(f"no marker given; expected at least one of {options} (or --input FILE)")
+    empty = [r for r in refs if no_range(r)]  # 0-0: how some exports write "no range"
     query = core.LabQuery(markers, parse_age(age) if age is not None else None, scheme,
-                          read_refs(registry, refs, units), context.pregnant, context,
+                          read_refs(registry, [r for r in refs if r not in empty], units), context.pregnant, context,
                           tuple(m for m in markers if units.get(m) is None))
     thresholds = base.thresholds
     result = core.interpret(thresholds, query)
@@ -149,7 +150,9 @@ def single(base, raw: dict[str, str | None], units: dict[str, str | None], age: 
     return Result(fmt, document, lambda: [documents.labs_row_csv(registry.ids, given, result)],
                   (*given, *(f"{m}_status" for m in registry.ids), *documents.LABS_CSV_STATUS),
                   lambda: tables().labs(result, registry, core.read_scheme(thresholds, scheme), query.refs),
-                  exit_code=code, jsonl=lambda: [_row_record(given, result)])
+                  exit_code=code, jsonl=lambda: [_row_record(given, result)],
+                  stderr=lambda: [f"Note: --ref {r!r} is 0 to 0, which some exports write for no range; it is left "
+                                  "out." for r in empty])
 
 
 def raw_egfr(context) -> str:  # noqa: ANN001 - a labs.Context

@@ -52,6 +52,13 @@ _ONE_NUMBER = re.compile(rf"({_NUMBER})(.*)", re.S)
 FORMS = "LOW-HIGH, <HIGH, <=HIGH, >LOW or >=LOW, optionally with a unit (e.g. b12=232-1245 pg/mL, mma=0-378 nmol/L)"
 
 
+def no_range(text: str) -> bool:
+    """A range printed as 0-0 (how some exports write "no range"): read as no range at all, never as an error."""
+    body = text.partition("=")[2] if "=" in text else text
+    match = _TWO_SIDED.fullmatch(body.strip())
+    return bool(match) and float(match.group(1)) == 0 and float(match.group(2)) == 0
+
+
 def read_refs(registry: Registry, texts: list[str], units: dict[str, str | None],
               per_row: dict[str, str] | None = None) -> dict[str, RefRange]:
     """``--ref`` texts into ranges (at most one per marker); ``units`` are the marker unit options.
