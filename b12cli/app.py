@@ -24,7 +24,7 @@ from b12cli.typer_compat import B12Command, HelpfulGroup, options_of, owners_of
 
 # name -> module under b12cli.commands; a module's function of the same name is the command, or its
 # ``build()`` makes it (labs: one option per marker of the registry)
-COMMANDS = ("labs", "history", "risk", "rda", "foods", "intake", "absorb", "meds", "about", "search", "sources",
+COMMANDS = ("labs", "read", "history", "risk", "rda", "foods", "intake", "absorb", "meds", "about", "search", "sources",
             "rules", "completion")
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 DEBUG = {"on": False}  # --traceback or B12_DEBUG=1

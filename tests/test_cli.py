@@ -15,7 +15,7 @@ from tests.test_labs import LAB_KEYS
 
 GOLDEN = Path(__file__).parent / "golden"
 COMMANDS = ["rda", "foods", "meds", "labs", "history", "risk", "absorb", "intake", "about", "search", "sources",
-            "rules", "completion"]
+            "rules", "read", "completion"]
 
 ENVELOPES = {
     ("rda",): ("b12.rda/1", {"schema", "query", "items", "notes"}),

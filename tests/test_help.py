@@ -142,7 +142,7 @@ def test_a_missing_completion_variable_is_named_in_a_one_line_usage_error(missin
 
 
 EVERY_COMMAND = {"rda", "foods", "meds", "labs", "about", "search", "sources", "risk", "absorb", "intake", "history",
-                 "rules"}
+                 "rules", "read"}
 
 
 @pytest.mark.parametrize(("cword", "offered"), [("0", set()), ("1", {"labs"}), ("7", EVERY_COMMAND),

@@ -20,7 +20,8 @@ BUNDLE = FIXTURES / "bundle.json"
 TOP_KEYS = {"schema", "scheme", "people", "used", "skipped", "skipped_reasons", "errors", "notes", "disclaimer"}
 PERSON_KEYS = {"id", "panels", "trend"}
 PANEL_KEYS = {"date", "markers", "verdict", "verdict_by_scheme", "cb12", "abnormal", "urgent", "sources"}
-TREND_KEYS = {"marker", "unit", "first", "latest", "change", "direction", "points"}
+TREND_KEYS = {"marker", "unit", "first", "latest", "change", "direction", "points", "change_percent", "significance",
+              "reason", "rcv", "steps", "summary"}
 POINT_KEYS = {"date", "value", "comparator"}
 WHERE_KEYS = {"file", "line", "entry"}
 
@@ -110,7 +111,7 @@ def test_ndjson_and_folder_give_the_same_json_as_the_bundle(b12):
     assert [d.exit_code for d in docs] == [0, 0, 0]
     first, *others = (without_sources(d.json()) for d in docs)
     folder_notes = others[-1]["notes"]  # the folder names the file it does not read, in a note of its own
-    assert any("README.txt (not a .json or .ndjson file)" in n for n in folder_notes)
+    assert any("README.txt (not a .json, .ndjson or .xml file)" in n for n in folder_notes)
     others[-1]["notes"] = [n for n in folder_notes if not n.startswith("Not read from the folder")]
     for other in others:
         assert other == first

@@ -45,7 +45,7 @@ def examples() -> list[tuple[str, list[str]]]:
 
 
 EXAMPLES = examples()
-FILES = re.compile(r"\.(csv|json|ndjson|txt)$|/$")
+FILES = re.compile(r"\.(csv|json|ndjson|txt|xml|pdf|html)$|/$")
 
 
 def test_the_readme_starts_with_the_two_commands():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, List
 
 import typer
 
@@ -25,11 +25,12 @@ from b12cli.commands.options import (
 from b12cli.errors import ExitCode, UsageError
 from b12cli.output.formats import Result, read_format
 
+FORMATS = ("table", "json", "csv", "html")
 ERRORS_SHOWN = 50  # error lines on stderr; the rest are counted (JSON output lists every one)
 
 
 def history(
-    path: str | None = file_argument("FHIR R4 JSON (Bundle or resource), NDJSON, a folder of .json files, "
+    path: str | None = file_argument("FHIR R4 JSON or XML (Bundle or resource), NDJSON, a folder of such files, "
                                      "or a CSV file; '-' for stdin."),
     input_path: str | None = input_option("The same as FILE."),
     scheme: str | None = scheme_option(),
@@ -51,7 +52,10 @@ def history(
     check: bool = typer.Option(False, "--check", help="Exit 3 if any person's latest panel is abnormal."),
     strict: bool = typer.Option(False, "--strict", help="CSV: a marker cell that cannot be read makes its whole "
                                 "row an error (by default the row keeps its other markers)."),
-    fmt: str = format_option(),
+    rcv: List[str] | None = typer.Option(None, "--rcv", metavar="MARKER=CVA,CVI",
+                                         help="Your laboratory's analytical and within-person CVs in percent, for "
+                                         "judging changes: b12=5,9 (repeatable; replaces the published figures)."),
+    fmt: str = format_option("Output: table, json, csv or html (one page to print or keep)."),
     **values: Any,
 ) -> Result:
     """Results over time: one panel per person and date, and a trend per marker.
@@ -59,52 +63,43 @@ def history(
     \b
     Examples:
       b12 history export.json                  # a FHIR R4 Bundle
-      b12 history portal-download/             # a folder of .json files
-      b12 history results.csv --date drawn --id patient
-      b12 history labevents.csv --code b12=51010 --date-format MDY
+      b12 history portal-download/             # a folder of .json/.ndjson/.xml
+      b12 history results.csv --date drawn --id patient --format html > results.html
+      b12 history labevents.csv --code b12=51010 --date-format MDY --rcv b12=5,9
     """
     from b12cli.domain import history as core
     from b12cli.domain.dates import parse_date_format
     from b12cli.domain.labs import read_scheme, read_units
     from b12cli.domain.text import printable
+    from b12cli.domain.variation import ChangeRules, read_rcv
     from b12cli.inputs import results
     from b12cli.inputs.csv_rows import parse_delimiter
     from b12cli.inputs.spool import SpooledProblems
-    from b12cli.output import documents
-
     path = one_file(path, input_path)
     if path is None:
-        raise UsageError("no file given; expected FILE (a FHIR export, a folder of .json files or a CSV file; "
+        raise UsageError("no file given; expected FILE (a FHIR export, a folder of FHIR files or a CSV file; "
                          "'-' for stdin)")
-    fmt = read_format(fmt)
+    fmt = read_format(fmt, FORMATS)
     base = kb()
     thresholds = base.thresholds
     read_scheme(thresholds, scheme)  # a bad --scheme fails before any reading
+    change = ChangeRules(base.variation, read_rcv(rcv or [], base.markers.ids))  # a bad --rcv too
     units = read_units(base.markers, {m.id: values.get(param_name(m.id, unit=True))
                                       for m in base.markers.markers if m.unit_option})
     source = results.SourceOptions(date_column, id_column, not no_lab_ranges, parse_delimiter(delimiter), units,
                                    parse_date_format(date_format), strict, read_long(values))
     collected, day_note = results.collect(path, base.markers, base.loinc, source, SpooledProblems())
     context = read_context(egfr, taking_b12, nitrous_oxide, pregnant)
-    found = core.build(thresholds, collected, core.HistoryOptions(scheme, pregnant, not no_lab_ranges, context),
-                       day_note)
+    found = core.build(thresholds, collected,
+                       core.HistoryOptions(scheme, pregnant, not no_lab_ranges, context, change), day_note)
 
     def stream() -> int:
         """Written a person at a time; the errors and the summary once every person is done."""
         import sys
 
-        from b12cli.output.formats import csv_pieces
-        from b12cli.output.streams import say, wrapped, write_out
+        from b12cli.output.streams import say, wrapped
 
-        if fmt == "json":
-            for piece in documents.history_pieces(found):
-                write_out(piece)
-            write_out("\n")
-        elif fmt == "csv":
-            for piece in csv_pieces(documents.history_header(base.markers.ids), documents.history_rows(found)):
-                write_out(piece)
-        else:
-            tables().history(found, base.markers)
+        _write(fmt, found, base, path)
         sys.stdout.flush()
         for k, e in enumerate(found.errors):
             if k == ERRORS_SHOWN:
@@ -119,6 +114,29 @@ def history(
         return ExitCode.CHECK_FAILED if check and found.latest_abnormal else ExitCode.OK
 
     return Result(fmt, stream=stream)
+
+
+def _write(fmt: str, found, base, path: str) -> None:  # noqa: ANN001 - a history.History, a kb.KnowledgeBase
+    """The people in ``fmt``, written as they are made."""
+    from b12cli.output import documents
+    from b12cli.output.formats import csv_pieces
+    from b12cli.output.streams import write_out
+
+    if fmt == "json":
+        pieces = documents.history_pieces(found)
+    elif fmt == "html":
+        from b12cli.output import html
+
+        pieces = html.history_page(found, base, path)
+    elif fmt == "csv":
+        pieces = csv_pieces(documents.history_header(base.markers.ids), documents.history_rows(found))
+    else:
+        return tables().history(found, base.markers)
+    for piece in pieces:
+        write_out(piece)
+    if fmt == "json":
+        write_out("\n")
+    return None
 
 
 def build() -> Callable[..., Result]:

@@ -29,7 +29,7 @@ from b12cli.commands.options import (
 from b12cli.errors import ExitCode, UsageError
 from b12cli.output.formats import Result, read_format
 
-SINGLE_FORMATS = ("table", "json", "csv", "jsonl")
+SINGLE_FORMATS = ("table", "json", "csv", "jsonl", "html")
 HELP = """Interpret B12, active B12 (holoTC), MMA and homocysteine results, alone and together.
 
 \b
@@ -85,7 +85,7 @@ def labs(
     pregnant: bool = typer.Option(False, "--pregnant", help="You are pregnant: serum B12 falls in pregnancy, "
                                   "and a possible deficiency is looked at promptly."),
     input_file: str | None = input_option("CSV file of results ('-' for stdin); also taken as FILE."),
-    fmt: str | None = format_option("table, json, csv or jsonl (with --input: jsonl, json or csv).", None),
+    fmt: str | None = format_option("table, json, csv, jsonl or html (with --input: jsonl, json or csv).", None),
     column: List[str] | None = typer.Option(None, "--column", metavar="MARKER=HEADER",
                                             help="With --input: the column that holds a marker (or age, or a "
                                             "marker's unit), e.g. b12='Serum B12 result' (repeatable)."),
@@ -146,13 +146,30 @@ def single(base, raw: dict[str, str | None], units: dict[str, str | None], age: 
         given["age"] = age
     if context.egfr is not None:
         given["egfr"] = raw_egfr(context)
+    said = [f"Note: --ref {r!r} is 0 to 0, which some exports write for no range; it is left out." for r in empty]
+    if fmt == "html":
+        return Result(fmt, stream=lambda: _html(base, result, scheme, code, said))
     document = lambda: documents.labs_json(result)  # noqa: E731
     return Result(fmt, document, lambda: [documents.labs_row_csv(registry.ids, given, result)],
                   (*given, *(f"{m}_status" for m in registry.ids), *documents.LABS_CSV_STATUS),
                   lambda: tables().labs(result, registry, core.read_scheme(thresholds, scheme), query.refs),
                   exit_code=code, jsonl=lambda: [_row_record(given, result)],
-                  stderr=lambda: [f"Note: --ref {r!r} is 0 to 0, which some exports write for no range; it is left "
-                                  "out." for r in empty])
+                  stderr=lambda: said)
+
+
+def _html(base, result, scheme: str | None, code: int, said: list[str]) -> int:  # noqa: ANN001 - kb, assessment
+    """The page for one query (``--format html``), then its notes on stderr and its exit code."""
+    import sys
+
+    from b12cli.domain.labs import read_scheme
+    from b12cli.output import html
+    from b12cli.output.streams import say, write_out
+
+    write_out(html.labs_page(result, base.markers, read_scheme(base.thresholds, scheme), base.sources))
+    sys.stdout.flush()
+    for line in said:
+        say(line + "\n")
+    return code
 
 
 def raw_egfr(context) -> str:  # noqa: ANN001 - a labs.Context

@@ -26,6 +26,7 @@ from b12cli.domain.numbers import Age, round_sig
 from b12cli.domain.ranges import RefRange
 from b12cli.domain.text import printable
 from b12cli.domain.units import MarkerValue, fmt
+from b12cli.domain.variation import MESSAGE_OF, ChangeRules, End, Limits, Step, judge, sentence
 
 SPARKS = "▁▂▃▄▅▆▇█"
 ASCII_SPARKS = "_.-'"
@@ -38,6 +39,7 @@ class HistoryOptions(NamedTuple):
     pregnant: bool = False
     lab_ranges: bool = True
     context: Context = Context()  # --egfr, --taking-b12, --nitrous-oxide: every panel
+    change: ChangeRules | None = None  # reference change values (variation.yaml, --rcv); None: none held
 
 
 class Where(NamedTuple):
@@ -101,6 +103,13 @@ class Trend(NamedTuple):
     change: float | None  # latest - first in ``unit``; None when either end is censored
     direction: str  # up, down, unchanged or uncertain
     values: tuple[float, ...]  # every panel's value in date order, canonical unit
+    change_percent: float | None = None  # latest against first, rounded to 0.1; None when either is a limit
+    significance: str = "unknown_variation"  # the whole series (first to latest): variation.SIGNIFICANCE
+    reason: str | None = None  # why the series is not judged (variation.REASONS)
+    limits: Limits | None = None  # the reference change value applied; None when none is held
+    steps: tuple[Step, ...] = ()  # each result against the one before
+    ends: tuple[End, ...] = ()  # every result, in date order
+    summary: str = ""  # the trend in words
 
 
 class Person(NamedTuple):
@@ -130,7 +139,7 @@ CENSORED = (None, "<", "<=", ">", ">=")
 
 
 class Store:
-    """Checked results, held compactly: about 45 bytes each in typed arrays, with the texts they
+    """Checked results, held compactly: about 49 bytes each in typed arrays, with the texts they
     share (people, dates, units, laboratory ranges, ages, files) kept once. A 64 MiB export holds
     a few hundred thousand results; as named tuples they took 6-10 KB each. ``by_person`` gives
     them back as ``Observed``, one person at a time, in input order within the person."""
@@ -139,8 +148,9 @@ class Store:
         self.markers = list(registry.ids)
         self._marker_at = {m: i for i, m in enumerate(self.markers)}
         self._tables: dict[str, tuple[dict, list]] = {name: ({None: 0}, [None]) for name in
-                                                       ("person", "moment", "unit", "ref", "age", "file")}
-        self._person, self._moment, self._ref, self._age, self._file, self._at = (array("i") for _ in range(6))
+                                                       ("person", "moment", "unit", "ref", "age", "file", "flag")}
+        self._person, self._moment, self._ref, self._age, self._file, self._at, self._flag = (array("i")
+                                                                                            for _ in range(7))
         self._marker, self._unit, self._censored = array("b"), array("B"), array("b")
         self._value, self._canonical = array("d"), array("d")
 
@@ -167,6 +177,7 @@ class Store:
         self._ref.append(self._intern("ref", o.ref))
         self._age.append(self._intern("age", o.age))
         self._file.append(self._intern("file", w.file))
+        self._flag.append(self._intern("flag", v.flag))
         # a line as itself, a Bundle entry i as -2 - i, neither as -1
         self._at.append(w.line if w.line is not None else -2 - int(w.entry[6:-1]) if w.entry else -1)
 
@@ -175,7 +186,7 @@ class Store:
         where = Where(table["file"][self._file[i]], at if at >= 0 else None, f"entry[{-2 - at}]" if at < -1 else None)
         day, time = table["moment"][self._moment[i]]
         value = MarkerValue(self.markers[self._marker[i]], self._value[i], table["unit"][self._unit[i]],
-                            self._canonical[i], CENSORED[self._censored[i]])
+                            self._canonical[i], CENSORED[self._censored[i]], table["flag"][self._flag[i]])
         return Observed(table["person"][self._person[i]], day, time, value, table["ref"][self._ref[i]],
                         table["age"][self._age[i]], where)
 
@@ -227,6 +238,7 @@ class History:
         self.latest_abnormal = False
         self._notes: dict[str, None] = dict.fromkeys(collected.notes)
         self._memo: dict = {}
+        self._labels = {m.id: m.label for m in thresholds.registry.markers}
 
     @property
     def notes(self) -> tuple[str, ...]:
@@ -246,7 +258,19 @@ class History:
             self.used += len({w for panel in panels for w in panel.sources})
             self.latest_abnormal |= panels[-1].assessment.abnormal
             self._notes.update(dict.fromkeys(n for panel in panels for n in panel.assessment.notes))
-            yield Person(person, tuple(panels), trends(ids, tuple(panels)))
+            found = trends(ids, tuple(panels), self.options.change, self._labels)
+            self._change_notes(found)
+            yield Person(person, tuple(panels), found)
+
+    def _change_notes(self, found: tuple[Trend, ...]) -> None:
+        """Why a step was not judged, whose figures were used, and how the series is read: once each."""
+        change = self.options.change
+        if change is None or not found:
+            return
+        reasons = {s.reason for t in found for s in (*t.steps, t)} - {None}
+        keys = [MESSAGE_OF[r] for r in sorted(reasons)] + ["series"]
+        keys += ["own-figures"] if any(t.limits and t.limits.figures.own for t in found) else []
+        self._notes.update(dict.fromkeys(change.message(k) for k in keys))
 
     def _panels(self, person: str | None, observed: list[Observed]) -> list[Panel]:
         by_day: dict[str, list[Observed]] = {}
@@ -347,20 +371,28 @@ def build_panel(thresholds: Thresholds, observed: list[Observed], options: Histo
     return Panel(observed[0].person, label, assessment, {m: r.text for m, r in refs.items()}, sources)
 
 
-def trends(registry_ids: Iterable[str], panels: tuple[Panel, ...]) -> tuple[Trend, ...]:
+def trends(registry_ids: Iterable[str], panels: tuple[Panel, ...], change: ChangeRules | None = None,
+           labels: dict[str, str] | None = None) -> tuple[Trend, ...]:
+    """A trend per marker with two results or more: its ends, each step judged against the marker's
+    reference change value (none without ``change``), and the whole series, first to latest, in words."""
     out = []
     for marker in registry_ids:
-        points = [Point(p.date, m.canonical_value, m.censored)
-                  for p in panels for m in p.assessment.markers if m.marker == marker]
-        if len(points) < 2:
+        ends = [End(p.date, m.canonical_value, m.censored, m.value, m.unit, m.status, p.ranges.get(marker))
+                for p in panels for m in p.assessment.markers if m.marker == marker]
+        if len(ends) < 2:
             continue
-        first, latest = points[0], points[-1]
+        first, latest = Point(ends[0].date, ends[0].value, ends[0].comparator), \
+            Point(ends[-1].date, ends[-1].value, ends[-1].comparator)
         exact = first.comparator is None and latest.comparator is None
-        change = round_sig(latest.value - first.value) if exact else None
+        difference = round_sig(latest.value - first.value) if exact else None
         unit = _canonical_unit(panels, marker)
-        out.append(Trend(marker, unit, first, latest, change,
-                         settled_order((first.comparator, first.value), (latest.comparator, latest.value)),
-                         tuple(p.value for p in points)))
+        limits = change.limits(marker) if change is not None else None
+        whole = judge(ends[0], ends[-1], limits)
+        steps = tuple(judge(a, b, limits) for a, b in zip(ends, ends[1:]))
+        words = sentence((labels or {}).get(marker, marker), unit, whole, limits)
+        out.append(Trend(marker, unit, first, latest, difference, direction(first, latest),
+                         tuple(e.value for e in ends), whole.change_percent, whole.significance, whole.reason, limits,
+                         steps, tuple(ends), words))
     return tuple(out)
 
 

@@ -325,3 +325,27 @@ class IntakeDefault(NamedTuple):
 class Intake(NamedTuple):
     defaults: tuple[IntakeDefault, ...]
     messages: dict[str, Message]
+
+
+class ChangeFigures(NamedTuple):
+    """How much one marker varies between repeated results of one person (variation.yaml), or a
+    laboratory's own figures given with ``--rcv`` (``own``)."""
+
+    marker: str
+    cv_analytical: float | None  # percent; None where the within-person figure already holds the assay's
+    cv_within: float  # percent
+    text: str
+    sources: tuple[str, ...]
+    notes: tuple[Cited, ...] = ()
+    own: bool = False
+
+
+class Variation(NamedTuple):
+    """Reference change values: the figures per marker and how the limits are worked out."""
+
+    model: str  # log_normal
+    confidence_percent: float
+    z: float
+    method: Cited
+    figures: dict[str, ChangeFigures]  # by marker; a marker absent here has no reference change value
+    messages: dict[str, Message]

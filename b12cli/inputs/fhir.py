@@ -4,13 +4,17 @@ Only these elements are read, each checked against the R4 Observation definition
 (https://hl7.org/fhir/R4/observation.html): ``resourceType``, ``status`` (the R4
 value set), ``code.coding`` (system ``http://loinc.org``), ``valueQuantity``
 (``value`` a JSON number; ``comparator`` from the R4 value set; the unit as a UCUM
-``code`` or as ``unit`` text), ``effectiveDateTime`` / ``effectivePeriod.start`` /
-``issued`` (R4 dateTime), ``subject.reference`` and ``referenceRange`` low/high.
+``code`` or as ``unit`` text), else ``valueString`` holding a number or a limit
+(">20", "< or = 0.40", with its unit or one on the range), ``effectiveDateTime`` /
+``effectivePeriod.start`` / ``issued`` (R4 dateTime), ``subject.reference``,
+``referenceRange`` low/high (0-0, as some exports write "no range", is no range) and the
+``interpretation`` code (H, L, HH, ...: the laboratory's own flag, kept as written).
 Anything else in a resource is ignored. A resource that cannot be read becomes a
 ``Problem`` naming its file and place; the reader never raises for a bad record.
 
 Inputs: a Bundle (searchset, collection, transaction, batch), a single resource,
 NDJSON (one resource a line, as a bulk export writes it) or a folder of such files.
+FHIR XML is turned into these same dicts by ``fhir_xml``, so both are checked here.
 """
 
 from __future__ import annotations
@@ -22,7 +26,11 @@ from datetime import date
 from typing import Any, Iterator, NamedTuple
 
 from b12cli.domain.history import Problem, Skipped, Where
+from b12cli.domain.limits import split_limit
 from b12cli.domain.markers import Marker, Registry
+from b12cli.domain.numbers import parse_number
+from b12cli.domain.text import show
+from b12cli.domain.units import split_printed
 from b12cli.errors import UsageError
 
 UCUM = "http://unitsofmeasure.org"
@@ -31,6 +39,10 @@ SKIPPED_STATUSES = ("cancelled", "entered-in-error")
 COMPARATORS = ("<", "<=", ">=", ">")
 BUNDLE_TYPES = ("searchset", "collection", "transaction", "batch")
 FILE_SUFFIXES = (".json", ".ndjson")
+# The laboratory's flag (interpretation): R4's code system, and HL7 v2 table 0078 as STU3 and DSTU2 name it.
+INTERPRETATION_SYSTEMS = ("http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation",
+                          "http://terminology.hl7.org/CodeSystem/v2-0078", "http://hl7.org/fhir/v2/0078")
+FLAG_CODES = ("H", "HH", "HU", "L", "LL", "LU", "A", "AA", "N")  # high, low, abnormal, normal
 # R4 dateTime: a year, year-month, date, or date and time with seconds and a time zone.
 _DATETIME = re.compile(
     r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2})"
@@ -53,6 +65,8 @@ class Reading(NamedTuple):
     ref_low: float | None  # the laboratory's range, in ``unit``
     ref_high: float | None
     where: Where
+    flag: str | None = None  # the laboratory's interpretation code (H, L, HH, LL, A, N, ...), as written
+    zero_range: bool = False  # the referenceRange was 0-0 (or 0 alone): read as no range
 
 
 Record = Reading | Skipped | Problem
@@ -67,7 +81,7 @@ class Invalid(Exception):
 
 def _object(value: Any, name: str) -> dict:
     if not isinstance(value, dict):
-        raise Invalid(f"{name} is {_kind(value)}; expected a JSON object")
+        raise Invalid(f"{name} is {_kind(value)}; expected an object")
     return value
 
 
@@ -79,13 +93,13 @@ def _string(value: Any, name: str) -> str:
 
 def _number(value: Any, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise Invalid(f"{name} is {_kind(value)}; expected a JSON number")
+        raise Invalid(f"{name} is {_kind(value)}; expected a number")
     try:
         number = float(value)
     except OverflowError:
         number = math.inf
     if not math.isfinite(number):
-        raise Invalid(f"{name} is not a finite number; expected a JSON number")
+        raise Invalid(f"{name} is not a finite number; expected a number")
     return number
 
 
@@ -168,6 +182,8 @@ def _unit(marker: Marker, text: Any, name: str) -> str:
 
 def value_of(resource: dict, marker: Marker) -> tuple[float, str | None, str]:
     if "valueQuantity" not in resource:
+        if "valueString" in resource:
+            return _value_string(resource, marker)
         other = next((k for k in resource if k.startswith("value")), None)
         if other:
             raise Invalid(f"the value is {other}; expected valueQuantity")
@@ -182,17 +198,76 @@ def value_of(resource: dict, marker: Marker) -> tuple[float, str | None, str]:
     return value, comparator, unit_of(quantity, marker, "valueQuantity")
 
 
-def range_of(resource: dict, marker: Marker, unit: str) -> tuple[float | None, float | None]:
-    """The first referenceRange's low and high, in the value's unit (a bound with no unit is taken as in it)."""
+def _value_string(resource: dict, marker: Marker) -> tuple[float, str | None, str]:
+    """A number or a limit written as text (">20", "<150 pg/mL", "< or = 0.40"). Its unit is the one in
+    the text, else the one on the reference range; with neither it is an error, as for a valueQuantity
+    with no unit: no unit is assumed."""
+    text = _string(resource["valueString"], "valueString")
+    label = f"valueString {show(text)}"
+    try:
+        sign, rest = split_limit(text)
+        number, unit, _ = split_printed(marker, rest)
+        value = parse_number(number.strip(), f"{label}:" if sign else "valueString",
+                             f"a number or a limit such as {marker.limit_example}")
+    except UsageError as exc:
+        raise Invalid(str(exc)) from None
+    unit = unit or _range_unit(resource, marker)
+    if unit is None:
+        raise Invalid(f"{label} has no unit (and the reference range names none); expected one of "
+                      f"{', '.join(marker.unit_names)}")
+    return value, sign, unit
+
+
+def _range_unit(resource: dict, marker: Marker) -> str | None:
+    """The unit the first referenceRange's bounds give, if any."""
+    first = _first_range(resource)
+    bounds = [_object(first[k], f"referenceRange[0].{k}") for k in ("low", "high") if first and k in first]
+    units = {unit_of(b, marker, "referenceRange[0]") for b in bounds if "unit" in b or "code" in b}
+    if len(units) > 1:
+        raise Invalid("referenceRange[0] low and high are in different units; the valueString's unit is unclear")
+    return next(iter(units), None)
+
+
+def _first_range(resource: dict) -> dict | None:
     ranges = resource.get("referenceRange")
     if ranges is None:
-        return None, None
+        return None
     if not isinstance(ranges, list):
         raise Invalid(f"referenceRange is {_kind(ranges)}; expected a list")
-    if not ranges:
+    return _object(ranges[0], "referenceRange[0]") if ranges else None
+
+
+def range_of(resource: dict, marker: Marker, unit: str) -> tuple[float | None, float | None]:
+    """The first referenceRange's low and high, in the value's unit (a bound with no unit is taken as in it)."""
+    first = _first_range(resource)
+    if first is None:
         return None, None
-    first = _object(ranges[0], "referenceRange[0]")
     return _bound(first, "low", marker, unit), _bound(first, "high", marker, unit)
+
+
+def zero_range(low: float | None, high: float | None) -> bool:
+    """A range whose every given end is 0 (0-0, or 0 alone): how some exports write "no range"."""
+    return (low, high) != (None, None) and low in (None, 0) and high in (None, 0)
+
+
+def flag_of(resource: dict) -> str | None:
+    """The first interpretation code of HL7's flags (H, L, HH, LL, A, N, ...), as written; codes of
+    other systems are ignored. R4 has a list; an object alone (as STU3 and DSTU2 write it) is read too."""
+    found = resource.get("interpretation")
+    if found is None:
+        return None
+    concepts = [found] if isinstance(found, dict) else found
+    if not isinstance(concepts, list):
+        raise Invalid(f"interpretation is {_kind(found)}; expected a list")
+    for i, concept in enumerate(concepts):
+        coding = _object(concept, f"interpretation[{i}]").get("coding", [])
+        if not isinstance(coding, list):
+            raise Invalid(f"interpretation[{i}].coding is {_kind(coding)}; expected a list")
+        for item in coding:
+            if isinstance(item, dict) and item.get("system") in INTERPRETATION_SYSTEMS \
+                    and item.get("code") in FLAG_CODES:
+                return item["code"]
+    return None
 
 
 def _bound(ref: dict, key: str, marker: Marker, unit: str) -> float | None:
@@ -234,8 +309,12 @@ def read_observation(resource: Any, where: Where, codes: dict[str, str], system:
         marker = registry.get(marker_id)
         value, comparator, unit = value_of(resource, marker)
         low, high = range_of(resource, marker, unit)
+        empty = zero_range(low, high)
+        if empty:
+            low = high = None
         day, time = when(resource)
-        return Reading(marker_id, code, value, comparator, unit, day, time, subject_of(resource), low, high, where)
+        return Reading(marker_id, code, value, comparator, unit, day, time, subject_of(resource), low, high, where,
+                       flag_of(resource), empty)
     except Invalid as exc:
         return Problem(str(exc), where)
 
@@ -244,7 +323,7 @@ def read_observation(resource: Any, where: Where, codes: dict[str, str], system:
 
 
 def _bundle_entries(bundle: dict, file: str) -> Iterator[tuple[Any, Where]]:
-    _bundle_type(bundle)
+    check_bundle_type(bundle)
     entries = bundle.get("entry", [])
     if not isinstance(entries, list):
         raise Invalid(f"Bundle entry is {_kind(entries)}; expected a list")
@@ -351,7 +430,7 @@ def _top_object(text: str, at: int, file: str, top: dict) -> Iterator[tuple[Any,
             raise Invalid(f"the key {key!r} appears twice in one JSON object")
         _, at = _expect(text, at, ":", "':' delimiter")
         if key == "entry" and top.get("resourceType") == "Bundle" and "type" in top:
-            _bundle_type(top)
+            check_bundle_type(top)
             at = yield from _entries(text, at, file)
             streamed, top[key] = True, None
         else:
@@ -379,7 +458,7 @@ def _entries(text: str, at: int, file: str) -> Iterator[tuple[Any, Where]]:
             return at
 
 
-def _bundle_type(bundle: dict) -> None:
+def check_bundle_type(bundle: dict) -> None:
     kind = bundle.get("type")
     if kind not in BUNDLE_TYPES:
         raise Invalid(f"Bundle type {json.dumps(kind)[:30]} is not read; expected one of {', '.join(BUNDLE_TYPES)}")

@@ -1,5 +1,5 @@
 """Results over time from files: a dated CSV (through the one CSV reader), FHIR R4 JSON (a Bundle, a
-resource, NDJSON) or a folder of FHIR files, turned into checked ``history.Observed`` results.
+resource, NDJSON), FHIR R4 XML or a folder of FHIR files, turned into checked ``history.Observed`` results.
 
 Every value and laboratory range is checked as ``b12 labs`` checks its own: the same plausible
 ranges, the same units, the same limits. A record that cannot be used becomes a ``Problem`` naming
@@ -17,7 +17,7 @@ from b12cli.domain.history import Collected, Observed, Problem, Problems, Store,
 from b12cli.domain.markers import Marker, Registry
 from b12cli.domain.model import Loinc
 from b12cli.domain.numbers import parse_age
-from b12cli.domain.ranges import RefRange, read_ref
+from b12cli.domain.ranges import RefRange, no_range, read_ref
 from b12cli.domain.text import printable, show
 from b12cli.domain.units import MarkerValue, check_plausible, fmt, marker_reader
 from b12cli.errors import UsageError
@@ -27,6 +27,7 @@ from b12cli.inputs.files import walk
 
 MAX_INPUT_BYTES = 64 << 20  # one FHIR JSON file (or stdin); a larger one is refused, never read whole
 FHIR_SUFFIXES = (".json", ".ndjson")
+XML_SUFFIX = ".xml"  # FHIR XML, in a folder; a file named on the command line is XML when it starts with '<'
 PERSON_HEADERS = ("id", "patient", "patientid", "patientnumber", "mrn", "person", "personid", "subject",
                   "subjectid", "participant", "participantid", "nhsnumber", "pid", "patid", "hadmid")
 DEFAULT_ID_COLUMN = "id"
@@ -92,7 +93,7 @@ def lab_range(marker: Marker, low: float | None, high: float | None, unit: str) 
 def _observed_from(registry: Registry, reading: fhir.Reading, lab_ranges: bool) -> Observed:
     marker = registry.get(reading.marker)
     try:
-        value = observed_value(marker, reading.value, reading.comparator, reading.unit, "")
+        value = observed_value(marker, reading.value, reading.comparator, reading.unit, "")._replace(flag=reading.flag)
     except UsageError as exc:
         raise UsageError(f"{marker.label}: {exc}") from None
     ref = lab_range(marker, reading.ref_low, reading.ref_high, reading.unit) if lab_ranges else None
@@ -102,6 +103,8 @@ def _observed_from(registry: Registry, reading: fhir.Reading, lab_ranges: bool) 
 def _take(out: Collected, registry: Registry, records: Iterator[fhir.Record], lab_ranges: bool) -> None:
     for record in records:
         if isinstance(record, fhir.Reading):
+            if record.zero_range and lab_ranges and ZERO_RANGE_NOTE not in out.notes:
+                out.notes.append(ZERO_RANGE_NOTE)
             try:
                 out.store.add(_observed_from(registry, record, lab_ranges))
             except UsageError as exc:
@@ -143,6 +146,18 @@ def _fhir_stream(binary: BinaryIO, file: str, out: Collected, registry: Registry
     else:
         text = _decode(b"".join(chain(head, _spent(lines, budget))), file)
         items = fhir.document_items(text, file)
+    _take(out, registry, fhir.observations(items, codes, loinc.system, registry), options.lab_ranges)
+
+
+def _fhir_xml(binary: BinaryIO, file: str, out: Collected, registry: Registry, loinc: Loinc,
+              options: SourceOptions) -> None:
+    """One FHIR XML input (a Bundle or a resource), read whole (at most MAX_INPUT_BYTES) and parsed in chunks."""
+    from b12cli.inputs import fhir_xml
+
+    data = binary.read(MAX_INPUT_BYTES + 1)
+    _Budget(f"PATH {printable(file)!r}").spend(len(data))
+    codes = {code: record.marker for code, record in loinc.codes.items()}
+    items = fhir_xml.document_items(data, file)
     _take(out, registry, fhir.observations(items, codes, loinc.system, registry), options.lab_ranges)
 
 
@@ -188,11 +203,11 @@ def _decode(raw: bytes, file: str) -> str:
 
 
 def _folder(folder: str, out: Collected, registry: Registry, loinc: Loinc, options: SourceOptions) -> None:
-    """Every .json/.ndjson file under ``folder``, one at a time; a file that cannot be read, and what
-    a limit left unread, are error records; a file of another kind is named in a note."""
-    walked = walk(folder, FHIR_SUFFIXES)
+    """Every .json/.ndjson/.xml file under ``folder``, one at a time; a file that cannot be read, and what
+    a limit left unread, are error records; files of other kinds are named and counted in a note."""
+    walked = walk(folder, (*FHIR_SUFFIXES, XML_SUFFIX))
     for path, why in walked.unreadable:
-        out.errors.add(Problem(f"{why}; expected a FHIR JSON or NDJSON file", Where(path, None, None)))
+        out.errors.add(Problem(f"{why}; expected a FHIR JSON, NDJSON or XML file", Where(path, None, None)))
     for path, why in walked.unread:
         out.errors.add(Problem(f"not read: {why}", Where(path, None, None)))
     for file in walked.files:
@@ -202,15 +217,18 @@ def _folder(folder: str, out: Collected, registry: Registry, loinc: Loinc, optio
             out.errors.add(Problem(str(exc), Where(file, None, None)))
             continue
         try:
-            _fhir_stream(binary, file, out, registry, loinc, options)
+            read = _fhir_xml if file.lower().endswith(XML_SUFFIX) else _fhir_stream
+            read(binary, file, out, registry, loinc, options)
         except UsageError as exc:
             out.errors.add(Problem(str(exc), Where(file, None, None)))
         finally:
             binary.close()
     if walked.ignored:
-        shown = "; ".join(f"{printable(path)} ({why})" for path, why in walked.ignored)
-        more = walked.ignored_count - len(walked.ignored)
-        out.notes.append(f"Not read from the folder: {shown}{f'; and {more:,} more' if more else ''}.")
+        count = walked.ignored_count
+        shown = "; ".join(f"{printable(path)} (not a .json, .ndjson or .xml file)" for path, _ in walked.ignored)
+        more = count - len(walked.ignored)
+        out.notes.append(f"Not read from the folder ({count:,} file{'s' if count > 1 else ''}; only .json, .ndjson "
+                         f"and .xml files are read): {shown}{f'; and {more:,} more' if more else ''}.")
 
 
 # ----------------------------------------------------------------- CSV
@@ -294,6 +312,9 @@ class _Readers:
         return reader(text)  # type: ignore[operator]
 
 
+ZERO_RANGE_NOTE = "A laboratory range printed 0-0, which some exports write for no range, is read as no range."
+
+
 class AmbiguousDate(Exception):
     """A row whose date reads as two days (03/04/2024): decided at the end of the file, or refused."""
 
@@ -353,6 +374,7 @@ def _one(registry: Registry, readers: _Readers, cells: list[str], columns: CsvCo
     unit = marker.normalize_unit(unit_text, f"{marker_id}_unit") if unit_text else \
         columns.header_units.get(marker_id) or options.units.get(marker_id)
     ref_text = _cell(cells, columns.refs.get(marker_id))
+    ref_text = None if ref_text is not None and no_range(ref_text) else ref_text
     ref = None if ref_text is None or not options.lab_ranges else \
         read_ref(registry, f"{marker_id}={ref_text}", {marker_id: unit}, label=f"{marker_id} range")
     return Observed(person, moment.day, moment.time, readers.read(marker_id, unit, dialect.number(text)), ref, age,
@@ -396,6 +418,8 @@ def _take_row(out: Collected, registry: Registry, readers: _Readers, cells: list
               where: Where, dialect: csv_rows.Dialect, options: SourceOptions, date_format: str | None = None) -> bool:
     """One row into ``out``; True when its time has no zone."""
     observed, problems = csv_observed(registry, readers, cells, columns, where, dialect, options, date_format)
+    if any(no_range(_cell(cells, at) or "") for at in columns.refs.values()) and ZERO_RANGE_NOTE not in out.notes:
+        out.notes.append(ZERO_RANGE_NOTE)
     for o in observed:
         out.store.add(o)
     for problem in problems:
@@ -447,6 +471,8 @@ def _long(registry: Registry, loinc: Loinc, header: list[str], records, options:
     codes = {code.casefold(): record.marker for code, record in loinc.codes.items()}
     layout = long.detect(registry, header, long.read_codes(registry, list(asked.codes), codes), chosen,
                          asked.forced or bool(asked.chosen))
+    if layout is not None:
+        layout = layout._replace(skipped={c.casefold(): why for c, why in loinc.not_markers.items()})
     if layout is None:
         if asked.codes:
             raise UsageError("--code applies only to a long-format file (one test per row)")
@@ -460,7 +486,7 @@ def _long(registry: Registry, loinc: Loinc, header: list[str], records, options:
 
 
 def _kind(binary, name: str) -> str:  # noqa: ANN001 - a buffered binary stream
-    """ "json" when the input starts like JSON ({ or [ or a JSON scalar alone), "empty", or "csv"."""
+    """ "json" when the input starts like JSON ({ or [ or a JSON scalar alone), "xml" (<), "empty", or "csv"."""
     head = binary.peek(4096)[:4096]
     if head.startswith(b"\xef\xbb\xbf"):
         head = head[3:]
@@ -471,6 +497,8 @@ def _kind(binary, name: str) -> str:  # noqa: ANN001 - a buffered binary stream
         return "empty" if len(head) < 4096 else "csv"
     if stripped[:1] in (b"{", b"["):
         return "json"
+    if stripped[:1] == b"<":
+        return "xml"
     line = stripped.split(b"\n", 1)
     if len(line) == 1 or not line[1].strip():
         try:
@@ -499,12 +527,14 @@ def collect(path: str, registry: Registry, loinc: Loinc, options: SourceOptions,
     try:
         buffered = binary if hasattr(binary, "peek") else io.BufferedReader(binary)
         kind = _kind(buffered, f"PATH {printable(path)!r}")
-        if kind == "csv" and path.lower().endswith(FHIR_SUFFIXES):
+        if kind in ("csv", "xml") and path.lower().endswith(FHIR_SUFFIXES):
             kind = "json"  # the name says JSON: read as JSON, whose errors say what is wrong
+        if kind == "csv" and path.lower().endswith(XML_SUFFIX):
+            kind = "xml"
         if kind == "empty":
-            raise UsageError(f"PATH {printable(path)!r} is empty; expected FHIR JSON, NDJSON or a CSV file")
-        if kind == "json":
-            _fhir_stream(buffered, path, out, registry, loinc, options)
+            raise UsageError(f"PATH {printable(path)!r} is empty; expected FHIR JSON, NDJSON, FHIR XML or a CSV file")
+        if kind in ("json", "xml"):
+            (_fhir_stream if kind == "json" else _fhir_xml)(buffered, path, out, registry, loinc, options)
             return out, DAY_NOTE_FHIR
         out = out._replace(noun="rows")
         _csv(path, buffered, out, registry, loinc, options)

@@ -15,7 +15,19 @@ from pathlib import Path
 from typing import Any, Callable
 
 from b12cli.domain.markers import Registry
-from b12cli.domain.model import Absorption, Foods, Intake, Intakes, Loinc, Medications, Risk, Source, Thresholds, Topic
+from b12cli.domain.model import (
+    Absorption,
+    Foods,
+    Intake,
+    Intakes,
+    Loinc,
+    Medications,
+    Risk,
+    Source,
+    Thresholds,
+    Topic,
+    Variation,
+)
 from b12cli.domain.rules import Rules
 from b12cli.domain.text import printable
 from b12cli.errors import KnowledgeBaseError
@@ -24,7 +36,7 @@ from b12cli.kb import build
 from b12cli.kb.cache import cache_header, read_cache, write_cache
 
 FILES = ("sources", "markers", "intakes", "foods", "medications", "thresholds", "rules", "topics", "loinc", "risk",
-         "absorption", "intake")
+         "absorption", "intake", "variation")
 MAX_YAML_BYTES = 2 * 1024 * 1024  # cap on a YAML source file (the bundled ones are under 60 KB)
 
 
@@ -189,6 +201,12 @@ class KnowledgeBase:
     @cached_property
     def intake(self) -> Intake:
         return self._built("intake", build.build_intake)
+
+    @cached_property
+    def variation(self) -> Variation:
+        """Reference change values (variation.yaml), for the significance of history's steps."""
+        registry = self.markers
+        return self._built("variation", lambda data: build.build_variation(data, registry))
 
     def load_all(self) -> None:
         for name in FILES:

@@ -11,6 +11,7 @@ from b12cli.domain.model import (
     Absorption,
     AbsorptionPoint,
     Band,
+    ChangeFigures,
     Combination,
     Food,
     FoodAbsorption,
@@ -36,6 +37,7 @@ from b12cli.domain.model import (
     Thresholds,
     Topic,
     Urgency,
+    Variation,
 )
 from b12cli.domain.vocab import Cited
 from b12cli.errors import KnowledgeBaseError
@@ -278,3 +280,18 @@ def build_rules(data: dict, registry: Registry) -> rules.Rules:
     return rules.Rules(states, egfr_bands, far, made, dict(data["cb12_map"]),
                        Cited(data["cb12_note"], tuple(data["cb12_sources"])), steps, tuple(data["extra_steps"]),
                        settled, notes, {name: tuple(states) for name, states in data["groups"].items()})
+
+
+def build_variation(data: dict, registry: Registry) -> Variation:
+    """Reference change values; every marker named is one the registry knows (checked on every load)."""
+    figures = {}
+    for i, m in enumerate(data["markers"]):
+        if m["marker"] not in registry.ids:
+            raise KnowledgeBaseError(f"variation.yaml: markers[{i}].marker: {m['marker']!r} is not a marker of "
+                                     f"markers.yaml ({', '.join(registry.ids)})")
+        notes = tuple(Cited(n["text"], tuple(n["sources"])) for n in m["notes"])
+        figures[m["marker"]] = ChangeFigures(m["marker"], m["cv_analytical"], m["cv_within"], m["text"],
+                                             tuple(m["sources"]), notes)
+    method = Cited(data["method"]["text"], tuple(data["method"]["sources"]))
+    return Variation(data["model"], data["confidence_percent"], data["z"], method, figures,
+                     _messages(data["messages"]))

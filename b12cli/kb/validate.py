@@ -508,3 +508,33 @@ def _check_intake(data: dict) -> None:
 
 
 MEANING.update({"risk": _check_risk, "absorption": _check_absorption, "intake": _check_intake})
+
+
+# ----------------------------------------------------------------- reference change values (history)
+
+_PERCENT = S.nullable(S.positive)
+SHAPES["variation"] = S.fields(
+    schema_version=S.integer, model=S.one_of("log_normal"), confidence_percent=S.positive, z=S.positive,
+    method=S.fields(**_CITED),
+    markers=S.list_of(S.fields(marker=S.ident, cv_analytical=_PERCENT, cv_within=S.positive, text=S.text,
+                               sources=S.SOURCES, notes=S.list_of(S.fields(**_CITED))), 1),
+    messages=S.MESSAGES)
+REQUIRED_MESSAGES["variation"] = ("no-figure", "limit", "other-laboratory", "own-figures", "series")
+
+
+def _check_variation(data: dict) -> None:
+    """CVs are percentages above 0 and below 100; one record per marker; z and the confidence agree roughly
+    (1.96 is 95%, two-sided); a record whose analytical CV is left out says why in a note."""
+    S.unique(data["markers"], "marker", "markers")
+    if not 0 < data["confidence_percent"] < 100 or not 0 < data["z"] < 5:
+        raise S.ShapeError("z", "expected 0 < confidence_percent < 100 and 0 < z < 5")
+    for i, m in enumerate(data["markers"]):
+        for key in ("cv_analytical", "cv_within"):
+            if m[key] is not None and not m[key] < 100:
+                raise S.ShapeError(f"markers[{i}].{key}", f"expected a percentage below 100, got {m[key]!r}")
+        if m["cv_analytical"] is None and "assay" not in m["text"]:
+            raise S.ShapeError(f"markers[{i}].cv_analytical", "null only where the text says the within-person "
+                               "figure holds the assay's own variation")
+
+
+MEANING["variation"] = _check_variation

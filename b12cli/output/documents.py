@@ -244,8 +244,30 @@ def person_json(person) -> dict:  # noqa: ANN001 - a history.Person
     trend = [{"marker": t.marker, "unit": t.unit,
               "first": {"date": t.first.date, "value": t.first.value, "comparator": t.first.comparator},
               "latest": {"date": t.latest.date, "value": t.latest.value, "comparator": t.latest.comparator},
-              "change": t.change, "direction": t.direction, "points": len(t.values)} for t in person.trends]
+              "change": t.change, "direction": t.direction, "points": len(t.values),
+              "change_percent": t.change_percent, "significance": t.significance, "reason": t.reason,
+              "rcv": rcv_json(t.limits), "steps": [step_json(s) for s in t.steps], "summary": t.summary}
+             for t in person.trends]
     return {"id": person.id, "panels": panels, "trend": trend}
+
+
+def end_json(e) -> dict:  # noqa: ANN001 - a variation.End
+    return {"date": e.date, "value": e.value, "comparator": e.comparator}
+
+
+def step_json(s) -> dict:  # noqa: ANN001 - a variation.Step
+    return {"from": end_json(s.start), "to": end_json(s.end), "change_percent": s.change_percent,
+            "direction": s.direction, "significance": s.significance, "reason": s.reason}
+
+
+def rcv_json(limits) -> dict | None:  # noqa: ANN001 - a variation.Limits or None
+    """The reference change value applied: its limits in percent and the figures they come from."""
+    if limits is None:
+        return None
+    f = limits.figures
+    return {"fall_percent": limits.fall, "rise_percent": limits.rise, "cv_analytical": f.cv_analytical,
+            "cv_within": f.cv_within, "z": limits.z, "confidence_percent": limits.confidence_percent,
+            "model": limits.model, "laboratory": f.own, "text": f.text, "sources": list(f.sources)}
 
 
 def history_pieces(h: History) -> Iterator[str]:

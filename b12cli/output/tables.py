@@ -449,9 +449,12 @@ def _fit(page: Page, text: str) -> str:
 
 
 def history(h: History, registry: Registry) -> None:
+    """Per person: the panels, then per marker with two results or more a chart of them over time with
+    each step's significance beside it, the steps in words, the trend line and the trend in words."""
     from b12cli.domain.history import sparkline
 
     page = Page()
+    scheme = h.thresholds.schemes[h.scheme]
     for person in h.people():
         shown = [m for m in registry.ids if any(r.marker == m for p in person.panels for r in p.assessment.markers)]
         rows = []
@@ -465,11 +468,43 @@ def history(h: History, registry: Registry) -> None:
         who = printable(person.id) if person.id is not None else "(not named)"
         page.table(columns, rows, title=_fit(page, f"Person: {who} (scheme {h.scheme})"))
         for t in person.trends:
-            page.line(_fit(page, _trend_line(registry.get(t.marker).label, t, sparkline(t.values, not page.unicode))))
+            page.print([[("", "")]])
+            _trend_chart(page, t, scheme, registry.get(t.marker))
+            spark = sparkline(t.values, not page.unicode)
+            page.line(_fit(page, f"{_trend_line(registry.get(t.marker).label, t, spark)}; "
+                                 f"{chart_words(t.significance)}"))
+            page.line(_fit(page, t.summary), "bold" if t.significance.startswith("significant") else "")
         page.print([[("", "")]])
     if not h.people_count:
         page.tell("No B12 results were found.")
     page.notes(h.notes)
+
+
+STEPS_SHOWN = 12  # more steps than this: the ones within variation are counted, not listed
+
+
+def chart_words(significance: str) -> str:
+    from b12cli.output.chart import MARKS
+
+    return MARKS[significance][2]
+
+
+def _trend_chart(page: Page, t, scheme: Scheme, marker: Marker) -> None:  # noqa: ANN001 - a history.Trend
+    """The chart (when the width allows), its legend and each step in words."""
+    from b12cli.output import chart
+
+    unit = chart.chart_unit(t)
+    page.line(_fit(page, chart.title(marker.label, unit, scheme.id, t.limits)), "bold")
+    page.print(chart.text_chart(t, scheme, marker, page.width, page.unicode, lambda s: STATUS_STYLE.get(s, "")))
+    page.line(_fit(page, "Steps (" + chart.legend([s.significance for s in t.steps], page.unicode) + "):"), "dim")
+    many = len(t.steps) > STEPS_SHOWN  # then only the steps beyond chance or not judged are listed
+    listed = [s for s in t.steps if not many or s.significance != "within_variation"]
+    for step in listed:
+        mark = chart.MARKS[step.significance][0 if page.unicode else 1]
+        style = "bold" if step.significance.startswith("significant") else ""
+        page.line(_fit(page, f"{mark} {chart.step_text(step, unit, marker)}"), style, "  ", "    ")
+    if len(listed) < len(t.steps):
+        page.line(f"  and {len(t.steps) - len(listed)} steps within variation", "dim")
 
 
 def _history_cell(r: MarkerResult | None, lab_range: str | None) -> str:
