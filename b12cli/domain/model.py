@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 from b12cli.domain.bands import Cuts, Interval, locate
-from b12cli.domain.markers import Registry
+from b12cli.domain.markers import Marker, Registry
 from b12cli.domain.rules import Rules
 from b12cli.domain.vocab import Cited
 
@@ -195,6 +196,27 @@ class MarkerBands(NamedTuple):
         where it published them (NICE: 133 pmol/L), else the canonical edges."""
         found = self.published.get(unit)
         return found if found is not None else Scale(self.unit, self.bands, self.cuts)
+
+    def segments(self, marker: Marker, unit: str) -> list[tuple[str, float, float]]:
+        """The bands as (status, lower, upper) in ``unit``, as charts and gauges draw them: the source's own
+        edges where it published them in that unit, else converted (open ends stay infinite)."""
+        scale = self.scale(unit)
+        if scale.unit == unit:
+            return [(b.status, b.interval.lower, b.interval.upper) for b in scale.bands]
+
+        def convert(x: float) -> float:
+            return x if math.isinf(x) else marker.from_canonical(x, unit)
+
+        return [(b.status, convert(b.interval.lower), convert(b.interval.upper)) for b in scale.bands]
+
+    def drawn_band(self, unit: str, value: float, canonical: float, censored: str | None) -> int:
+        """The index of the band a result is drawn in: its value on the scale of ``unit``, and a limit
+        strictly on the side it points to ("<150" below 150, so in the band under that edge)."""
+        scale = self.scale(unit)
+        x = value if scale.unit == unit else canonical
+        if censored in ("<", ">"):
+            x = math.nextafter(x, -math.inf if censored == "<" else math.inf)
+        return scale.bands.index(scale.band_for(x))
 
 
 class Urgency(NamedTuple):

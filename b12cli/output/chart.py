@@ -24,12 +24,11 @@ carries its significance (``variation``), drawn under the time axis at the middl
 
 from __future__ import annotations
 
-import math
 from typing import Callable, NamedTuple, Sequence
 
 from b12cli.domain.units import fmt
 from b12cli.domain.variation import day_number
-from b12cli.output.gauge import _extent, edge_text
+from b12cli.output.gauge import edge_text, extent
 
 Segment = tuple[str, float, float]  # (status, lower, upper) in the chart's unit; -inf/inf for open ends
 Piece = tuple[str, str]
@@ -67,36 +66,19 @@ def chart_unit(trend) -> str:  # noqa: ANN001 - a history.Trend
     return units.pop() if len(units) == 1 else trend.unit
 
 
-def band_segments(scheme, marker, unit: str) -> list[Segment]:  # noqa: ANN001 - model.Scheme, markers.Marker
-    """The scheme's bands for ``marker`` in ``unit``: the source's own edges where it published them in
-    that unit, else converted from the canonical ones."""
-    scale = scheme.markers[marker.id].scale(unit)
-    if scale.unit == unit:
-        return [(b.status, b.interval.lower, b.interval.upper) for b in scale.bands]
-
-    def convert(x: float) -> float:
-        return x if math.isinf(x) else marker.from_canonical(x, unit)
-
-    return [(b.status, convert(b.interval.lower), convert(b.interval.upper)) for b in scale.bands]
-
-
 def place(scheme, marker, segments: list[Segment], end, unit: str) -> tuple[int, float, float]:  # noqa: ANN001
     """Where a result sits: (index of the band holding it, its place inside that band from 0 to 1, its value
     in ``unit``). ``end`` is a ``variation.End`` (value, comparator, shown, unit). A limit such as <150 is
     placed just inside the side it points to; a value beyond an open band's drawn extent at its end."""
-    scale = scheme.markers[marker.id].scale(unit)
     value = end.shown if end.unit == unit else marker.from_canonical(end.value, unit)
-    x = value if scale.unit == unit else end.value
-    if end.comparator in ("<", ">"):
-        x = math.nextafter(x, -math.inf if end.comparator == "<" else math.inf)
-    band = scale.bands.index(scale.band_for(x))
-    lo, hi = _extent(segments, band)
+    band = scheme.markers[marker.id].drawn_band(unit, value, end.value, end.comparator)
+    lo, hi = extent(segments, band)
     return band, min(1.0, max(0.0, (value - lo) / (hi - lo))) if hi > lo else 0.5, value
 
 
 def geometry(trend, scheme, marker) -> Geometry:  # noqa: ANN001 - history.Trend, model.Scheme, markers.Marker
     unit = chart_unit(trend)
-    segments = band_segments(scheme, marker, unit)
+    segments = scheme.markers[marker.id].segments(marker, unit)
     days = [day_number(e.date) for e in trend.ends]
     if None in days or max(days) == min(days):  # unreadable or equal dates: evenly spaced
         xs = [k / max(1, len(days) - 1) for k in range(len(days))]

@@ -50,7 +50,7 @@ def edge_text(x: float) -> str:
     return f"{x:.3g}"
 
 
-def _extent(segments: Sequence[Segment], i: int) -> tuple[float, float]:
+def extent(segments: Sequence[Segment], i: int) -> tuple[float, float]:
     """The drawn range of band i: an open end is drawn as far from the edge as the edge is from zero
     (or as wide as the neighbouring band when that is not positive)."""
     _, lo, hi = segments[i]
@@ -83,7 +83,7 @@ def holding(segments: Sequence[Segment], value: float) -> int:
 
 def _place(segments: Sequence[Segment], i: int, value: float, width: int) -> tuple[int, int]:
     """(offset inside band i's field, -1/0/1 for clamped below/inside/clamped above)."""
-    lo, hi = _extent(segments, i)
+    lo, hi = extent(segments, i)
     fraction = (value - lo) / (hi - lo) if hi > lo else 0.5
     clamp = -1 if fraction < 0 else 1 if fraction > 1 else 0
     return min(width - 1, max(0, int(fraction * width))), clamp

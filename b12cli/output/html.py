@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator
 from b12cli.domain.text import printable
 from b12cli.domain.units import fmt
 from b12cli.domain.vocab import VERDICT_WORDS
-from b12cli.output.chart import MARKS, band_segments, chart_unit, geometry, place
+from b12cli.output.chart import MARKS, chart_unit, geometry, place
 from b12cli.output.gauge import edge_text
 
 if TYPE_CHECKING:  # result types only
@@ -320,7 +320,7 @@ def gauge_svg(scheme: Scheme, marker, m: MarkerResult, ident: str) -> str:  # no
     """One result among the scheme's bands: each band the same width, the value marked inside its band."""
     from b12cli.domain.variation import End
 
-    segments = band_segments(scheme, marker, m.unit)
+    segments = scheme.markers[marker.id].segments(marker, m.unit)
     band, inside, _ = place(scheme, marker, segments, End("", m.canonical_value, m.censored, m.value, m.unit,
                                                               m.status, None), m.unit)
     n, left, width = len(segments), 20, W - 40

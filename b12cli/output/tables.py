@@ -14,7 +14,6 @@ What every renderer uses: ``Page()`` (``.table``, ``.cite``, ``.footnotes``, ``.
 from __future__ import annotations
 
 import errno
-import math
 import os
 from typing import TYPE_CHECKING, Sequence
 
@@ -226,35 +225,19 @@ def _listed(x) -> str:  # noqa: ANN001 - a meds.LookupResult
 # ----------------------------------------------------------------- labs
 
 
-def segments(scheme: Scheme, marker: Marker, unit: str) -> list[tuple[str, float, float]]:
-    """The scheme's bands for a marker as (status, lower, upper) in ``unit``: the source's own edges where
-    it published them in that unit (NICE: 133 pmol/L), else converted (open ends stay infinite)."""
-    scale = scheme.markers[marker.id].scale(unit)
-    if scale.unit == unit:
-        return [(b.status, b.interval.lower, b.interval.upper) for b in scale.bands]
-
-    def convert(x: float) -> float:
-        return x if math.isinf(x) else marker.from_canonical(x, unit)
-
-    return [(b.status, convert(b.interval.lower), convert(b.interval.upper)) for b in scale.bands]
-
-
 def _gauge(page: Page, scheme: Scheme, marker: Marker, m: MarkerResult, ref: RefRange | None,
            width: int) -> list[Line]:
     from b12cli.output.gauge import ASCII, UNICODE, draw
 
-    scale = scheme.markers[m.marker].scale(m.unit)
-    x = m.value if scale.unit == m.unit else m.canonical_value
-    if m.censored in ("<", ">"):  # strictly below (above) the limit: "<150" is drawn below 150
-        x = math.nextafter(x, -math.inf if m.censored == "<" else math.inf)
-    at = scale.bands.index(scale.band_for(x))
+    bands = scheme.markers[m.marker]
+    at = bands.drawn_band(m.unit, m.value, m.canonical_value, m.censored)
 
     def shown(end: float | None) -> float | None:
         return None if end is None else marker.from_canonical(end, m.unit)
 
     low, high = (shown(ref.low), shown(ref.high)) if ref else (None, None)
     censored = m.censored[0] if m.censored else None
-    drawn = draw(segments(scheme, marker, m.unit), m.value, width, low, high, censored, at,
+    drawn = draw(bands.segments(marker, m.unit), m.value, width, low, high, censored, at,
                  UNICODE if page.unicode else ASCII)
     if len(drawn.text) + 2 > page.width:
         return []  # too narrow for the bands and their edges: the band in words says it
