@@ -242,7 +242,16 @@ def test_the_labs_flag_as_printed(b12, printed, flag):
 def test_limits_as_reports_print_them(b12, line, censored, value, range_):
     read = read_json(b12, "-", input=line + "\n")["read"][0]
     assert (read["censored"], read["value"]) == (censored, value)
-    assert read["range"] == range_ or range_ is None
+    assert read["range"] == range_
+
+
+@pytest.mark.parametrize("printed", ["0 - 0", "0.0-0.0", "(0-0)"])
+def test_a_range_printed_0_0_is_no_range_with_a_note(b12, printed):
+    document = read_json(b12, "-", input=f"Serum vitamin B12  300  ng/L  {printed}\nHomocysteine  12  umol/L  5-15\n")
+    assert [e["range"] for e in document["read"]] == [None, "5-15 umol/L"]
+    assert [m["lab_flag"] for m in document["markers"]] == [None, "within"]
+    assert "A range printed 0-0, which some systems write for no range, is read as no range (line 1)." \
+        in document["notes"]
 
 
 def test_comments_and_other_specimens_are_not_read_as_results(b12):

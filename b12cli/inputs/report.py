@@ -74,6 +74,7 @@ class Entry(NamedTuple):
     not_read: str | None = None
     previous: bool = False  # an earlier result printed beside it was left out
     decimal_comma: bool = False
+    zero_range: bool = False  # the range was printed 0-0, as some systems write "no range"
 
     def refused(self, reason: str) -> Entry:
         return self._replace(value=None, raw=None, ref=None, ref_text=None, not_read=reason)
@@ -373,7 +374,8 @@ def read_entry(registry: Registry, entry: Entry, parts: Parts, order: bool | Non
         ref = None if ref_text is None else read_ref(registry, ref_text, {}, label=f"{marker.label} range")
     except UsageError as exc:
         raise Unread(str(exc)) from None
-    return entry._replace(value=value, raw=raw, ref=ref, ref_text=ref_text, previous=previous, decimal_comma=comma)
+    return entry._replace(value=value, raw=raw, ref=ref, ref_text=ref_text, previous=previous, decimal_comma=comma,
+                          zero_range=parts.range is not None and ref_text is None)
 
 
 def _range_text(marker: Marker, parts: Parts, unit: str, comma: bool) -> str | None:
@@ -566,6 +568,8 @@ def _notes(scan: _Scan, entries: list[Entry], collected: Collected | None) -> li
              "earlier one left out."),
             ([e.line for e in entries if e.decimal_comma and e.value is not None],
              "Decimal commas were read as decimal points ({})."),
+            ([e.line for e in entries if e.zero_range and e.value is not None], "A range printed 0-0, which some "
+             "systems write for no range, is read as no range ({})."),
             (scan.other, "Red cell folate, urine and whole-blood results are not serum markers; not read ({})."),
             (scan.prose, "Lines that start with a marker's name but hold no result (a comment?) were not read ({}).")]
     notes = [text.format(_lines_text(lines)) for lines, text in said if lines]
