@@ -201,3 +201,24 @@ def test_the_loader_checks_the_codes(edit_kb, b12, old, new, message):
     edit_kb("loinc.yaml", old, new)
     result = b12("history", "-", input=b"id,date,b12\n1,2024-01-01,300\n")
     assert result.exit_code == 1 and message in result.stderr
+
+
+@pytest.mark.parametrize(("flag", "printed"), [("H", "H"), ("L", "L"), ("abnormal", "ABNORMAL"), ("", None),
+                                               ("delta", None)])
+def test_the_flag_column_is_kept_as_the_printed_flag(b12, long_file, flag, printed):
+    """A flag b12 knows is kept as if printed after the number; another word (a delta check) is not a flag."""
+    text = ("patient,time,test,value,unit,range,flag\n"
+            f"p1,2024-01-01 08:00,Vitamin B12,415,pg/mL,,{flag}\n"
+            "p1,2024-01-01 08:00,Homocysteine,18,umol/L,5-15,H\n")
+    result = b12("labs", "--input", long_file(text))
+    assert result.exit_code == 0, result.stderr
+    markers = {m["marker"]: m for m in records(result)[0]["markers"]}
+    assert markers["b12"]["printed_flag"] == printed and markers["b12"]["value"] == 415
+    assert (markers["hcy"]["printed_flag"], markers["hcy"]["lab_flag"]) == ("H", "high")
+
+
+def test_a_flag_in_the_value_cell_is_not_doubled_by_the_flag_column(b12, long_file):
+    text = "patient,time,test,value,unit,flag\np1,2024-01-01,Vitamin B12,415 H,pg/mL,H\n"
+    result = b12("labs", "--input", long_file(text))
+    assert result.exit_code == 0, result.stderr
+    assert records(result)[0]["markers"][0]["printed_flag"] == "H"

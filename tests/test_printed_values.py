@@ -80,3 +80,15 @@ def test_a_0_0_range_is_no_range_with_a_note_never_an_error(b12, tmp_path):
     history_file.write_text("id,date,b12,b12 range\n1,2024-01-01,300,0.0-0.0\n", encoding="utf-8")
     history = b12("history", str(history_file), "--format", "json")
     assert history.exit_code == 0 and any("printed 0-0" in n for n in history.json()["notes"])
+
+
+@pytest.mark.parametrize("header", ["Methylmalonic acid (urine)", "MMA, urine", "Red cell folate", "Folate, RBC",
+                                    "Vitamin B12 binding capacity"])
+def test_a_column_of_another_specimen_is_never_read_as_the_serum_marker(b12, tmp_path, header):
+    """Beside a mapped B12 column it neither stops the run nor is read: a warning says why."""
+    path = tmp_path / "wide.csv"
+    path.write_text(f'id,b12,"{header}"\n1,300,3.2\n', encoding="utf-8")
+    result = b12("labs", "--input", str(path))
+    assert result.exit_code == 0, result.stderr
+    assert [m["marker"] for m in json.loads(result.stdout)["markers"]] == ["b12"]
+    assert f"column '{header}' is another specimen or test" in result.stderr

@@ -261,6 +261,12 @@ def test_a_change_of_laboratory_range_is_not_compared(b12, tmp_path):
 # ----------------------------------------------------------------- the chart in the terminal
 
 
+@pytest.fixture
+def colour_allowed(monkeypatch):
+    """The suite sets NO_COLOR, which also makes the chart ASCII; these tests read the UTF-8 chart."""
+    monkeypatch.delenv("NO_COLOR")
+
+
 def table(width: int, text: str, tmp_path: Path, **env: str) -> str:
     path = write(tmp_path, text)
     base = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "B12_DATA_DIR")}
@@ -271,7 +277,7 @@ def table(width: int, text: str, tmp_path: Path, **env: str) -> str:
 
 
 @pytest.mark.parametrize("width", [80, 120])
-def test_the_table_shows_a_chart_per_marker_and_which_changes_exceed_chance(b12, tmp_path, width):
+def test_the_table_shows_a_chart_per_marker_and_which_changes_exceed_chance(b12, tmp_path, width, colour_allowed):
     out = b12("history", write(tmp_path, YEAR), env={"COLUMNS": str(width)}).stdout
     lines = out.splitlines()
     assert max(len(line) for line in lines) <= width
@@ -293,7 +299,7 @@ def test_the_table_shows_a_chart_per_marker_and_which_changes_exceed_chance(b12,
     assert "? 2024-01-10 → 2024-03-12: 3 → 5 ng/mL, +66.7%, no reference change value" in out
 
 
-def test_the_acceptance_table_says_no_change_is_real(b12, tmp_path):
+def test_the_acceptance_table_says_no_change_is_real(b12, tmp_path, colour_allowed):
     out = " ".join(b12("history", write(tmp_path, ACCEPTANCE), env={"COLUMNS": "80"}).stdout.split())
     assert "B12 went from 300 to 330 pg/mL in 1 month (+10%), within what measurement and day-to-day variation " \
            "allow (-27% to +37%): no real change." in out
@@ -308,6 +314,13 @@ def test_the_chart_is_plain_ascii_without_colour_for_an_ascii_terminal(tmp_path)
     assert "^ 2024-01-10 -> 2024-03-12: 162 -> 250 pg/mL, +54.3%, real rise" in out
 
 
+def test_with_no_color_the_chart_is_plain_ascii_on_a_utf8_terminal(tmp_path):
+    out = table(80, YEAR, tmp_path, PYTHONIOENCODING="utf-8", NO_COLOR="1")
+    chart = out[out.index("B12 (pg/mL)"):out.index("Steps (")]
+    assert chart.isascii() and "^ 2024-01-10 → 2024-03-12" in out and "\x1b[" not in out
+    assert re.search(r"^ +914 \+\.+$", chart, re.M) and re.search(r"^ +\^\+54% +\^\+52% +=\+8% +=-4%$", chart, re.M)
+
+
 def test_the_chart_is_in_colour_on_a_terminal_unless_no_color(tmp_path):
     coloured = table(80, YEAR, tmp_path, FORCE_COLOR="1")
     assert "\x1b[" in coloured and "\x1b[1;33m●" in coloured  # the low point in the low band's colour
@@ -319,7 +332,7 @@ def test_a_narrow_terminal_keeps_the_steps_in_words(b12, tmp_path):
     assert "┼" not in out and "real rise" in out  # too narrow for a chart: the steps still say it
 
 
-def test_many_steps_list_only_those_beyond_chance(b12, tmp_path):
+def test_many_steps_list_only_those_beyond_chance(b12, tmp_path, colour_allowed):
     rows = "".join(f"m,2024-{month:02d}-01,{300 + (month % 2) * 10}\n" for month in range(1, 13))
     out = b12("history", write(tmp_path, "id,date,b12\nm,2023-12-01,300\n" + rows + "m,2025-01-01,900\n")).stdout
     assert "and 12 steps within variation" in out and "▲ 2024-12-01 → 2025-01-01: 300 → 900 pg/mL" in out

@@ -124,6 +124,16 @@ def split_header(raw: str) -> tuple[str, str | None]:
     return name.strip().rstrip(","), unit
 
 
+# Tests of another specimen or another substance that share a marker's name: never read as the serum marker.
+OTHER_SPECIMEN = re.compile(r"\b(rbc|red cell|red blood|erythro\w*|eritro\w*|whole blood|urine|urin|binding "
+                            r"capacity|creatinine|/creat|homocystine|gr)\b")
+
+
+def fold(text: str) -> str:
+    """Accents dropped, then case folded: "Homocystéine" -> "homocysteine" (not "homocystine")."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
 def identify(vocab: Vocabulary, name: str) -> str | None:
     """The known column a header name stands for: the whole name, else the name without any bracketed
     words ("Methylmalonic Acid (MMA)", "Homocysteine (tHcy)")."""
@@ -186,14 +196,17 @@ def map_columns(registry: Registry, header: list[str], overrides: dict[str, str]
     generic_units: list[int] = []
     unread: list[str] = []  # marker-like headers that may hold a result
     notes: list[str] = []  # marker-like headers that name something else ("B12 comment")
+    specimens: list[str] = []  # another specimen or substance ("MMA (urine)", "Red cell folate")
     for i, raw in enumerate(header):
         name, unit_text = split_header(raw)
         chosen = wanted.get(raw.strip().casefold())
-        column = chosen or identify(vocab, name)
+        other = chosen is None and OTHER_SPECIMEN.search(fold(raw)) is not None
+        column = None if other else chosen or identify(vocab, name)
         if column is None:
             generic_units += [i] if header_key(raw) in GENERIC_UNIT_HEADERS else []
             if _marker_like(vocab, raw):
-                (unread if not any(w in header_key(raw) for w in NOT_A_RESULT) else notes).append(raw)
+                (specimens if other else notes if any(w in header_key(raw) for w in NOT_A_RESULT) else
+                 unread).append(raw)
             continue
         if chosen is None and column in overrides:
             warnings.append(f"column {show(raw)} is not read: --column {column} chose {show(overrides[column])}")
@@ -215,6 +228,8 @@ def map_columns(registry: Registry, header: list[str], overrides: dict[str, str]
                          f"{', '.join(registry.ids)}), or rename it")
     warnings += [f"column {show(raw)} looks like a marker but is not read; name it with --column "
                  f"MARKER={show(raw)}" for raw in unread + notes]
+    warnings += [f"column {show(raw)} is another specimen or test (urine, red cell, whole blood, ...), not a serum "
+                 "marker; not read" for raw in specimens]
     if not found:
         how = f" ({read_as})" if read_as else ""
         raise UsageError(f"the header has no marker column{how}; expected at least one of {', '.join(registry.ids)} "

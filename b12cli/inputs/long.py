@@ -18,16 +18,15 @@ wide file (units, plausibility, limits, the lab's range) holds for a long one to
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections import Counter
 from typing import Iterator, NamedTuple
 
 from b12cli.domain.markers import Registry
 from b12cli.domain.text import printable, show
+from b12cli.domain.units import FLAGS
 from b12cli.errors import UsageError
 from b12cli.inputs import csv_rows
-from b12cli.inputs.columns import header_key, identify, ref_column, unit_column, vocabulary
+from b12cli.inputs.columns import OTHER_SPECIMEN, fold, header_key, identify, ref_column, unit_column, vocabulary
 
 # Column roles as exports name them (compared after header_key: case, spaces and punctuation ignored).
 ROLES: dict[str, tuple[str, ...]] = {
@@ -56,8 +55,6 @@ ROLES: dict[str, tuple[str, ...]] = {
 VALUE_PREFERENCE = ("value", "result", "resultvalue", "yourvalue", "testresult", "valeur", "wert", "ergebnis",
                     "resultat", "valuenum", "valueasnumber", "numericresult")
 # A test name holding one of these is not a serum or plasma marker (red cell folate, urine MMA, ...).
-OTHER_SPECIMEN = re.compile(r"\b(rbc|red cell|red blood|erythro\w*|eritro\w*|whole blood|urine|urin|binding "
-                            r"capacity|creatinine|/creat|homocystine|gr)\b")
 OPTION_OF = {"name": "--test-column", "value": "--value-column", "unit": "--unit-column", "range": "--range-column",
              "flag": "--flag-column", "time": "--date", "patient": "--id"}
 MAX_PANEL_ROWS = 10_000  # rows of one patient and time; more is that panel's error
@@ -97,12 +94,6 @@ class Layout(NamedTuple):
 
     def at(self, role: str) -> int | None:
         return self.roles.get(role)
-
-
-def _fold(text: str) -> str:
-    """Accents dropped, then case folded: "Homocystéine" -> "homocysteine" (not "homocystine")."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 def read_codes(registry: Registry, texts: list[str], known: dict[str, str]) -> dict[str, str]:
@@ -168,8 +159,8 @@ def marker_of(registry: Registry, layout: Layout, cells: list[str]) -> tuple[str
         return layout.codes[code.casefold()], shown
     if code and code.casefold() in layout.skipped:
         return None, f"{shown} ({layout.skipped[code.casefold()]})"
-    if name and not OTHER_SPECIMEN.search(_fold(name)):
-        found = identify(vocab, _fold(name)) or identify(vocab, _fold(name).split(",")[0])
+    if name and not OTHER_SPECIMEN.search(fold(name)):
+        found = identify(vocab, fold(name)) or identify(vocab, fold(name).split(",")[0])
         if found in registry.ids:
             return found, shown
     return None, shown
@@ -288,6 +279,14 @@ def _range_text(layout: Layout, cells: list[str]) -> str | None:
     return f"{low}-{high}"
 
 
+def _with_flag(value: str, flag: str | None) -> str:
+    """The value with the flag column's flag after it, as "415 H" in one cell: kept as the laboratory's printed
+    flag. A word that is no flag b12 knows (a delta check) is left out; a value that carries one keeps its own."""
+    if flag and flag.strip().upper() in FLAGS and value.split()[-1].upper() not in FLAGS:
+        return f"{value} {flag.strip()}"
+    return value
+
+
 def _panel(registry: Registry, layout: Layout, key: tuple[str, str], rows: list[tuple[int, str, list[str]]],
            wide: Wide) -> csv_rows.Record:
     first = rows[0][0]
@@ -315,7 +314,7 @@ def _panel(registry: Registry, layout: Layout, key: tuple[str, str], rows: list[
                                    f"{show(key[1])}): {show(before)} on line {before_line} and {show(value)} on "
                                    f"line {line}; keep one")
             continue
-        cells[wide.value[marker_id]] = value
+        cells[wide.value[marker_id]] = _with_flag(value, _cell(row, layout.at("flag")))
         if unit and marker_id in wide.unit:
             cells[wide.unit[marker_id]] = unit
         cells[wide.ref[marker_id]] = _range_text(layout, row) or ""

@@ -26,8 +26,7 @@ from b12cli.domain.ranges import RefRange, no_range, read_ref
 from b12cli.domain.text import printable
 from b12cli.domain.units import FLAGS, MarkerValue, fmt, read_marker, thousands
 from b12cli.errors import UsageError
-from b12cli.inputs.columns import Vocabulary, identify, vocabulary
-from b12cli.inputs.long import OTHER_SPECIMEN, _fold
+from b12cli.inputs.columns import OTHER_SPECIMEN, Vocabulary, fold, identify, vocabulary
 
 MAX_LINE_CHARS = 400  # a longer line is not a report line
 MAX_NAME_WORDS = 8
@@ -118,7 +117,7 @@ class Parts(NamedTuple):
 
 def marker_named(registry: Registry, vocab: Vocabulary, name: str) -> str | None:
     """The marker a test name stands for, or None (accents folded; "serum", "level" and the like dropped)."""
-    folded = _fold(name)
+    folded = fold(name)
     found = identify(vocab, folded)
     if found not in registry.ids:
         kept = [w for w in re.split(r"[\s,]+", folded) if w and w.strip(".:") not in FILLERS]
@@ -398,7 +397,7 @@ HEADER_WORDS = re.compile(r"\b(?:units?|range|ref\w*|einheit|norm\w*|interval)\b
 def header_order(line: str) -> tuple[bool, bool | None]:
     """(whether the line is a column header, and for one that names a previous-result column: True when the
     current result comes first, False when the previous one does; None when it names none)."""
-    folded = _fold(line)
+    folded = fold(line)
     cells = re.split(r"\s{2,}|\t", folded.strip())
     if len(cells) == 1:  # no column gaps: "previous result" names one column
         cells = re.sub(rf"({PREVIOUS.pattern})\s+(?=\w)", r"\1-", folded).split()
@@ -410,7 +409,7 @@ def header_order(line: str) -> tuple[bool, bool | None]:
 
 def collected_on(line: str, number: int, date_format: str | None) -> Collected | None:
     """The collection date a line prints after "Collected" or the like (never any other date on it)."""
-    match = COLLECTED.search(_fold(line))
+    match = COLLECTED.search(fold(line))
     if match is None:
         return None
     text = match.group("date")
@@ -474,7 +473,7 @@ def _take_line(registry: Registry, vocab: Vocabulary, scan: _Scan, lines: list[s
     """Reads the result line at ``k`` into ``scan``; the index of the last line it used."""
     marker, end = found
     line = lines[k]
-    if OTHER_SPECIMEN.search(_fold(line)):
+    if OTHER_SPECIMEN.search(fold(line)):
         scan.other.append(k + 1)
         return k
     separated, rest = _separated(line[end:])

@@ -461,6 +461,7 @@ def history(h: History, registry: Registry) -> None:
     if not h.people_count:
         page.tell("No B12 results were found.")
     page.notes(h.notes)
+    page.closing(h.disclaimer)
 
 
 STEPS_SHOWN = 12  # more steps than this: the ones within variation are counted, not listed
@@ -476,14 +477,15 @@ def _trend_chart(page: Page, t, scheme: Scheme, marker: Marker) -> None:  # noqa
     """The chart (when the width allows), its legend and each step in words."""
     from b12cli.output import chart
 
+    plain = not page.unicode or no_color()  # the chart in ASCII on an ASCII encoding and with NO_COLOR
     unit = chart.chart_unit(t)
     page.line(_fit(page, chart.title(marker.label, unit, scheme.id, t.limits)), "bold")
-    page.print(chart.text_chart(t, scheme, marker, page.width, page.unicode, lambda s: STATUS_STYLE.get(s, "")))
-    page.line(_fit(page, "Steps (" + chart.legend([s.significance for s in t.steps], page.unicode) + "):"), "dim")
+    page.print(chart.text_chart(t, scheme, marker, page.width, not plain, lambda s: STATUS_STYLE.get(s, "")))
+    page.line(_fit(page, "Steps (" + chart.legend([s.significance for s in t.steps], not plain) + "):"), "dim")
     many = len(t.steps) > STEPS_SHOWN  # then only the steps beyond chance or not judged are listed
     listed = [s for s in t.steps if not many or s.significance != "within_variation"]
     for step in listed:
-        mark = chart.MARKS[step.significance][0 if page.unicode else 1]
+        mark = chart.MARKS[step.significance][1 if plain else 0]
         style = "bold" if step.significance.startswith("significant") else ""
         page.line(_fit(page, f"{mark} {chart.step_text(step, unit, marker)}"), style, "  ", "    ")
     if len(listed) < len(t.steps):
