@@ -3,9 +3,12 @@ colour off and a pinned width for golden output."""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -155,3 +158,40 @@ def app_without_cache():
 def registry(kb):
     """The bundled marker registry (read inside the test, where the cache folder is the test's own)."""
     return kb.markers
+
+
+# ------------------------------------------------------------------ helpers shared by test modules
+
+
+def bundle(*resources: dict, kind: str = "collection") -> dict:
+    """A FHIR Bundle of the given resources."""
+    return {"resourceType": "Bundle", "type": kind, "entry": [{"resource": r} for r in resources]}
+
+
+def write(tmp_path: Path, name: str, document) -> str:  # noqa: ANN001 - text, or a JSON value
+    path = tmp_path / name
+    path.write_text(document if isinstance(document, str) else json.dumps(document), encoding="utf-8")
+    return str(path)
+
+
+def without_sources(document: dict) -> dict:
+    """A history document without its panels' sources (where the results came from)."""
+    document = copy.deepcopy(document)
+    for person in document["people"]:
+        for panel in person["panels"]:
+            panel.pop("sources")
+    return document
+
+
+def modules_loaded(args: list[str], tmp_path: Path, watched: set[str]) -> tuple[str, set[str]]:
+    """Run b12 with ``args`` in a new interpreter, twice (the first run compiles the cache, the second must
+    use it); the second run's stdout and which of the ``watched`` top-level modules it imported."""
+    code = ("import sys; from b12cli.app import run\n"
+            f"try: run({args!r})\n"
+            "except SystemExit: pass\n"
+            f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({sorted(watched)!r})), file=sys.stderr)")
+    env = {**os.environ, "B12_CACHE_DIR": str(tmp_path)}
+    for _ in range(2):
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout, set(json.loads(done.stderr.strip().replace("'", '"')))

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from b12cli import __version__
+from tests.conftest import modules_loaded
 from tests.test_labs import LAB_KEYS
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -185,15 +186,9 @@ def test_an_internal_error_exits_70_and_shows_its_trace_only_when_asked(how, tra
 def test_json_path_imports_neither_rich_nor_yaml_nor_pydantic_once_compiled(tmp_path):
     """Typer builds a Pydantic validator for a parameter only when asked to coerce it: b12 takes its
     values as given, so a normal run never imports Pydantic (the largest part of Typer's start-up)."""
-    code = ("import sys; from b12cli.app import run\n"
-            "try: run(['labs','--b12','180','--mma','0.5','--format','json'])\n"
-            "except SystemExit: pass\n"
-            "print(sorted({m.split('.')[0] for m in sys.modules} & {'rich','yaml','pydantic'}), file=sys.stderr)")
-    env = {**os.environ, "B12_CACHE_DIR": str(tmp_path)}
-    for _ in range(2):  # the first run compiles the cache, the second must use it
-        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
-    assert done.returncode == 0
-    assert done.stderr.strip() == "[]"
+    _, loaded = modules_loaded(["labs", "--b12", "180", "--mma", "0.5", "--format", "json"], tmp_path,
+                               {"rich", "yaml", "pydantic"})
+    assert loaded == set()
 
 
 def test_an_ascii_terminal_gets_plain_dashes_and_quotes_not_escapes():

@@ -5,7 +5,6 @@ Every fixture under fixtures/fhir/ is written by hand for these tests, with made
 
 from __future__ import annotations
 
-import copy
 import json
 import shutil
 import time
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from b12cli.inputs import fhir, results
+from tests.conftest import bundle, without_sources, write
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "fhir"
 PANELS_JSON = FIXTURES / "panels.json"
@@ -30,24 +30,6 @@ def observation(code: str = "2132-9", when: str = "2024-01-15", **extra) -> dict
                 "valueQuantity": {"value": 300, "unit": "pg/mL"}}
     resource.update(extra)
     return {k: v for k, v in resource.items() if v is not None}
-
-
-def bundle(*resources: dict) -> dict:
-    return {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": r} for r in resources]}
-
-
-def write(tmp_path: Path, name: str, document) -> str:  # noqa: ANN001
-    path = tmp_path / name
-    path.write_text(document if isinstance(document, str) else json.dumps(document), encoding="utf-8")
-    return str(path)
-
-
-def without_sources(people: list) -> list:
-    people = copy.deepcopy(people)
-    for person in people:
-        for panel in person["panels"]:
-            panel.pop("sources")
-    return people
 
 
 XML_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -118,7 +100,7 @@ def test_the_same_resources_as_json_and_as_xml_give_the_same_panels(b12):
     runs = [b12("history", str(path), "--format", "json") for path in (PANELS_JSON, PANELS_XML)]
     assert [r.exit_code for r in runs] == [0, 0], runs[1].stderr
     as_json, as_xml = (r.json() for r in runs)
-    assert without_sources(as_xml["people"]) == without_sources(as_json["people"])
+    assert without_sources(as_xml)["people"] == without_sources(as_json)["people"]
     for key in ("used", "skipped", "skipped_reasons", "errors", "notes"):
         assert as_xml[key] == as_json[key], key
     assert [p["id"] for p in as_xml["people"]] == ["Patient/w-204", "Patient/w-518"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import subprocess
 import sys
@@ -13,6 +12,7 @@ import pytest
 from b12cli.domain.history import Point, direction, sparkline
 from b12cli.inputs import fhir
 from b12cli.kb.validate import loinc_check_digit
+from tests.conftest import bundle, without_sources, write
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "history"
 BUNDLE = FIXTURES / "bundle.json"
@@ -35,24 +35,6 @@ def observation(code: str = "2132-9", value=180, unit: str = "pg/mL", when: str 
                 "valueQuantity": {"value": value, "unit": unit, "system": "http://unitsofmeasure.org", "code": unit}}
     resource.update(extra)
     return resource
-
-
-def bundle(*resources: dict, kind: str = "collection") -> dict:
-    return {"resourceType": "Bundle", "type": kind, "entry": [{"resource": r} for r in resources]}
-
-
-def write(tmp_path: Path, name: str, document) -> str:  # noqa: ANN001
-    path = tmp_path / name
-    path.write_text(document if isinstance(document, str) else json.dumps(document), encoding="utf-8")
-    return str(path)
-
-
-def without_sources(document: dict) -> dict:
-    document = copy.deepcopy(document)
-    for person in document["people"]:
-        for panel in person["panels"]:
-            panel.pop("sources")
-    return document
 
 
 # ----------------------------------------------------------------- the acceptance case

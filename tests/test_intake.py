@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ import pytest
 from b12cli.domain import intake as core
 from b12cli.domain.numbers import parse_age
 from b12cli.errors import KnowledgeBaseError, UsageError
+from tests.conftest import modules_loaded
 
 GOLDEN = Path(__file__).parent / "golden"
 TOP_KEYS = {"schema", "query", "warning", "items", "total_mcg", "target", "percent_of_target",
@@ -300,17 +300,8 @@ def test_help_shows_examples(b12):
 @pytest.mark.parametrize("args", [["risk", "-s", "tingling", "--meds", "metformin"], ["absorb", "--dose", "5"],
                                   ["intake", "salmon", "egg:2", "--age", "70"]])
 def test_json_path_of_the_decision_commands_imports_neither_rich_nor_yaml(tmp_path, args):
-    import subprocess
-    import sys
-
-    code = ("import sys; from b12cli.app import run\n"
-            f"try: run({args + ['--format', 'json']!r})\n"
-            "except SystemExit: pass\n"
-            "print(sorted({m.split('.')[0] for m in sys.modules} & {'rich','yaml'}), file=sys.stderr)")
-    env = {**os.environ, "B12_CACHE_DIR": str(tmp_path)}
-    for _ in range(2):  # the first run compiles the cache, the second must use it
-        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
-    assert done.returncode == 0 and done.stderr.strip() == "[]"
+    _, loaded = modules_loaded([*args, "--format", "json"], tmp_path, {"rich", "yaml"})
+    assert loaded == set()
 
 
 # --- the note that the pregnancy tables start at 14; names through food aliases ----------------------------

@@ -5,13 +5,11 @@ names and numbers (tests/fixtures/reports); the PDFs are written by tests/pdfmak
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, modules_loaded
 from tests.pdfmaker import make_pdf, report_pdf
 
 REPORTS = REPO / "tests" / "fixtures" / "reports"
@@ -384,13 +382,6 @@ def test_a_pdf_that_cannot_be_read_is_one_line_exit_2(b12, pypdf, tmp_path, monk
 
 
 def test_the_json_path_imports_neither_rich_nor_yaml_nor_pypdf(tmp_path):
-    code = ("import sys; from b12cli.app import run\n"
-            f"try: run(['read', {str(REPORTS / 'us.txt')!r}, '--format', 'json'])\n"
-            "except SystemExit: pass\n"
-            "print(sorted({m.split('.')[0] for m in sys.modules} & {'rich','yaml','pydantic','pypdf'}), "
-            "file=sys.stderr)")
-    env = {**os.environ, "B12_CACHE_DIR": str(tmp_path)}
-    for _ in range(2):  # the first run compiles the cache, the second must use it
-        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
-    assert done.returncode == 0 and json.loads(done.stdout)["schema"] == "b12.read/1"
-    assert done.stderr.strip() == "[]"
+    out, loaded = modules_loaded(["read", str(REPORTS / "us.txt"), "--format", "json"], tmp_path,
+                                 {"rich", "yaml", "pydantic", "pypdf"})
+    assert json.loads(out)["schema"] == "b12.read/1" and loaded == set()
