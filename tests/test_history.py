@@ -400,6 +400,14 @@ def test_table_shows_panels_and_a_trend_line(b12):
     assert run.stdout.count("Homocysteine") == 1  # a single value gives no trend line
 
 
+def test_a_saved_table_closes_with_the_disclaimer_and_the_summary_keeps_it(b12):
+    """F28 for history: ``b12 history export.json > report.txt`` keeps the disclaimer; stderr still has it."""
+    run = b12("history", str(BUNDLE))
+    text = b12("history", str(BUNDLE), "--format", "json").json()["disclaimer"]
+    assert " ".join(run.stdout.split()).endswith(" ".join(text.split()))
+    assert " ".join(text.split()) in " ".join(run.stderr.split())
+
+
 def test_table_falls_back_to_ascii_when_the_output_is_not_utf8(tmp_path):
     env = {"PYTHONIOENCODING": "ascii", "NO_COLOR": "1", "COLUMNS": "100", "TERM": "dumb",
            "B12_CACHE_DIR": str(tmp_path), "PATH": "", "HOME": str(tmp_path)}

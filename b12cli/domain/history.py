@@ -102,7 +102,6 @@ class Trend(NamedTuple):
     latest: Point
     change: float | None  # latest - first in ``unit``; None when either end is censored
     direction: str  # up, down, unchanged or uncertain
-    values: tuple[float, ...]  # every panel's value in date order, canonical unit
     change_percent: float | None = None  # latest against first, rounded to 0.1; None when either is a limit
     significance: str = "unknown_variation"  # the whole series (first to latest): variation.SIGNIFICANCE
     reason: str | None = None  # why the series is not judged (variation.REASONS)
@@ -110,6 +109,11 @@ class Trend(NamedTuple):
     steps: tuple[Step, ...] = ()  # each result against the one before
     ends: tuple[End, ...] = ()  # every result, in date order
     summary: str = ""  # the trend in words
+
+    @property
+    def values(self) -> tuple[float, ...]:
+        """Every result's value in date order, canonical unit."""
+        return tuple(e.value for e in self.ends)
 
 
 class Person(NamedTuple):
@@ -391,7 +395,7 @@ def trends(registry_ids: Iterable[str], panels: tuple[Panel, ...], change: Chang
         steps = tuple(judge(a, b, limits) for a, b in zip(ends, ends[1:]))
         words = sentence((labels or {}).get(marker, marker), unit, whole, limits)
         out.append(Trend(marker, unit, first, latest, difference, direction(first, latest),
-                         tuple(e.value for e in ends), whole.change_percent, whole.significance, whole.reason, limits,
+                         whole.change_percent, whole.significance, whole.reason, limits,
                          steps, tuple(ends), words))
     return tuple(out)
 

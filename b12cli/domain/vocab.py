@@ -15,6 +15,18 @@ LIKELY, POSSIBLE, UNLIKELY = "deficiency_likely", "deficiency_possible", "defici
 VERDICTS = (UNLIKELY, POSSIBLE, LIKELY)  # from best to worst
 VERDICT_WORDS = {LIKELY: "Deficiency likely", POSSIBLE: "Deficiency possible", UNLIKELY: "Deficiency unlikely"}
 
+
+def words(token: str) -> str:
+    """A status or verdict token as words: deficiency_likely -> Deficiency likely."""
+    return VERDICT_WORDS.get(token) or token.replace("_", " ")
+
+
+def prose(text: str) -> str:
+    """Verdict tokens inside a sentence as words (deficiency_likely -> deficiency likely)."""
+    for token, said in VERDICT_WORDS.items():
+        text = text.replace(token, said.lower())
+    return text[:1].upper() + text[1:]
+
 DOCUMENT_IDS = ("doc-recovery", "doc-reverse", "doc-overview", "doc-two-causes", "doc-harvard")
 SOURCE_KINDS = ("document", "fact-sheet", "guideline", "paper", "database", "laboratory", "drug-label")
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator
 
 from b12cli.domain.text import printable
 from b12cli.domain.units import fmt
-from b12cli.domain.vocab import VERDICT_WORDS
+from b12cli.domain.vocab import prose, words
 from b12cli.output.chart import MARKS, chart_unit, geometry, place
 from b12cli.output.gauge import edge_text
 
@@ -79,10 +79,6 @@ def _e(text: object) -> str:
     return escape(str(text), quote=True)
 
 
-def _words(token: str) -> str:
-    return VERDICT_WORDS.get(token) or token.replace("_", " ")
-
-
 class Cites:
     """The source ids a page cites, numbered in the order first cited."""
 
@@ -121,26 +117,19 @@ def _tail(disclaimer: str, cites: Cites, notes: Iterable[str]) -> str:
             + "</body>\n</html>\n")
 
 
-def _prose(text: str) -> str:
-    """Verdict tokens inside a sentence as words (deficiency_likely -> deficiency likely)."""
-    for token, said in VERDICT_WORDS.items():
-        text = text.replace(token, said.lower())
-    return text[:1].upper() + text[1:]
-
-
 def _list(title: str, items: list[tuple[str, tuple[str, ...]]], cites: Cites) -> str:
     if not items:
         return ""
-    return (f"<h3>{_e(title)}</h3>\n<ul>" + "".join(f"<li>{_e(_prose(t))}{cites.ref(s)}</li>" for t, s in items)
+    return (f"<h3>{_e(title)}</h3>\n<ul>" + "".join(f"<li>{_e(prose(t))}{cites.ref(s)}</li>" for t, s in items)
             + "</ul>\n")
 
 
 def _verdict(a: LabAssessment, lead: str = "") -> str:
-    readings = "; ".join(f"{'your lab' if v.scheme == 'lab' else v.scheme}: {_words(v.verdict)}"
+    readings = "; ".join(f"{'your lab' if v.scheme == 'lab' else v.scheme}: {words(v.verdict)}"
                          for v in a.by_scheme)
     extra = f'<br><span class="muted">Each reading: {_e(readings)}</span>' if len(a.by_scheme) > 1 else ""
-    cb12 = f"<br>cB12 {a.cb12.value:.3f}: {_e(_words(a.cb12.category))}" if a.cb12 else ""
-    return (f'<div class="verdict {_e(a.verdict)}" role="status">{_e(lead)}<strong>{_e(_words(a.verdict))}'
+    cb12 = f"<br>cB12 {a.cb12.value:.3f}: {_e(words(a.cb12.category))}" if a.cb12 else ""
+    return (f'<div class="verdict {_e(a.verdict)}" role="status">{_e(lead)}<strong>{_e(words(a.verdict))}'
             f"</strong>{extra}{cb12}</div>\n")
 
 
@@ -178,9 +167,9 @@ def trend_svg(t: Trend, scheme: Scheme, marker, ident: str, who: str) -> str:  #
              f'<desc id="{ident}-d">{_e(_desc(t, g, scheme))}</desc>']
     for k, (status, _, upper) in enumerate(g.segments):
         parts.append(f'<rect class="band-{_e(status)}" x="{LEFT}" y="{y(k + 1):.1f}" width="{W - LEFT - RIGHT}" '
-                     f'height="{BAND_H}"><title>{_e(_words(status))}</title></rect>')
+                     f'height="{BAND_H}"><title>{_e(words(status))}</title></rect>')
         parts.append(f'<text x="{LEFT - 6}" y="{y(k + 0.5) + 4:.1f}" text-anchor="end" font-style="italic">'
-                     f'{_e(_words(status))}</text>')
+                     f'{_e(words(status))}</text>')
         if k < n - 1:
             parts.append(f'<line class="edge" x1="{LEFT}" x2="{W - RIGHT}" y1="{y(k + 1):.1f}" y2="{y(k + 1):.1f}"/>')
             parts.append(f'<text x="{LEFT - 6}" y="{y(k + 1) + 4:.1f}" text-anchor="end">{_e(edge_text(upper))}</text>')
@@ -191,7 +180,7 @@ def trend_svg(t: Trend, scheme: Scheme, marker, ident: str, who: str) -> str:  #
     parts += _step_marks(t, coords)
     for p, (cx, cy) in zip(g.points, coords):
         limit = " limit" if p.comparator else ""
-        said = f"{p.date}: {p.comparator or ''}{fmt(p.value)} {g.unit} ({_words(p.status)})"
+        said = f"{p.date}: {p.comparator or ''}{fmt(p.value)} {g.unit} ({words(p.status)})"
         parts.append(f'<circle class="pt{limit}" cx="{cx:.1f}" cy="{cy:.1f}" r="5"><title>{_e(said)}</title></circle>')
     parts += _dates(g, coords, y(0))
     return "\n".join(parts + ["</svg>"])
@@ -228,7 +217,7 @@ def _dates(g, coords: list[tuple[float, float]], base: float) -> list[str]:  # n
 
 
 def _desc(t: Trend, g, scheme: Scheme) -> str:  # noqa: ANN001 - a chart.Geometry
-    values = "; ".join(f"{p.date}: {p.comparator or ''}{fmt(p.value)} {g.unit} ({_words(p.status)})" for p in g.points)
+    values = "; ".join(f"{p.date}: {p.comparator or ''}{fmt(p.value)} {g.unit} ({words(p.status)})" for p in g.points)
     return (f"{len(g.points)} results in {g.unit} over the bands of the {scheme.id} scheme, each band drawn the same "
             f"height. {t.summary} Results: {values}.")
 
@@ -243,7 +232,7 @@ def _trend_table(t: Trend, unit: str, marker, cites: Cites) -> str:  # noqa: ANN
         strong = ' class="significant"' if step and step.significance.startswith("significant") else ""
         shown = (end.comparator or "") + fmt(value)
         rows.append(f'<tr><td class="date">{_e(end.date)}</td><td class="num">{_e(shown)}</td>'
-                    f'<td class="band">{_e(_words(end.status))}</td><td class="num">{_e(change)}</td>'
+                    f'<td class="band">{_e(words(end.status))}</td><td class="num">{_e(change)}</td>'
                     f"<td{strong}>{_e(sig)}</td></tr>")
     limits = t.limits
     rcv = (f"real change beyond {limits.fall:.0f}% / +{limits.rise:.0f}% ({limits.confidence_percent:g}%, "
@@ -303,14 +292,14 @@ def _panels(person: Person, registry) -> str:  # noqa: ANN001 - a markers.Regist
     for panel in person.panels:
         found = {r.marker: r for r in panel.assessment.markers}
         cells = "".join(f"<td>{_e(_cell(found.get(m)))}</td>" for m in shown)
-        rows.append(f'<tr><th scope="row">{_e(panel.date)}</th>{cells}<td>{_e(_words(panel.assessment.verdict))}'
+        rows.append(f'<tr><th scope="row">{_e(panel.date)}</th>{cells}<td>{_e(words(panel.assessment.verdict))}'
                     "</td></tr>")
     return (f'<table><caption>Results by date</caption><thead><tr><th scope="col">Date</th>{head}'
             f'<th scope="col">Verdict</th></tr></thead><tbody>{"".join(rows)}</tbody></table>\n')
 
 
 def _cell(m: MarkerResult | None) -> str:
-    return "-" if m is None else f"{m.censored or ''}{fmt(m.value)} {m.unit} ({_words(m.status)})"
+    return "-" if m is None else f"{m.censored or ''}{fmt(m.value)} {m.unit} ({words(m.status)})"
 
 
 # ----------------------------------------------------------------- labs: one query
@@ -330,15 +319,15 @@ def gauge_svg(scheme: Scheme, marker, m: MarkerResult, ident: str) -> str:  # no
         return left + p * field
 
     shown = f"{m.censored or ''}{fmt(m.value)} {m.unit}"
-    bands = ", ".join(f"{_words(s)} {_range_words(segments, k, m.unit)}" for k, (s, _, _) in enumerate(segments))
+    bands = ", ".join(f"{words(s)} {_range_words(segments, k, m.unit)}" for k, (s, _, _) in enumerate(segments))
     parts = [f'<svg viewBox="0 0 {W} 78" role="img" aria-labelledby="{ident}-t {ident}-d" '
              'xmlns="http://www.w3.org/2000/svg">',
-             f'<title id="{ident}-t">{_e(marker.label)} {_e(shown)}: {_e(_words(m.status))}</title>',
-             f'<desc id="{ident}-d">{_e(marker.label)} {_e(shown)} lies in the {_e(_words(m.status))} band of the '
+             f'<title id="{ident}-t">{_e(marker.label)} {_e(shown)}: {_e(words(m.status))}</title>',
+             f'<desc id="{ident}-d">{_e(marker.label)} {_e(shown)} lies in the {_e(words(m.status))} band of the '
              f'{_e(scheme.id)} scheme. Bands: {_e(bands)}. Each band is drawn the same width.</desc>']
     for k, (status, _, upper) in enumerate(segments):
         parts.append(f'<rect class="band-{_e(status)}" x="{x(k):.1f}" y="28" width="{field:.1f}" height="22"/>')
-        parts.append(f'<text x="{x(k + 0.5):.1f}" y="43" text-anchor="middle">{_e(_words(status))}</text>')
+        parts.append(f'<text x="{x(k + 0.5):.1f}" y="43" text-anchor="middle">{_e(words(status))}</text>')
         if k < n - 1:
             parts.append(f'<text x="{x(k + 1):.1f}" y="66" text-anchor="middle">{_e(edge_text(upper))}</text>')
             parts.append(f'<line class="edge" x1="{x(k + 1):.1f}" x2="{x(k + 1):.1f}" y1="28" y2="54"/>')
@@ -369,7 +358,7 @@ def labs_page(a: LabAssessment, registry, scheme: Scheme, sources: dict) -> str:
     for k, m in enumerate(a.markers, 1):
         marker = registry.get(m.marker)
         rows.append(f'<tr><th scope="row">{_e(marker.label)}</th><td class="num">{_e(m.censored or "")}'
-                    f"{_e(fmt(m.value))} {_e(m.unit)}</td><td>{_e(_words(m.status))}</td><td>{_e(m.reference)}"
+                    f"{_e(fmt(m.value))} {_e(m.unit)}</td><td>{_e(words(m.status))}</td><td>{_e(m.reference)}"
                     f"{cites.ref(m.sources)}</td><td>{_e(m.lab_flag or '')}</td></tr>")
         figures.append(f"<figure>\n{gauge_svg(scheme, marker, m, f'g{k}')}\n<figcaption>{_e(marker.label)}: "
                        f"{_e(m.reference)}</figcaption>\n</figure>\n")

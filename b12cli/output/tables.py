@@ -22,7 +22,7 @@ from rich.text import Text
 
 from b12cli.domain.text import printable
 from b12cli.domain.units import fmt
-from b12cli.domain.vocab import VERDICT_WORDS
+from b12cli.domain.vocab import prose, words
 from b12cli.output import layout
 from b12cli.output.layout import Column, Line
 from b12cli.output.streams import say
@@ -67,11 +67,6 @@ def consoles() -> tuple[Console, Console]:
 
 def utf8(console: Console) -> bool:
     return (console.encoding or "").replace("-", "").lower().startswith("utf8")
-
-
-def words(status: str) -> str:
-    """A status or verdict token as words: deficiency_likely -> Deficiency likely."""
-    return VERDICT_WORDS.get(status) or status.replace("_", " ")
 
 
 class Page:
@@ -156,13 +151,6 @@ class Page:
     def tell(self, message: str) -> None:
         """One plain message on stderr."""
         say("".join(t + "\n" for t in layout.wrap(message, max(20, self.err.width), "", "  ")))
-
-
-def prose(text: str) -> str:
-    """Verdict tokens inside a sentence as words (deficiency_likely -> deficiency likely)."""
-    for token, said in VERDICT_WORDS.items():
-        text = text.replace(token, said.lower())
-    return text[:1].upper() + text[1:]
 
 
 def _status(status: str) -> tuple[str, str]:
